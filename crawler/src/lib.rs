@@ -1,1 +1,2 @@
 //! crawler
+pub mod render;
