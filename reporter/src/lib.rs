@@ -1,1 +1,36 @@
-//! reporter
+//! The reporter stage: flagged captures become cases an analyst can judge.
+//!
+//! It sits at the end of the pipeline (crawler → classifier → **reporter**). It groups the
+//! classifier's hits into cases — one per category and resource, so a page seen again adds
+//! evidence, not a new case — keeps the evidence of every capture (text, hashes, WARC record,
+//! screenshot), asks for screenshots, and serves the analysts' web UI and JSON API where a person
+//! confirms (with a legal route) or dismisses each case. No case is decided by a machine.
+//!
+//! Primary types:
+//! - [`SqliteCaseStore`]: the embedded [`model::CaseStore`] (SQLite, WAL, numbered migrations);
+//! - [`Reporter`]: the stage task reading `Queue<Flagged>`, writing `Queue<ScreenshotRequest>`;
+//! - [`web::router`] / [`web::serve`]: the analyst UI (server-rendered HTML in kk/ru/en) and API.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use model::{CaseFilter, CaseStore, Decision, Route};
+//! let store = Arc::new(reporter::SqliteCaseStore::open_in_memory()?);
+//! assert!(store.list_cases(&CaseFilter::default()).await?.is_empty());
+//! let refused = store
+//!     .decide(1, &Decision::Confirm { route: Route::Blocking, justification: " ".into() }, "aigul")
+//!     .await;
+//! assert!(matches!(refused, Err(model::StoreError::Invalid(_))));
+//! # Ok::<(), model::StoreError>(()) }).unwrap();
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+pub mod evidence;
+mod stage;
+mod store;
+pub mod workflow;
+
+pub use error::ReporterError;
+pub use stage::{Reporter, ReporterStats};
+pub use store::SqliteCaseStore;

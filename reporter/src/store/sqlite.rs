@@ -1,0 +1,944 @@
+//! The embedded case store: one SQLite file (WAL mode) behind [`model::CaseStore`].
+//!
+//! rusqlite is synchronous, so every call runs on tokio's blocking pool with the connection behind
+//! a `std::sync::Mutex` that is taken and released inside that blocking closure — never across an
+//! `.await`. Each write is one transaction, which is what makes `record_flagged` idempotent under
+//! at-least-once delivery: the unique keys (case dedup key, evidence per case and capture, hit per
+//! case, capture, rule and version) turn a re-delivery into no change.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use model::{
+    Case, CaseFilter, CaseHit, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision, Evidence,
+    Flagged, Route, Screenshot, Severity, Source, Span, StoreError, WarcRef,
+};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use crate::{evidence, workflow};
+
+/// Case store on SQLite. Cheap to share: wrap it in an `Arc`.
+pub struct SqliteCaseStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Maps a SQLite error to the store's backend error.
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteCaseStore {
+    /// Opens (creating if needed) the case database at `path`, in WAL mode, and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        Self::setup(conn)
+    }
+
+    /// A private in-memory database, for tests and `demo --once`.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory().map_err(db_err)?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_err)?;
+        super::migrate::migrate(&mut conn)?;
+        Ok(SqliteCaseStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic in another call leaves no half-done work: its transaction rolled back on drop.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("case store task failed: {e}")))?
+    }
+}
+
+/// RFC 3339 UTC with microseconds: fixed width, so text order is time order.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| conversion(format!("bad time {s:?}: {e}")))
+}
+
+fn conversion(msg: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, msg.into())
+}
+
+fn severity_str(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+    }
+}
+
+fn parse_severity(s: &str) -> rusqlite::Result<Severity> {
+    match s {
+        "low" => Ok(Severity::Low),
+        "medium" => Ok(Severity::Medium),
+        "high" => Ok(Severity::High),
+        _ => Err(conversion(format!("bad severity {s:?}"))),
+    }
+}
+
+fn parse_status(s: &str) -> rusqlite::Result<CaseStatus> {
+    CaseStatus::parse(s).ok_or_else(|| conversion(format!("bad status {s:?}")))
+}
+
+fn parse_route(s: Option<String>) -> rusqlite::Result<Option<Route>> {
+    s.map(|s| Route::parse(&s).ok_or_else(|| conversion(format!("bad route {s:?}"))))
+        .transpose()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| conversion(format!("bad json {s:?}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encode: {e}")))
+}
+
+fn current_status(tx: &Transaction<'_>, id: i64) -> Result<CaseStatus, StoreError> {
+    let s: Option<String> = tx
+        .query_row("SELECT status FROM cases WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    let s = s.ok_or(StoreError::NotFound(id))?;
+    parse_status(&s).map_err(db_err)
+}
+
+fn check_actor(actor: &str) -> Result<&str, StoreError> {
+    let actor = actor.trim();
+    if actor.is_empty() {
+        Err(StoreError::Invalid("actor must not be empty".into()))
+    } else {
+        Ok(actor)
+    }
+}
+
+/// Records one flagged capture inside `tx`; see [`SqliteCaseStore::record_flagged`].
+fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError> {
+    let capture = &flagged.capture;
+    let seen = ts(capture.fetched_at);
+    let now = ts(Utc::now());
+    let source_json = to_json(&capture.source)?;
+    let warc_json = capture.warc.as_ref().map(to_json).transpose()?;
+    let mut out = Vec::new();
+    for (category, hits) in evidence::hits_by_category(&flagged.hits) {
+        let key = evidence::dedup_key(category, capture);
+        let severity = evidence::max_severity(hits.iter().copied());
+        let existing: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, severity FROM cases WHERE dedup_key = ?1",
+                [&key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)?;
+        let (case_id, created, old_severity) = match existing {
+            Some((id, sev)) => (id, false, parse_severity(&sev).map_err(db_err)?),
+            None => {
+                tx.execute(
+                    "INSERT INTO cases (dedup_key, category, url, host, source_kind, source_json,
+                        status, first_seen, last_seen, severity)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+                    params![
+                        key,
+                        category,
+                        evidence::canonical_resource(capture),
+                        capture.host,
+                        capture.source.kind(),
+                        source_json,
+                        CaseStatus::New.as_str(),
+                        seen,
+                        severity_str(severity),
+                    ],
+                )
+                .map_err(db_err)?;
+                (tx.last_insert_rowid(), true, severity)
+            }
+        };
+        let evidence_added = tx
+            .execute(
+                "INSERT OR IGNORE INTO evidence (case_id, capture_id, captured_at, url, final_url,
+                    ip, http_status, protocol, body_sha256, warc_json, title, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    case_id,
+                    capture.id,
+                    seen,
+                    capture.url,
+                    capture.final_url,
+                    capture.ip,
+                    capture.status,
+                    capture.protocol,
+                    capture.body_sha256,
+                    warc_json,
+                    capture.title,
+                    capture.text,
+                ],
+            )
+            .map_err(db_err)?
+            == 1;
+        let mut hits_added = 0;
+        for h in &hits {
+            hits_added += tx
+                .execute(
+                    "INSERT OR IGNORE INTO case_hits (case_id, capture_id, rule, rule_version,
+                        severity, score, spans_json, matched, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        case_id,
+                        capture.id,
+                        h.rule,
+                        h.rule_version,
+                        severity_str(h.severity),
+                        f64::from(h.score),
+                        to_json(&h.spans)?,
+                        h.matched,
+                        now,
+                    ],
+                )
+                .map_err(db_err)?;
+        }
+        if !created && (evidence_added || hits_added > 0) {
+            tx.execute(
+                "UPDATE cases SET severity = ?2, last_seen = MAX(last_seen, ?3) WHERE id = ?1",
+                params![case_id, severity_str(old_severity.max(severity)), seen],
+            )
+            .map_err(db_err)?;
+        }
+        if created || evidence_added {
+            out.push(CaseUpsert {
+                case_id,
+                category: category.to_string(),
+                created,
+            });
+        }
+    }
+    Ok(out)
+}
+
+const CASE_COLUMNS: &str = "id, dedup_key, category, url, host, source_json, status, route,
+    decision_note, decided_by, decided_at, first_seen, last_seen, severity";
+
+fn case_row(r: &Row<'_>) -> rusqlite::Result<Case> {
+    let source: String = r.get(5)?;
+    let status: String = r.get(6)?;
+    let decided_at: Option<String> = r.get(10)?;
+    let first_seen: String = r.get(11)?;
+    let last_seen: String = r.get(12)?;
+    let severity: String = r.get(13)?;
+    Ok(Case {
+        id: r.get(0)?,
+        dedup_key: r.get(1)?,
+        category: r.get(2)?,
+        url: r.get(3)?,
+        host: r.get(4)?,
+        source: from_json::<Source>(&source)?,
+        status: parse_status(&status)?,
+        route: parse_route(r.get(7)?)?,
+        decision_note: r.get(8)?,
+        decided_by: r.get(9)?,
+        decided_at: decided_at.as_deref().map(parse_ts).transpose()?,
+        first_seen: parse_ts(&first_seen)?,
+        last_seen: parse_ts(&last_seen)?,
+        severity: parse_severity(&severity)?,
+        hits: Vec::new(),
+        evidence: Vec::new(),
+    })
+}
+
+fn hit_row(r: &Row<'_>) -> rusqlite::Result<CaseHit> {
+    let severity: String = r.get(3)?;
+    let spans: String = r.get(5)?;
+    let at: String = r.get(7)?;
+    Ok(CaseHit {
+        capture_id: r.get(0)?,
+        rule: r.get(1)?,
+        rule_version: r.get(2)?,
+        severity: parse_severity(&severity)?,
+        score: r.get::<_, f64>(4)? as f32,
+        spans: from_json::<Vec<Span>>(&spans)?,
+        matched: r.get(6)?,
+        at: parse_ts(&at)?,
+    })
+}
+
+fn evidence_row(r: &Row<'_>) -> rusqlite::Result<Evidence> {
+    let captured_at: String = r.get(1)?;
+    let warc: Option<String> = r.get(8)?;
+    let shot_path: Option<String> = r.get(11)?;
+    let screenshot = match shot_path {
+        Some(path) => {
+            let taken_at: String = r.get(15)?;
+            Some(Screenshot {
+                path,
+                sha256: r.get(12)?,
+                width: r.get(13)?,
+                height: r.get(14)?,
+                taken_at: parse_ts(&taken_at)?,
+            })
+        }
+        None => None,
+    };
+    Ok(Evidence {
+        capture_id: r.get(0)?,
+        captured_at: parse_ts(&captured_at)?,
+        url: r.get(2)?,
+        final_url: r.get(3)?,
+        ip: r.get(4)?,
+        http_status: r.get(5)?,
+        protocol: r.get(6)?,
+        body_sha256: r.get(7)?,
+        warc: warc.as_deref().map(from_json::<WarcRef>).transpose()?,
+        title: r.get(9)?,
+        text: r.get(10)?,
+        screenshot,
+    })
+}
+
+fn load_case(conn: &Connection, id: i64) -> Result<Option<Case>, StoreError> {
+    let case = conn
+        .query_row(
+            &format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"),
+            [id],
+            case_row,
+        )
+        .optional()
+        .map_err(db_err)?;
+    let Some(mut case) = case else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT capture_id, rule, rule_version, severity, score, spans_json, matched, at
+             FROM case_hits WHERE case_id = ?1 ORDER BY id",
+        )
+        .map_err(db_err)?;
+    case.hits = stmt
+        .query_map([id], hit_row)
+        .and_then(|rows| rows.collect())
+        .map_err(db_err)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT capture_id, captured_at, url, final_url, ip, http_status, protocol,
+                body_sha256, warc_json, title, text, screenshot_path, screenshot_sha256,
+                screenshot_width, screenshot_height, screenshot_taken_at
+             FROM evidence WHERE case_id = ?1 ORDER BY captured_at, id",
+        )
+        .map_err(db_err)?;
+    case.evidence = stmt
+        .query_map([id], evidence_row)
+        .and_then(|rows| rows.collect())
+        .map_err(db_err)?;
+    Ok(Some(case))
+}
+
+fn summary_row(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
+    let status: String = r.get(5)?;
+    let severity: String = r.get(7)?;
+    let first_seen: String = r.get(8)?;
+    let last_seen: String = r.get(9)?;
+    Ok(CaseSummary {
+        id: r.get(0)?,
+        category: r.get(1)?,
+        url: r.get(2)?,
+        host: r.get(3)?,
+        source: r.get(4)?,
+        status: parse_status(&status)?,
+        route: parse_route(r.get(6)?)?,
+        severity: parse_severity(&severity)?,
+        first_seen: parse_ts(&first_seen)?,
+        last_seen: parse_ts(&last_seen)?,
+        hit_count: r.get(10)?,
+        has_screenshot: r.get(11)?,
+    })
+}
+
+fn list(conn: &Connection, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+    let mut conditions = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    let mut cond = |column: &str, value: String| {
+        args.push(value);
+        conditions.push(format!("c.{column} = ?{}", args.len()));
+    };
+    if let Some(s) = filter.status {
+        cond("status", s.as_str().to_string());
+    }
+    if let Some(c) = &filter.category {
+        cond("category", c.clone());
+    }
+    if let Some(h) = &filter.host {
+        cond("host", h.clone());
+    }
+    if let Some(s) = &filter.source {
+        cond("source_kind", s.clone());
+    }
+    let mut sql = String::from(
+        "SELECT c.id, c.category, c.url, c.host, c.source_kind, c.status, c.route, c.severity,
+            c.first_seen, c.last_seen,
+            (SELECT COUNT(*) FROM case_hits h WHERE h.case_id = c.id),
+            EXISTS (SELECT 1 FROM evidence e WHERE e.case_id = c.id
+                    AND e.screenshot_path IS NOT NULL)
+         FROM cases c",
+    );
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(" ORDER BY c.last_seen DESC, c.id DESC");
+    if let Some(limit) = filter.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    stmt.query_map(rusqlite::params_from_iter(args), summary_row)
+        .and_then(|rows| rows.collect())
+        .map_err(db_err)
+}
+
+/// One row of the decision audit trail.
+struct Event<'a> {
+    case_id: i64,
+    action: &'a str,
+    from: CaseStatus,
+    to: CaseStatus,
+    route: Option<Route>,
+    note: Option<&'a str>,
+    actor: &'a str,
+    at: &'a str,
+}
+
+fn insert_event(tx: &Transaction<'_>, e: &Event<'_>) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO case_events (case_id, action, from_status, to_status, route, note, actor, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            e.case_id,
+            e.action,
+            e.from.as_str(),
+            e.to.as_str(),
+            e.route.map(|r| r.as_str()),
+            e.note,
+            e.actor,
+            e.at
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Checks a screenshot before it is stored: a relative path inside the blobs directory and a
+/// SHA-256 in lowercase hex.
+fn check_screenshot(shot: &Screenshot) -> Result<(), StoreError> {
+    let p = Path::new(&shot.path);
+    let inside = !shot.path.is_empty()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside {
+        return Err(StoreError::Invalid(format!(
+            "screenshot path {:?} must be relative to the blobs directory",
+            shot.path
+        )));
+    }
+    let hex_ok = shot.sha256.len() == 64
+        && shot
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex_ok {
+        return Err(StoreError::Invalid(format!(
+            "screenshot sha256 {:?} is not 64 lowercase hex digits",
+            shot.sha256
+        )));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl CaseStore for SqliteCaseStore {
+    /// Returns one entry per case that this call opened or added evidence to: a re-delivery of an
+    /// already recorded capture returns an empty list (nothing new to screenshot).
+    async fn record_flagged(&self, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError> {
+        if flagged.hits.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "flagged capture {} has no hits",
+                flagged.capture.id
+            )));
+        }
+        let flagged = flagged.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let out = record(&tx, &flagged)?;
+            tx.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn attach_screenshot(
+        &self,
+        case_id: i64,
+        capture_id: &str,
+        shot: &Screenshot,
+    ) -> Result<(), StoreError> {
+        check_screenshot(shot)?;
+        let capture_id = capture_id.to_string();
+        let shot = shot.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            current_status(&tx, case_id)?;
+            let n = tx
+                .execute(
+                    "UPDATE evidence SET screenshot_path = ?3, screenshot_sha256 = ?4,
+                        screenshot_width = ?5, screenshot_height = ?6, screenshot_taken_at = ?7
+                     WHERE case_id = ?1 AND capture_id = ?2",
+                    params![
+                        case_id,
+                        capture_id,
+                        shot.path,
+                        shot.sha256,
+                        shot.width,
+                        shot.height,
+                        ts(shot.taken_at)
+                    ],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::Invalid(format!(
+                    "capture {capture_id} is not evidence of case {case_id}"
+                )));
+            }
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+        let filter = filter.clone();
+        self.call(move |conn| list(conn, &filter)).await
+    }
+
+    async fn get_case(&self, id: i64) -> Result<Option<Case>, StoreError> {
+        self.call(move |conn| load_case(conn, id)).await
+    }
+
+    async fn decide(&self, id: i64, decision: &Decision, actor: &str) -> Result<Case, StoreError> {
+        let valid = workflow::validate(decision)?;
+        let actor = check_actor(actor)?.to_string();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let from = current_status(&tx, id)?;
+            workflow::check_decidable(id, from)?;
+            let at = ts(Utc::now());
+            tx.execute(
+                "UPDATE cases SET status = ?2, route = ?3, decision_note = ?4, decided_by = ?5,
+                    decided_at = ?6 WHERE id = ?1",
+                params![
+                    id,
+                    valid.status.as_str(),
+                    valid.route.map(|r| r.as_str()),
+                    valid.note,
+                    actor,
+                    at
+                ],
+            )
+            .map_err(db_err)?;
+            insert_event(
+                &tx,
+                &Event {
+                    case_id: id,
+                    action: valid.action,
+                    from,
+                    to: valid.status,
+                    route: valid.route,
+                    note: Some(&valid.note),
+                    actor: &actor,
+                    at: &at,
+                },
+            )?;
+            tx.commit().map_err(db_err)?;
+            tracing::info!(case = id, action = valid.action, actor = %actor, "case decided");
+            load_case(conn, id)?.ok_or(StoreError::NotFound(id))
+        })
+        .await
+    }
+
+    async fn start_review(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        let actor = check_actor(actor)?.to_string();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let from = current_status(&tx, id)?;
+            if let Some(to) = workflow::review_transition(id, from)? {
+                tx.execute(
+                    "UPDATE cases SET status = ?2 WHERE id = ?1",
+                    params![id, to.as_str()],
+                )
+                .map_err(db_err)?;
+                let at = ts(Utc::now());
+                let event = Event {
+                    case_id: id,
+                    action: "start_review",
+                    from,
+                    to,
+                    route: None,
+                    note: None,
+                    actor: &actor,
+                    at: &at,
+                };
+                insert_event(&tx, &event)?;
+            }
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+}
+
+/// Decision events of a case, oldest first: `(action, from, to, actor)`. For tests and audits.
+#[cfg(test)]
+fn events(store: &SqliteCaseStore, id: i64) -> Vec<(String, String, String, String)> {
+    let conn = store.conn.lock().unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT action, from_status, to_status, actor FROM case_events
+             WHERE case_id = ?1 ORDER BY id",
+        )
+        .unwrap();
+    stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::tests::{capture, hit};
+
+    fn flagged(url: &str, secs: i64) -> Flagged {
+        let c = capture(url, secs);
+        let hits = vec![
+            hit(
+                &c,
+                "gambling.casino",
+                "illegal_gambling",
+                "Онлайн казино",
+                Severity::Medium,
+            ),
+            hit(
+                &c,
+                "gambling.bonus",
+                "illegal_gambling",
+                "бонус",
+                Severity::Low,
+            ),
+            hit(
+                &c,
+                "fraud.guarantee",
+                "fraud_investment",
+                "выигрыш гарантирован",
+                Severity::High,
+            ),
+        ];
+        Flagged { capture: c, hits }
+    }
+
+    fn shot(path: &str) -> Screenshot {
+        Screenshot {
+            path: path.into(),
+            sha256: model::sha256_hex(b"png"),
+            width: 1280,
+            height: 4000,
+            taken_at: DateTime::from_timestamp(1_700_000_100, 0).unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn one_case_per_category_and_redelivery_adds_nothing() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let f = flagged("http://casino.kz/", 1_700_000_000);
+        let first = store.record_flagged(&f).await.unwrap();
+        assert_eq!(first.len(), 2);
+        assert!(first.iter().all(|u| u.created));
+        assert_eq!(first[0].category, "fraud_investment");
+
+        assert!(store.record_flagged(&f).await.unwrap().is_empty());
+        let cases = store.list_cases(&CaseFilter::default()).await.unwrap();
+        assert_eq!(cases.len(), 2);
+        let gambling = cases
+            .iter()
+            .find(|c| c.category == "illegal_gambling")
+            .unwrap();
+        assert_eq!(gambling.hit_count, 2);
+        assert_eq!(gambling.severity, Severity::Medium);
+        let case = store.get_case(gambling.id).await.unwrap().unwrap();
+        assert_eq!(case.evidence.len(), 1);
+        assert_eq!(case.dedup_key, "illegal_gambling|http://casino.kz/");
+        assert_eq!(case.status, CaseStatus::New);
+        assert_eq!(case.evidence[0].text, f.capture.text);
+        assert_eq!(case.hits[0].spans, f.hits[0].spans);
+    }
+
+    #[tokio::test]
+    async fn a_revisit_adds_evidence_bumps_last_seen_and_severity() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let first = flagged("http://casino.kz/", 1_700_000_000);
+        let up = store.record_flagged(&first).await.unwrap();
+        let mut again = flagged("http://casino.kz/", 1_700_086_400);
+        again.hits.retain(|h| h.category == "illegal_gambling");
+        again.hits[0].severity = Severity::High;
+        let up2 = store.record_flagged(&again).await.unwrap();
+        assert_eq!(up2.len(), 1);
+        assert!(!up2[0].created);
+        let id = up
+            .iter()
+            .find(|u| u.category == "illegal_gambling")
+            .unwrap()
+            .case_id;
+        assert_eq!(up2[0].case_id, id);
+        let case = store.get_case(id).await.unwrap().unwrap();
+        assert_eq!(case.evidence.len(), 2);
+        assert_eq!(case.hits.len(), 4);
+        assert_eq!(case.severity, Severity::High);
+        assert_eq!(case.first_seen, first.capture.fetched_at);
+        assert_eq!(case.last_seen, again.capture.fetched_at);
+        // Newest activity first.
+        let list = store.list_cases(&CaseFilter::default()).await.unwrap();
+        assert_eq!(list[0].id, id);
+    }
+
+    #[tokio::test]
+    async fn hitless_flagged_is_invalid() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let mut f = flagged("http://casino.kz/", 1_700_000_000);
+        f.hits.clear();
+        assert!(matches!(
+            store.record_flagged(&f).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn filters_select_rows() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        store
+            .record_flagged(&flagged("http://casino.kz/", 1_700_000_000))
+            .await
+            .unwrap();
+        let mut tg = flagged("http://t.me/drop_kz/7", 1_700_000_500);
+        tg.capture.host = "t.me".into();
+        tg.capture.source = Source::Telegram {
+            channel: "drop_kz".into(),
+            post_id: 7,
+            views: Some("1.2K".into()),
+        };
+        store.record_flagged(&tg).await.unwrap();
+        let f =
+            |status: Option<CaseStatus>, category: Option<&str>, source: Option<&str>| CaseFilter {
+                status,
+                category: category.map(str::to_string),
+                source: source.map(str::to_string),
+                ..CaseFilter::default()
+            };
+        let table: Vec<(CaseFilter, usize)> = vec![
+            (CaseFilter::default(), 4),
+            (f(None, Some("illegal_gambling"), None), 2),
+            (f(None, None, Some("telegram")), 2),
+            (f(None, Some("fraud_investment"), Some("web")), 1),
+            (f(Some(CaseStatus::Dismissed), None, None), 0),
+            (f(Some(CaseStatus::New), None, None), 4),
+            (
+                CaseFilter {
+                    host: Some("t.me".into()),
+                    ..CaseFilter::default()
+                },
+                2,
+            ),
+            (
+                CaseFilter {
+                    limit: Some(3),
+                    ..CaseFilter::default()
+                },
+                3,
+            ),
+        ];
+        for (filter, want) in table {
+            let got = store.list_cases(&filter).await.unwrap();
+            assert_eq!(got.len(), want, "{filter:?}");
+        }
+        let tg_case = store
+            .list_cases(&f(None, None, Some("telegram")))
+            .await
+            .unwrap();
+        let full = store.get_case(tg_case[0].id).await.unwrap().unwrap();
+        assert!(matches!(full.source, Source::Telegram { post_id: 7, .. }));
+    }
+
+    #[tokio::test]
+    async fn decisions_follow_the_workflow() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let up = store
+            .record_flagged(&flagged("http://casino.kz/", 1_700_000_000))
+            .await
+            .unwrap();
+        let (a, b) = (up[0].case_id, up[1].case_id);
+        let confirm = Decision::Confirm {
+            route: Route::Blocking,
+            justification: "  лицензиясыз казино  ".into(),
+        };
+        // Invalid input is refused before anything changes.
+        let empty = Decision::Dismiss { reason: " ".into() };
+        assert!(matches!(
+            store.decide(a, &empty, "aigul").await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store.decide(a, &confirm, " ").await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store.decide(999, &confirm, "aigul").await,
+            Err(StoreError::NotFound(999))
+        ));
+
+        store.start_review(a, "aigul").await.unwrap();
+        store.start_review(a, "aigul").await.unwrap(); // already in review: no change
+        let case = store.decide(a, &confirm, "aigul").await.unwrap();
+        assert_eq!(case.status, CaseStatus::Confirmed);
+        assert_eq!(case.route, Some(Route::Blocking));
+        assert_eq!(case.decision_note.as_deref(), Some("лицензиясыз казино"));
+        assert_eq!(case.decided_by.as_deref(), Some("aigul"));
+        assert!(case.decided_at.is_some());
+        assert!(matches!(
+            store.decide(a, &confirm, "aigul").await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.start_review(a, "aigul").await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        let dismiss = Decision::Dismiss {
+            reason: "сатира".into(),
+        };
+        let case = store.decide(b, &dismiss, "bolat").await.unwrap();
+        assert_eq!(case.status, CaseStatus::Dismissed);
+        assert_eq!(case.route, None);
+        assert!(matches!(
+            store.decide(b, &confirm, "bolat").await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        let ev = events(&store, a);
+        assert_eq!(ev.len(), 2);
+        assert_eq!(
+            ev[0],
+            (
+                "start_review".into(),
+                "new".into(),
+                "in_review".into(),
+                "aigul".into()
+            )
+        );
+        assert_eq!(ev[1].0, "confirm");
+        assert_eq!(ev[1].1, "in_review");
+    }
+
+    #[tokio::test]
+    async fn screenshots_land_on_their_evidence() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let f = flagged("http://casino.kz/", 1_700_000_000);
+        let up = store.record_flagged(&f).await.unwrap();
+        let id = up[0].case_id;
+        store
+            .attach_screenshot(id, &f.capture.id, &shot("shots/a.png"))
+            .await
+            .unwrap();
+        let case = store.get_case(id).await.unwrap().unwrap();
+        assert_eq!(case.evidence[0].screenshot, Some(shot("shots/a.png")));
+        let list = store.list_cases(&CaseFilter::default()).await.unwrap();
+        assert!(list.iter().find(|c| c.id == id).unwrap().has_screenshot);
+        assert!(!list.iter().find(|c| c.id != id).unwrap().has_screenshot);
+
+        let table: Vec<(i64, &str, Screenshot)> = vec![
+            (999, f.capture.id.as_str(), shot("a.png")),
+            (id, "no-such-capture", shot("a.png")),
+            (id, f.capture.id.as_str(), shot("../etc/passwd")),
+            (id, f.capture.id.as_str(), shot("/abs.png")),
+            (
+                id,
+                f.capture.id.as_str(),
+                Screenshot {
+                    sha256: "XYZ".into(),
+                    ..shot("a.png")
+                },
+            ),
+        ];
+        for (case_id, capture_id, s) in table {
+            let err = store
+                .attach_screenshot(case_id, capture_id, &s)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, StoreError::NotFound(_) | StoreError::Invalid(_)),
+                "{case_id} {capture_id} {s:?}: {err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn file_database_survives_reopen() {
+        let dir = std::env::temp_dir().join(format!("baqylau-reporter-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cases.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let store = SqliteCaseStore::open(&path).unwrap();
+            store
+                .record_flagged(&flagged("http://casino.kz/", 1_700_000_000))
+                .await
+                .unwrap();
+        }
+        let store = SqliteCaseStore::open(&path).unwrap();
+        assert_eq!(
+            store
+                .list_cases(&CaseFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let mode: String = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
