@@ -1,0 +1,170 @@
+//! Indicator extractors: structured identifiers that turn a vague offer into an actionable one
+//! (a Kazakh phone number, a card number that passes Luhn, a KZ IBAN that passes MOD-97, a
+//! "30% в месяц" rate, a Telegram handle or link, a URL, a crypto wallet address).
+//!
+//! Rules reference them as `@name`. They run on the normalized (lowercased) text, so every
+//! pattern here is lowercase; checksums reject digit runs that only look like identifiers.
+
+mod checksum;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A known indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Indicator {
+    /// Kazakhstan phone number (+7 7xx …, 8 7xx …).
+    PhoneKz,
+    /// Payment card number (16–19 digits, Luhn-valid).
+    Card,
+    /// Kazakhstan IBAN (KZ + 18, MOD-97-valid).
+    IbanKz,
+    /// A percentage tied to a period: "30% в месяц", "айына 10%", "5% ежедневно".
+    PercentPerPeriod,
+    /// Telegram link (t.me/…) or @handle.
+    Telegram,
+    /// A URL or bare domain.
+    Url,
+    /// Bitcoin address.
+    Btc,
+    /// Ethereum address.
+    Eth,
+    /// Tron address.
+    Tron,
+}
+
+/// Names as written after `@` in rules.
+pub(crate) const NAMES: &[(&str, Indicator)] = &[
+    ("phone_kz", Indicator::PhoneKz),
+    ("card", Indicator::Card),
+    ("iban_kz", Indicator::IbanKz),
+    ("percent_per_period", Indicator::PercentPerPeriod),
+    ("telegram", Indicator::Telegram),
+    ("url", Indicator::Url),
+    ("btc", Indicator::Btc),
+    ("eth", Indicator::Eth),
+    ("tron", Indicator::Tron),
+];
+
+const PERIOD: &str = r"(?:день|дня|сутки|суток|недел[юяи]|месяц|месяца|мес|год|в\s+год|ежедневно|ежемесячно|еженедельно|в\s+неделю|day|daily|week|weekly|month|monthly|күніне|күн|аптасына|апта|айына|айлық|ай|жылына)";
+
+static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
+    let pct = r"\d+(?:[.,]\d+)?(?:\s?[-–]\s?\d+(?:[.,]\d+)?)?\s?(?:%|процент(?:ов|а)?|пайыз)";
+    let list = [
+        (
+            Indicator::PhoneKz,
+            r"(?:\+\s?7|8|7)[\s\-(]{0,2}7\d{2}[\s\-)]{0,2}\d{3}[\s\-]?\d{2}[\s\-]?\d{2}".to_string(),
+        ),
+        (Indicator::Card, r"\d{4}(?:[ \-]?\d{4}){3}(?:[ \-]?\d{1,3})?".to_string()),
+        (Indicator::IbanKz, r"kz\d{2}(?:\s?[0-9a-z]){16}".to_string()),
+        (
+            Indicator::PercentPerPeriod,
+            format!(
+                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}\b|\b(?:айына|күніне|аптасына|жылына|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю)\s*(?:до\s+|от\s+)?{pct}"
+            ),
+        ),
+        (
+            Indicator::Telegram,
+            r"(?:https?://)?(?:t|telegram)\.me/[a-z0-9_+/]+|@[a-z][a-z0-9_]{4,31}".to_string(),
+        ),
+        (
+            Indicator::Url,
+            r#"(?:https?://|www\.)[^\s<>"'«»]+|[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:com|kz|ru|net|org|io|xyz|top|bet|casino|online|site|club|pro|app|info|biz|vip|win|fun|cc)\b(?:/[^\s<>"'«»]*)?"#.to_string(),
+        ),
+        (Indicator::Btc, r"bc1[02-9ac-hj-np-z]{11,71}|[13][1-9a-z]{25,34}".to_string()),
+        (Indicator::Eth, r"0x[0-9a-f]{40}".to_string()),
+        (Indicator::Tron, r"t[1-9a-z]{33}".to_string()),
+    ];
+    list.into_iter()
+        .map(|(k, p)| (k, Regex::new(&p).expect("indicator patterns are valid")))
+        .collect()
+});
+
+impl Indicator {
+    /// Looks an indicator up by its rule name.
+    pub(crate) fn by_name(name: &str) -> Option<Indicator> {
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+    }
+
+    /// Byte ranges in `text` (normalized) where the indicator occurs.
+    pub(crate) fn find(self, text: &str) -> Vec<(usize, usize)> {
+        let re = &PATTERNS.iter().find(|(k, _)| *k == self).expect("every indicator has a pattern").1;
+        re.find_iter(text)
+            .filter(|m| self.boundaries_ok(text, m.start(), m.end()))
+            .filter(|m| self.validate(m.as_str()))
+            .map(|m| (m.start(), m.end()))
+            .collect()
+    }
+
+    /// Rejects matches glued to neighbouring letters or digits ("a@b.kz" is an e-mail, not a
+    /// handle; a card number inside a longer digit run is not a card number).
+    fn boundaries_ok(self, text: &str, start: usize, end: usize) -> bool {
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        match self {
+            Indicator::Url => !glued(before) && before != Some('@'),
+            Indicator::PercentPerPeriod => !before.is_some_and(|c| c.is_numeric()),
+            _ => !glued(before) && !glued(after),
+        }
+    }
+
+    fn validate(self, m: &str) -> bool {
+        match self {
+            Indicator::Card => {
+                let digits: String = m.chars().filter(char::is_ascii_digit).collect();
+                (16..=19).contains(&digits.len()) && checksum::luhn(&digits)
+            }
+            Indicator::IbanKz => {
+                let compact: String = m.chars().filter(|c| !c.is_whitespace()).collect();
+                compact.len() == 20 && checksum::iban_mod97(&compact)
+            }
+            Indicator::Btc => m.starts_with("bc1") || m.chars().any(|c| c.is_ascii_digit()),
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indicator_table() {
+        let cases: &[(Indicator, &str, Option<&str>)] = &[
+            (Indicator::PhoneKz, "звоните +7 (701) 123-45-67 сейчас", Some("+7 (701) 123-45-67")),
+            (Indicator::PhoneKz, "тел 87011234567", Some("87011234567")),
+            (Indicator::PhoneKz, "+7 916 123 45 67", None),
+            (Indicator::Card, "карта 4111 1111 1111 1111 ок", Some("4111 1111 1111 1111")),
+            (Indicator::Card, "номер 4111 1111 1111 1112", None),
+            (Indicator::Card, "id 41111111111111110000000", None),
+            (Indicator::IbanKz, "счет kz86125kzt5004100100.", Some("kz86125kzt5004100100")),
+            (Indicator::IbanKz, "счет kz87125kzt5004100100", None),
+            (Indicator::PercentPerPeriod, "доход 30% в месяц", Some("30% в месяц")),
+            (Indicator::PercentPerPeriod, "от 3-6% в день", Some("3-6% в день")),
+            (Indicator::PercentPerPeriod, "айына 10% табыс", Some("айына 10%")),
+            (Indicator::PercentPerPeriod, "скидка 30% на всё", None),
+            (Indicator::Telegram, "пиши @casino_bonus_kz", Some("@casino_bonus_kz")),
+            (Indicator::Telegram, "https://t.me/+abc_1", Some("https://t.me/+abc_1")),
+            (Indicator::Telegram, "почта user@mail.kz", None),
+            (Indicator::Url, "заходи на casino-kz.bet/promo сейчас", Some("casino-kz.bet/promo")),
+            (Indicator::Url, "почта user@mail.kz", None),
+            (Indicator::Eth, "0x52908400098527886e0f7030069857d2e4169ee7", Some("0x52908400098527886e0f7030069857d2e4169ee7")),
+            (Indicator::Btc, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Some("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")),
+            (Indicator::Tron, "tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp", Some("tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp")),
+        ];
+        for (kind, text, want) in cases {
+            let got = kind.find(text).first().map(|&(s, e)| &text[s..e]);
+            assert_eq!(got, *want, "{kind:?} in {text:?}");
+        }
+    }
+
+    #[test]
+    fn names_resolve() {
+        for (name, kind) in NAMES {
+            assert_eq!(Indicator::by_name(name), Some(*kind));
+        }
+        assert_eq!(Indicator::by_name("iban"), None);
+    }
+}

@@ -1,0 +1,443 @@
+//! The matcher: one pass of an Aho-Corasick automaton (every literal word and prefix of every
+//! rule) and one `RegexSet` over each normalized field, then exact boolean and proximity
+//! evaluation for the rules whose literals actually occurred.
+//!
+//! This is the globset/ripgrep shape: presearch once for all rules, then check only candidates.
+//! A rule that needs an indicator (`@card`) is always a candidate; its indicator extractors run
+//! lazily, once per scan, only if such a rule is evaluated. Positions are token indices (for
+//! `NEAR/n`) plus normalized byte ranges (for spans), per field.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexSet};
+
+use crate::indicators::Indicator;
+use crate::normalize::{self, Normalized};
+use crate::rules::compile::{Atoms, FieldMask, Node, Positive, positive_atoms};
+
+/// At most this many occurrences are kept per atom and node: enough evidence, bounded work on
+/// pages that repeat a word ten thousand times.
+const MAX_OCCS: usize = 256;
+
+/// One occurrence of an atom or sub-expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Occ {
+    /// Field index: 0 title, 1 text, 2 url.
+    pub(crate) field: u8,
+    /// First token index.
+    pub(crate) t0: u32,
+    /// Last token index.
+    pub(crate) t1: u32,
+    /// Normalized byte range.
+    pub(crate) s: u32,
+    pub(crate) e: u32,
+}
+
+/// A field prepared for matching.
+#[derive(Debug)]
+pub(crate) struct FieldText {
+    pub(crate) norm: Normalized,
+    pub(crate) tokens: Vec<(usize, usize)>,
+}
+
+impl FieldText {
+    pub(crate) fn new(original: &str) -> FieldText {
+        let norm = normalize::normalize(original);
+        let tokens = normalize::tokens(&norm.text);
+        FieldText { norm, tokens }
+    }
+
+    /// Token range covering normalized bytes `[s, e)`.
+    fn token_range(&self, s: usize, e: usize) -> (u32, u32) {
+        let t0 = self.tokens.partition_point(|t| t.1 <= s);
+        let t1 = self.tokens.partition_point(|t| t.0 < e).saturating_sub(1).max(t0);
+        (t0 as u32, t1 as u32)
+    }
+}
+
+/// What the matcher needs to know about each rule.
+#[derive(Debug)]
+pub(crate) struct RuleProgram {
+    pub(crate) node: Node,
+    positive: Positive,
+}
+
+impl RuleProgram {
+    pub(crate) fn new(node: Node, atoms: &Atoms) -> RuleProgram {
+        let mut positive = Positive::default();
+        positive_atoms(&node, atoms, &mut positive);
+        RuleProgram { node, positive }
+    }
+}
+
+/// The compiled presearch and the rule programs.
+#[derive(Debug)]
+pub(crate) struct Matcher {
+    atoms: Atoms,
+    ac: AhoCorasick,
+    /// Per automaton pattern: (whole-word piece, prefix piece).
+    pattern_pieces: Vec<(Option<usize>, Option<usize>)>,
+    regex_set: RegexSet,
+    regexes: Vec<Regex>,
+    programs: Vec<RuleProgram>,
+    piece_rules: Vec<Vec<usize>>,
+    regex_rules: Vec<Vec<usize>>,
+    indicator_rules: Vec<usize>,
+}
+
+impl Matcher {
+    /// Builds the automaton and regex set. Regexes were validated at compile time.
+    pub(crate) fn new(atoms: Atoms, programs: Vec<RuleProgram>) -> Matcher {
+        let mut lit_ids: HashMap<&str, usize> = HashMap::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut pattern_pieces: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+        for (id, p) in atoms.pieces.iter().enumerate() {
+            let pat = *lit_ids.entry(p.lit.as_str()).or_insert_with(|| {
+                patterns.push(p.lit.as_str());
+                pattern_pieces.push((None, None));
+                patterns.len() - 1
+            });
+            if p.prefix {
+                pattern_pieces[pat].1 = Some(id);
+            } else {
+                pattern_pieces[pat].0 = Some(id);
+            }
+        }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("literal patterns build");
+        let regex_set = RegexSet::new(&atoms.regexes).expect("regexes validated at compile time");
+        let regexes = atoms
+            .regexes
+            .iter()
+            .map(|r| Regex::new(r).expect("regexes validated at compile time"))
+            .collect();
+        let mut piece_rules = vec![Vec::new(); atoms.pieces.len()];
+        let mut regex_rules = vec![Vec::new(); atoms.regexes.len()];
+        let mut indicator_rules = Vec::new();
+        for (r, prog) in programs.iter().enumerate() {
+            for &p in &prog.positive.pieces {
+                piece_rules[p].push(r);
+            }
+            for &x in &prog.positive.regexes {
+                regex_rules[x].push(r);
+            }
+            if !prog.positive.indicators.is_empty() {
+                indicator_rules.push(r);
+            }
+        }
+        for v in piece_rules.iter_mut().chain(regex_rules.iter_mut()) {
+            v.dedup();
+        }
+        Matcher {
+            atoms,
+            ac,
+            pattern_pieces,
+            regex_set,
+            regexes,
+            programs,
+            piece_rules,
+            regex_rules,
+            indicator_rules,
+        }
+    }
+
+    /// Rules (indices) that fire on the prepared fields, with the occurrences that made them
+    /// fire. `allowed(rule)` filters rules out before evaluation (language).
+    pub(crate) fn scan(
+        &self,
+        fields: &[Option<FieldText>; 3],
+        allowed: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, Vec<Occ>)> {
+        let mut piece_hits: Vec<Vec<Occ>> = vec![Vec::new(); self.atoms.pieces.len()];
+        let mut regex_fields: Vec<FieldMask> = vec![0; self.regexes.len()];
+        for (fi, f) in fields.iter().enumerate() {
+            let Some(f) = f else { continue };
+            let text = &f.norm.text;
+            for m in self.ac.find_overlapping_iter(text) {
+                let Ok(ti) = f.tokens.binary_search_by_key(&m.start(), |t| t.0) else {
+                    continue;
+                };
+                let tok = f.tokens[ti];
+                let occ = Occ {
+                    field: fi as u8,
+                    t0: ti as u32,
+                    t1: ti as u32,
+                    s: tok.0 as u32,
+                    e: tok.1 as u32,
+                };
+                let (word, prefix) = self.pattern_pieces[m.pattern().as_usize()];
+                if m.end() == tok.1
+                    && let Some(w) = word
+                    && piece_hits[w].len() < MAX_OCCS * 4
+                {
+                    piece_hits[w].push(occ);
+                }
+                if let Some(p) = prefix
+                    && piece_hits[p].len() < MAX_OCCS * 4
+                {
+                    piece_hits[p].push(occ);
+                }
+            }
+            if !self.regexes.is_empty() {
+                for r in self.regex_set.matches(text).iter() {
+                    regex_fields[r] |= 1 << fi;
+                }
+            }
+        }
+        let mut candidate = vec![false; self.programs.len()];
+        for (p, hits) in piece_hits.iter().enumerate() {
+            if !hits.is_empty() {
+                self.piece_rules[p].iter().for_each(|&r| candidate[r] = true);
+            }
+        }
+        for (x, mask) in regex_fields.iter().enumerate() {
+            if *mask != 0 {
+                self.regex_rules[x].iter().for_each(|&r| candidate[r] = true);
+            }
+        }
+        self.indicator_rules.iter().for_each(|&r| candidate[r] = true);
+
+        let mut ctx = Ctx {
+            m: self,
+            fields,
+            piece_hits,
+            regex_fields,
+            terms: HashMap::new(),
+            regex_occs: HashMap::new(),
+            indicator_occs: HashMap::new(),
+        };
+        let mut fired = Vec::new();
+        for (r, _) in candidate.iter().enumerate().filter(|(_, c)| **c) {
+            if !allowed(r) {
+                continue;
+            }
+            if let Some(mut occs) = ctx.eval(&self.programs[r].node) {
+                occs.sort();
+                occs.dedup();
+                if !occs.is_empty() {
+                    fired.push((r, occs));
+                }
+            }
+        }
+        fired
+    }
+}
+
+/// Per-scan caches.
+struct Ctx<'a> {
+    m: &'a Matcher,
+    fields: &'a [Option<FieldText>; 3],
+    piece_hits: Vec<Vec<Occ>>,
+    regex_fields: Vec<FieldMask>,
+    terms: HashMap<usize, Vec<Occ>>,
+    regex_occs: HashMap<(usize, FieldMask), Vec<Occ>>,
+    indicator_occs: HashMap<(Indicator, FieldMask), Vec<Occ>>,
+}
+
+impl Ctx<'_> {
+    /// `None`: the node does not hold. `Some(occs)`: it holds, with this evidence (empty for
+    /// a satisfied NOT).
+    fn eval(&mut self, n: &Node) -> Option<Vec<Occ>> {
+        let occs = match n {
+            Node::Term(t) => self.term(*t),
+            Node::Regex(r, mask) => self.regex(*r, *mask),
+            Node::Indicator(k, mask) => self.indicator(*k, *mask),
+            Node::And(items) => {
+                let mut all = Vec::new();
+                for i in items {
+                    all.extend(self.eval(i)?);
+                }
+                all.truncate(MAX_OCCS);
+                return Some(all);
+            }
+            Node::Or(items) => {
+                let mut any = false;
+                let mut all = Vec::new();
+                for i in items {
+                    if let Some(o) = self.eval(i) {
+                        any = true;
+                        all.extend(o);
+                    }
+                }
+                all.truncate(MAX_OCCS);
+                return any.then_some(all);
+            }
+            Node::Not(inner) => return self.eval(inner).is_none().then(Vec::new),
+            Node::Near(a, b, dist) => {
+                let left = self.eval(a)?;
+                let right = self.eval(b)?;
+                near(&left, &right, *dist)
+            }
+        };
+        (!occs.is_empty()).then_some(occs)
+    }
+
+    fn term(&mut self, t: usize) -> Vec<Occ> {
+        if let Some(o) = self.terms.get(&t) {
+            return o.clone();
+        }
+        let term = &self.m.atoms.terms[t];
+        let first = &self.piece_hits[term.pieces[0]];
+        let mut out = Vec::new();
+        for o in first {
+            if term.fields & (1 << o.field) == 0 {
+                continue;
+            }
+            let mut end = *o;
+            let mut ok = true;
+            for (k, &p) in term.pieces.iter().enumerate().skip(1) {
+                let want = o.t0 + k as u32;
+                match self.piece_hits[p].iter().find(|h| h.field == o.field && h.t0 == want) {
+                    Some(h) => end = *h,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                out.push(Occ { t1: end.t1, e: end.e, ..*o });
+                if out.len() >= MAX_OCCS {
+                    break;
+                }
+            }
+        }
+        self.terms.insert(t, out.clone());
+        out
+    }
+
+    fn regex(&mut self, r: usize, mask: FieldMask) -> Vec<Occ> {
+        if self.regex_fields[r] & mask == 0 {
+            return Vec::new();
+        }
+        if let Some(o) = self.regex_occs.get(&(r, mask)) {
+            return o.clone();
+        }
+        let re = &self.m.regexes[r];
+        let out = self.spans_to_occs(mask, |text| re.find_iter(text).map(|m| (m.start(), m.end())).collect());
+        self.regex_occs.insert((r, mask), out.clone());
+        out
+    }
+
+    fn indicator(&mut self, k: Indicator, mask: FieldMask) -> Vec<Occ> {
+        if let Some(o) = self.indicator_occs.get(&(k, mask)) {
+            return o.clone();
+        }
+        let out = self.spans_to_occs(mask, |text| k.find(text));
+        self.indicator_occs.insert((k, mask), out.clone());
+        out
+    }
+
+    fn spans_to_occs(&self, mask: FieldMask, find: impl Fn(&str) -> Vec<(usize, usize)>) -> Vec<Occ> {
+        let mut out = Vec::new();
+        for (fi, f) in self.fields.iter().enumerate() {
+            let Some(f) = f else { continue };
+            if mask & (1 << fi) == 0 {
+                continue;
+            }
+            for (s, e) in find(&f.norm.text).into_iter().take(MAX_OCCS) {
+                let (t0, t1) = f.token_range(s, e);
+                out.push(Occ { field: fi as u8, t0, t1, s: s as u32, e: e as u32 });
+            }
+        }
+        out
+    }
+}
+
+/// Occurrences of `a` and `b` in the same field with at most `dist` tokens between them.
+fn near(a: &[Occ], b: &[Occ], dist: u32) -> Vec<Occ> {
+    let mut out = Vec::new();
+    for x in a {
+        for y in b {
+            if x.field != y.field {
+                continue;
+            }
+            let gap = if x.t1 < y.t0 {
+                y.t0 - x.t1 - 1
+            } else if y.t1 < x.t0 {
+                x.t0 - y.t1 - 1
+            } else {
+                0
+            };
+            if gap <= dist {
+                out.push(*x);
+                out.push(*y);
+            }
+        }
+        if out.len() >= MAX_OCCS {
+            break;
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parser::parse;
+
+    /// (name, expression, text, expected matched fragments of the normalized text or None)
+    type Case = (&'static str, &'static str, &'static str, Option<&'static [&'static str]>);
+
+    fn run(expr: &str, text: &str) -> Option<Vec<String>> {
+        let mut atoms = Atoms::default();
+        let node = atoms.compile(&parse(expr).unwrap(), &HashMap::new()).unwrap();
+        let prog = RuleProgram::new(node, &atoms);
+        let m = Matcher::new(atoms, vec![prog]);
+        let fields = [None, Some(FieldText::new(text)), None];
+        let fired = m.scan(&fields, |_| true);
+        let f = fields[1].as_ref().unwrap();
+        fired.first().map(|(_, occs)| {
+            occs.iter().map(|o| f.norm.text[o.s as usize..o.e as usize].to_string()).collect()
+        })
+    }
+
+    #[test]
+    fn matcher_table() {
+        let cases: &[Case] = &[
+            ("word", "казино", "Лучшее КАЗИНО онлайн", Some(&["казино"])),
+            ("whole word only", "казино", "казинолэнд", None),
+            ("prefix", "казин*", "казиношка тут", Some(&["казиношка"])),
+            ("prefix not mid-word", "зино*", "казино", None),
+            ("phrase", "\"без залога\"", "займ без залога", Some(&["без залога"])),
+            ("phrase order", "\"без залога\"", "залога без", None),
+            ("phrase prefix", "\"пассивн* доход*\"", "пассивного дохода", Some(&["пассивного дохода"])),
+            ("and", "займ AND залог*", "займ быстро без залога", Some(&["займ", "залога"])),
+            ("implicit and", "займ залог*", "только займ", None),
+            ("or", "займ | кредит", "дам кредит", Some(&["кредит"])),
+            ("not", "займ NOT мфо", "займ в мфо", None),
+            ("not passes", "займ NOT мфо", "займ у частника", Some(&["займ"])),
+            ("near hit", "гарант* NEAR/2 доход*", "гарантируем вам доход", Some(&["гарантируем", "доход"])),
+            ("near miss", "гарант* NEAR/1 доход*", "гарантируем очень большой доход", None),
+            ("near either order", "доход* NEAR/0 гарант*", "гарантированный доход", Some(&["гарантированный", "доход"])),
+            ("regex", "/\\d+ ?usdt/ обмен", "обмен 100 usdt", Some(&["обмен", "100 usdt"])),
+            ("indicator", "@card NEAR/3 карт*", "карта 4111 1111 1111 1111", Some(&["карта", "4111 1111 1111 1111"])),
+            ("lookalike text", "казино", "kaзинo", Some(&["казино"])),
+            ("kazakh", "несие*", "Несиеге кепілсіз", Some(&["несиеге"])),
+            ("title scope misses text", "title:казино", "казино", None),
+            ("digits split", "1xbet", "играй в 1xbet!", Some(&["1", "xbet"])),
+        ];
+        for (name, expr, text, want) in cases {
+            let got = run(expr, text);
+            let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(got, want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn url_scope() {
+        let mut atoms = Atoms::default();
+        let node = atoms.compile(&parse("url:casino").unwrap(), &HashMap::new()).unwrap();
+        let prog = RuleProgram::new(node, &atoms);
+        let m = Matcher::new(atoms, vec![prog]);
+        let in_text = [None, Some(FieldText::new("casino")), None];
+        assert!(m.scan(&in_text, |_| true).is_empty());
+        let in_url = [None, None, Some(FieldText::new("https://best-casino.kz/"))];
+        assert_eq!(m.scan(&in_url, |_| true).len(), 1);
+    }
+}

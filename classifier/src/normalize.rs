@@ -1,0 +1,390 @@
+//! Text normalization with a byte-offset map back to the original.
+//!
+//! Scam posts are written to dodge keyword filters: Latin and digit look-alikes inside Cyrillic
+//! words ("Пpивeт", "к0нтакт"), zero-width characters and soft hyphens ("ка\u{200B}зино"),
+//! letter-spaced words ("к а з и н о"), emoji wedged between letters. Rules are matched against a
+//! canonical form of the text, but evidence must point at the bytes the author published — so every
+//! normalized character remembers the original byte range it came from, and [`Normalized::span`]
+//! maps a normalized range back to original offsets (always on char boundaries).
+//!
+//! Steps, in order: NFKC (per starter + combining-mark cluster), lowercase, `ё`→`е`; zero-width
+//! characters, soft hyphens and variation selectors dropped; emoji between two letters dropped;
+//! runs of four or more single letters separated by single spaces joined; then, inside words
+//! that contain Cyrillic letters and whose other letters are all look-alikes, Latin, Greek and
+//! small-capital look-alikes and the digits `0 3 4 6` folded to Cyrillic.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::canonical_combining_class;
+
+/// A normalized text and, per normalized character, the original byte range it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    /// The normalized text rules are matched against.
+    pub text: String,
+    /// For each char of `text`: (byte offset in `text`, original start, original end).
+    map: Vec<(u32, u32, u32)>,
+}
+
+/// One normalized character and its source range while the passes run.
+#[derive(Debug, Clone, Copy)]
+struct NChar {
+    c: char,
+    start: u32,
+    end: u32,
+}
+
+impl Normalized {
+    /// Maps the normalized byte range `[start, end)` to a byte range of the original text.
+    ///
+    /// `start` and `end` must lie on char boundaries of [`Normalized::text`]; the result always
+    /// lies on char boundaries of the original.
+    pub fn span(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.map.is_empty() || start >= end {
+            let at = self.map.first().map(|m| m.1 as usize).unwrap_or(0);
+            return (at, at);
+        }
+        let first = self.char_index(start);
+        let last = self.char_index(end - 1);
+        (self.map[first].1 as usize, self.map[last].2 as usize)
+    }
+
+    /// Index into `map` of the char containing normalized byte `b`.
+    fn char_index(&self, b: usize) -> usize {
+        match self.map.binary_search_by_key(&(b as u32), |m| m.0) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+}
+
+/// Normalizes `input` (see the module docs for the steps).
+pub fn normalize(input: &str) -> Normalized {
+    let chars = fold_lookalikes(join_letter_spaced(drop_noise(nfkc_lower(input))));
+    let mut text = String::with_capacity(input.len());
+    let mut map = Vec::with_capacity(chars.len());
+    for nc in chars {
+        map.push((text.len() as u32, nc.start, nc.end));
+        text.push(nc.c);
+    }
+    Normalized { text, map }
+}
+
+/// NFKC per cluster (a starter and the combining marks after it), then lowercase and `ё`→`е`.
+fn nfkc_lower(input: &str) -> Vec<NChar> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut cluster_start = 0usize;
+    let mut iter = input.char_indices().peekable();
+    while let Some((i, _)) = iter.next() {
+        let next_starter = loop {
+            match iter.peek() {
+                Some(&(j, c)) if canonical_combining_class(c) != 0 => {
+                    let _ = j;
+                    iter.next();
+                }
+                Some(&(j, _)) => break j,
+                None => break input.len(),
+            }
+        };
+        debug_assert_eq!(i, cluster_start);
+        let cluster = &input[cluster_start..next_starter];
+        for c in cluster.nfkc() {
+            for l in c.to_lowercase() {
+                let l = if l == 'ё' { 'е' } else { l };
+                out.push(NChar {
+                    c: l,
+                    start: cluster_start as u32,
+                    end: next_starter as u32,
+                });
+            }
+        }
+        cluster_start = next_starter;
+    }
+    out
+}
+
+/// Characters that are invisible or only decorate: zero-width, soft hyphen, variation selectors.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}' | '\u{034F}'
+    )
+}
+
+/// Pictographs and dingbats (the emoji blocks), which scammers wedge between letters.
+fn is_emoji(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x2190..=0x21FF
+    )
+}
+
+/// Drops invisible characters everywhere and emoji runs between two letters.
+fn drop_noise(chars: Vec<NChar>) -> Vec<NChar> {
+    let visible: Vec<NChar> = chars.into_iter().filter(|n| !is_invisible(n.c)).collect();
+    let mut out: Vec<NChar> = Vec::with_capacity(visible.len());
+    let mut i = 0;
+    while i < visible.len() {
+        if is_emoji(visible[i].c) {
+            let mut j = i;
+            while j < visible.len() && is_emoji(visible[j].c) {
+                j += 1;
+            }
+            let before = out.last().is_some_and(|p| p.c.is_alphabetic());
+            let after = visible.get(j).is_some_and(|n| n.c.is_alphabetic());
+            if !(before && after) {
+                out.extend_from_slice(&visible[i..j]);
+            }
+            i = j;
+        } else {
+            out.push(visible[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Minimum number of single letters in a row, separated by single spaces, to be joined. Russian
+/// and Kazakh have one-letter words ("в", "и", "а"), but four in a row is spacing, not prose.
+const MIN_SPACED_LETTERS: usize = 4;
+
+/// Joins "к а з и н о" into "казино".
+fn join_letter_spaced(chars: Vec<NChar>) -> Vec<NChar> {
+    let is_single = |k: usize| -> bool {
+        chars[k].c.is_alphabetic()
+            && (k == 0 || !chars[k - 1].c.is_alphanumeric())
+            && chars.get(k + 1).is_none_or(|n| !n.c.is_alphanumeric())
+    };
+    let mut drop = vec![false; chars.len()];
+    let mut k = 0;
+    while k < chars.len() {
+        if !is_single(k) {
+            k += 1;
+            continue;
+        }
+        // collect a run: letter, space, letter, space, ...
+        let mut letters = vec![k];
+        let mut p = k;
+        while p + 2 < chars.len() && chars[p + 1].c == ' ' && is_single(p + 2) {
+            p += 2;
+            letters.push(p);
+        }
+        if letters.len() >= MIN_SPACED_LETTERS {
+            for w in letters.windows(2) {
+                drop[w[0] + 1] = true;
+            }
+        }
+        k = p + 1;
+    }
+    chars
+        .into_iter()
+        .zip(drop)
+        .filter_map(|(c, d)| (!d).then_some(c))
+        .collect()
+}
+
+/// Look-alike letters (already lowercased) and their Cyrillic counterparts.
+const LETTER_FOLDS: &[(char, char)] = &[
+    ('a', 'а'),
+    ('b', 'в'),
+    ('c', 'с'),
+    ('e', 'е'),
+    ('h', 'н'),
+    ('i', 'і'),
+    ('k', 'к'),
+    ('m', 'м'),
+    ('o', 'о'),
+    ('p', 'р'),
+    ('t', 'т'),
+    ('u', 'и'),
+    ('x', 'х'),
+    ('y', 'у'),
+    // Greek
+    ('α', 'а'),
+    ('ε', 'е'),
+    ('κ', 'к'),
+    ('ο', 'о'),
+    ('ρ', 'р'),
+    ('τ', 'т'),
+    ('υ', 'у'),
+    ('χ', 'х'),
+    // small capitals and phonetic letters
+    ('ᴀ', 'а'),
+    ('ʙ', 'в'),
+    ('ᴄ', 'с'),
+    ('ᴇ', 'е'),
+    ('ʜ', 'н'),
+    ('ᴋ', 'к'),
+    ('ᴍ', 'м'),
+    ('ʍ', 'м'),
+    ('ᴏ', 'о'),
+    ('ᴘ', 'р'),
+    ('ᴩ', 'р'),
+    ('ᴛ', 'т'),
+    ('ᴨ', 'п'),
+    ('ᴧ', 'л'),
+    ('ɜ', 'з'),
+];
+
+/// Digits that stand in for Cyrillic letters.
+const DIGIT_FOLDS: &[(char, char)] = &[('0', 'о'), ('3', 'з'), ('4', 'ч'), ('6', 'б')];
+
+fn letter_fold(c: char) -> Option<char> {
+    LETTER_FOLDS.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
+}
+
+fn digit_fold(c: char) -> Option<char> {
+    DIGIT_FOLDS.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
+}
+
+/// True for letters of the Cyrillic blocks (Russian and Kazakh alphabets).
+pub(crate) fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{04FF}' | '\u{0500}'..='\u{052F}')
+}
+
+/// Folds look-alikes inside words that contain Cyrillic letters and no other foreign letter, so
+/// "Kaspiде" (a brand with a Kazakh suffix) stays as it is while "Пpивeт" becomes "привет".
+fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].c.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && chars[j].c.is_alphanumeric() {
+            j += 1;
+        }
+        let word = &chars[i..j];
+        let has_cyr = word.iter().any(|n| is_cyrillic(n.c));
+        let all_foldable = word
+            .iter()
+            .all(|n| is_cyrillic(n.c) || n.c.is_numeric() || letter_fold(n.c).is_some());
+        if has_cyr && all_foldable {
+            let folded: Vec<char> = (i..j)
+                .map(|k| {
+                    let c = chars[k].c;
+                    if let Some(f) = letter_fold(c) {
+                        return f;
+                    }
+                    let Some(f) = digit_fold(c) else { return c };
+                    let prev = (k > i).then(|| chars[k - 1].c);
+                    let next = (k + 1 < j).then(|| chars[k + 1].c);
+                    let digit_near = prev.is_some_and(|p| p.is_numeric())
+                        || next.is_some_and(|n| n.is_numeric());
+                    let letter_near = prev.is_some_and(|p| p.is_alphabetic())
+                        || next.is_some_and(|n| n.is_alphabetic());
+                    if letter_near && !digit_near { f } else { c }
+                })
+                .collect();
+            for (k, f) in (i..j).zip(folded) {
+                chars[k].c = f;
+            }
+        }
+        i = j;
+    }
+    chars
+}
+
+/// Word tokens of a normalized text as byte ranges: maximal runs of letters, or of digits (a
+/// letter–digit change starts a new token, so "1xbet" is `1`, `xbet` in rules and text alike).
+pub fn tokens(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut cur: Option<(usize, bool)> = None; // (start, is_digit)
+    for (i, c) in text.char_indices() {
+        let class = if c.is_alphabetic() {
+            Some(false)
+        } else if c.is_numeric() {
+            Some(true)
+        } else {
+            None
+        };
+        match (cur, class) {
+            (Some((s, d)), Some(k)) if d != k => {
+                out.push((s, i));
+                cur = Some((i, k));
+            }
+            (Some(_), Some(_)) => {}
+            (Some((s, _)), None) => {
+                out.push((s, i));
+                cur = None;
+            }
+            (None, Some(k)) => cur = Some((i, k)),
+            (None, None) => {}
+        }
+    }
+    if let Some((s, _)) = cur {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalization_table() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("plain", "Казино", "казино"),
+            ("yo", "Ещё всё", "еще все"),
+            ("latin lookalikes", "Пpивeт, дpyг", "привет, друг"),
+            ("digit lookalikes", "к0нтакт 3аработок", "контакт заработок"),
+            ("numbers untouched", "100тг и 2024 год", "100тг и 2024 год"),
+            ("brand with suffix kept", "Kaspiде", "kaspiде"),
+            ("zero width", "ка\u{200B}зи\u{00AD}но", "казино"),
+            ("letter spaced", "к а з и н о онлайн", "казино онлайн"),
+            ("short words kept", "я и ты", "я и ты"),
+            ("emoji between letters", "ка💰зино 💰 бонус", "казино 💰 бонус"),
+            ("nfkc fullwidth", "ＣＡＳＩＮＯ", "casino"),
+            ("small caps", "Пᴏддᴇᴧьнᴀя", "поддельная"),
+            ("greek", "Вαc", "вас"),
+            ("combining breve", "и\u{0306}", "й"),
+            ("kazakh", "ҚАЗАҚСТАН Ұлттық", "қазақстан ұлттық"),
+            ("latin word kept", "Bonus casino", "bonus casino"),
+            ("u as i", "Нaбuрaю", "набираю"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(normalize(input).text, *want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn spans_map_back_to_original_char_boundaries() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("zero width", "xx ка\u{200B}зино yy", "ка\u{200B}зино"),
+            ("spaced", "игра к а з и н о!", "к а з и н о"),
+            ("lookalike", "Пpивeт мир", "Пpивeт"),
+            ("emoji", "ка💰зино", "ка💰зино"),
+            ("fullwidth", "ＣＡＳＩＮＯ", "ＣＡＳＩＮＯ"),
+        ];
+        for (name, input, orig) in cases {
+            let n = normalize(input);
+            let target = normalize(orig).text;
+            let at = n.text.find(&target).unwrap_or_else(|| panic!("{name}: {}", n.text));
+            let (s, e) = n.span(at, at + target.len());
+            assert!(input.is_char_boundary(s) && input.is_char_boundary(e), "{name}");
+            assert_eq!(&input[s..e], *orig, "case {name}");
+        }
+    }
+
+    #[test]
+    fn tokenizer() {
+        let cases: &[(&str, &[&str])] = &[
+            ("казино, бонус!", &["казино", "бонус"]),
+            ("1xbet 30%в", &["1", "xbet", "30", "в"]),
+            ("қазақ-тілі", &["қазақ", "тілі"]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = tokens(text).into_iter().map(|(s, e)| &text[s..e]).collect();
+            assert_eq!(&got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn empty_input() {
+        let n = normalize("");
+        assert_eq!(n.text, "");
+        assert_eq!(n.span(0, 0), (0, 0));
+    }
+}
