@@ -1,0 +1,379 @@
+//! The crawl loop: claim URLs politely, fetch them on worker tasks, record and publish results.
+//!
+//! One scheduling loop owns the frontier and the per-host politeness state; fetches run as tokio
+//! tasks (extraction and WARC writing on the blocking pool). Results come back to the loop, which
+//! publishes captures *before* marking the URL done — a crash in between refetches the URL,
+//! which idempotent consumers tolerate, while the opposite order could lose a capture.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::Utc;
+use model::{Capture, FailureKind, Queue};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::config::CrawlerConfig;
+use crate::error::{CrawlError, Result};
+use crate::fetch::{FetchError, FetchSettings, Fetcher, Overflow};
+use crate::frontier::{Frontier, FrontierEntry, UrlState};
+use crate::page::{self, Outcome, PageResult};
+use crate::politeness::Politeness;
+use crate::resolve::TargetGuard;
+use crate::robots::{RobotsCache, Verdict};
+use crate::stats::{CrawlCounters, CrawlStats, DB_FILE};
+use crate::url_norm;
+use crate::warc::{self, WarcWriter};
+
+/// Directory under the data directory holding archived blobs (WARC files).
+pub const BLOBS_DIR: &str = "blobs";
+
+/// What worker tasks share.
+struct Shared {
+    cfg: CrawlerConfig,
+    fetcher: Fetcher,
+    robots: RobotsCache,
+    warc: Mutex<Option<WarcWriter>>,
+}
+
+/// A crawler over one data directory. See the crate docs for an example.
+pub struct Crawler {
+    shared: Arc<Shared>,
+    frontier: Mutex<Frontier>,
+    counters: Arc<CrawlCounters>,
+    blobs_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Crawler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crawler")
+            .field("data_dir", &self.shared.cfg.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Crawler {
+    /// Opens (or creates) the frontier in `cfg.data_dir`, requeues URLs left in flight by an
+    /// interrupted crawl, and inserts the seeds (idempotently).
+    pub fn new(cfg: CrawlerConfig) -> Result<Crawler> {
+        cfg.validate()?;
+        let io = |path: &PathBuf| {
+            let path = path.clone();
+            move |source| CrawlError::Io { path, source }
+        };
+        std::fs::create_dir_all(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
+        let blobs_dir = cfg.data_dir.join(BLOBS_DIR);
+        let warc_dir = blobs_dir.join(warc::WARC_DIR);
+        std::fs::create_dir_all(&warc_dir).map_err(io(&warc_dir))?;
+
+        let frontier = Frontier::open(&cfg.data_dir.join(DB_FILE))?;
+        for seed in &cfg.seeds {
+            let url =
+                url_norm::normalize(seed, None, cfg.max_url_len).map_err(|e| CrawlError::Seed {
+                    url: seed.clone(),
+                    reason: e.to_string(),
+                })?;
+            frontier.add(url.as_str(), &url_norm::host_key(&url), 0, 0)?;
+        }
+        let counters = Arc::new(CrawlCounters::default());
+        CrawlCounters::set(&counters.queued, frontier.count(UrlState::Queued)?);
+
+        let guard = Arc::new(TargetGuard::new(&cfg.resolve));
+        let settings = FetchSettings {
+            user_agent: cfg.user_agent.clone(),
+            connect_timeout: cfg.connect_timeout,
+            request_timeout: cfg.request_timeout,
+            max_redirects: cfg.max_redirects,
+        };
+        let fetcher = Fetcher::new(&settings, guard).map_err(CrawlError::Client)?;
+        let robots = RobotsCache::new(&cfg.robots_token);
+        Ok(Crawler {
+            shared: Arc::new(Shared {
+                cfg,
+                fetcher,
+                robots,
+                warc: Mutex::new(None),
+            }),
+            frontier: Mutex::new(frontier),
+            counters,
+            blobs_dir,
+        })
+    }
+
+    /// Live counters, for a progress bar or metrics.
+    pub fn counters(&self) -> Arc<CrawlCounters> {
+        self.counters.clone()
+    }
+
+    fn frontier(&self) -> MutexGuard<'_, Frontier> {
+        // Only this loop locks the frontier, and never across an await; a poisoned lock means a
+        // panic inside a SQLite call, after which the data is still consistent (transactions).
+        self.frontier
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Crawls until the frontier is exhausted (or `max_pages` fetches were made). Every fetch —
+    /// successful or failed — is published as a [`model::Capture`] to `out` (a Telegram preview
+    /// page as one capture per post) and logged in the crawler's capture table.
+    pub async fn run(&self, out: &dyn Queue<Capture>) -> Result<CrawlStats> {
+        let cfg = &self.shared.cfg;
+        let writer =
+            WarcWriter::create(&self.blobs_dir, Utc::now()).map_err(|source| CrawlError::Io {
+                path: self.blobs_dir.join(warc::WARC_DIR),
+                source,
+            })?;
+        *self
+            .shared
+            .warc
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
+
+        let mut politeness = Politeness::new(cfg.per_host_connections, cfg.host_delay);
+        let mut tasks: JoinSet<PageResult> = JoinSet::new();
+        let mut claimed: HashMap<tokio::task::Id, FrontierEntry> = HashMap::new();
+        let mut stats = CrawlStats::default();
+        let mut started = 0usize;
+        let mut denied = 0usize;
+
+        loop {
+            let now = Instant::now();
+            let mut wake: Option<Instant> = None;
+            if tasks.len() < cfg.concurrency && started - denied < cfg.max_pages {
+                let hosts = self.frontier().queued_hosts()?;
+                for host in hosts {
+                    if tasks.len() >= cfg.concurrency || started - denied >= cfg.max_pages {
+                        break;
+                    }
+                    match politeness.ready_at(&host) {
+                        None => continue,
+                        Some(Some(t)) if t > now.into_std() => {
+                            let t = Instant::from_std(t);
+                            wake = Some(wake.map_or(t, |w| w.min(t)));
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                    let Some(entry) = self.frontier().claim(&host)? else {
+                        continue;
+                    };
+                    politeness.start(&host, now.into_std());
+                    CrawlCounters::add(&self.counters.in_flight, 1);
+                    CrawlCounters::sub(&self.counters.queued, 1);
+                    started += 1;
+                    let handle = tasks.spawn(process(self.shared.clone(), entry.clone()));
+                    claimed.insert(handle.id(), entry);
+                }
+            }
+            if tasks.is_empty() {
+                match wake {
+                    Some(t) => {
+                        tokio::time::sleep_until(t).await;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            let joined = match wake {
+                Some(t) => tokio::select! {
+                    j = tasks.join_next_with_id() => j,
+                    () = tokio::time::sleep_until(t) => continue,
+                },
+                None => tasks.join_next_with_id().await,
+            };
+            let Some(joined) = joined else { continue };
+            let (entry, result) = match joined {
+                Ok((id, result)) => (claimed.remove(&id), result),
+                Err(e) => {
+                    let entry = claimed.remove(&e.id());
+                    tracing::error!(error = %e, "crawl worker panicked");
+                    let result = entry.as_ref().map(|en| {
+                        PageResult::failed(
+                            en,
+                            &FetchError::new(FailureKind::Other, format!("worker panicked: {e}")),
+                        )
+                    });
+                    match result {
+                        Some(r) => (entry, r),
+                        None => continue,
+                    }
+                }
+            };
+            let Some(entry) = entry else { continue };
+            politeness.finish(&entry.host);
+            if let Some(delay) = self.shared.robots_delay(&entry) {
+                politeness.set_crawl_delay(&entry.host, delay, Instant::now().into_std());
+            }
+            CrawlCounters::sub(&self.counters.in_flight, 1);
+            if result.outcome == Outcome::Denied {
+                denied += 1;
+            }
+            self.complete(&entry, result, out, &mut stats).await?;
+        }
+
+        let f = self.frontier();
+        stats.hosts = f.host_total()?;
+        stats.queued = f.count(UrlState::Queued)?;
+        tracing::info!(
+            pages = stats.pages_fetched,
+            captures = stats.captures,
+            failed = stats.failed,
+            robots_denied = stats.robots_denied,
+            queued = stats.queued,
+            "crawl finished"
+        );
+        Ok(stats)
+    }
+
+    /// Publishes a result, then records it in the frontier and capture log.
+    async fn complete(
+        &self,
+        entry: &FrontierEntry,
+        result: PageResult,
+        out: &dyn Queue<Capture>,
+        stats: &mut CrawlStats,
+    ) -> Result<()> {
+        let c = &self.counters;
+        if result.outcome == Outcome::Denied {
+            tracing::debug!(url = %entry.url, "denied by robots.txt");
+            self.frontier().finish(entry.id, UrlState::Denied, None)?;
+            CrawlCounters::add(&c.robots_denied, 1);
+            stats.robots_denied += 1;
+            return Ok(());
+        }
+        let mut result = result;
+        let n_captures = result.captures.len() as u64;
+        for capture in std::mem::take(&mut result.captures) {
+            out.publish(capture).await?;
+        }
+        CrawlCounters::add(&c.captures, n_captures);
+        stats.captures += n_captures;
+        let bytes = result.record.as_ref().map_or(0, |r| r.bytes);
+        CrawlCounters::add(&c.bytes, bytes);
+        stats.bytes += bytes;
+        match (&result.outcome, &result.error) {
+            (Outcome::Failed, Some(err)) => {
+                tracing::debug!(url = %entry.url, kind = err.kind.as_str(), error = %err.message, "fetch failed");
+                CrawlCounters::add(&c.failed, 1);
+                stats.failed += 1;
+                *stats
+                    .failures_by_kind
+                    .entry(err.kind.as_str().to_string())
+                    .or_default() += 1;
+            }
+            _ => {
+                tracing::debug!(url = %entry.url, "fetched");
+                CrawlCounters::add(&c.fetched, 1);
+                stats.pages_fetched += 1;
+            }
+        }
+
+        let f = self.frontier();
+        f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+        let applied = self.apply(&f, entry, &result);
+        let end = if applied.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        f.conn().execute_batch(end).map_err(|e| f.err(e))?;
+        applied?;
+        CrawlCounters::set(&c.queued, f.count(UrlState::Queued)?);
+        Ok(())
+    }
+
+    fn apply(&self, f: &Frontier, entry: &FrontierEntry, result: &PageResult) -> Result<()> {
+        if let Some(record) = &result.record {
+            crate::capture_log::insert(f.conn(), record).map_err(|e| f.err(e))?;
+        }
+        let (state, error) = match (&result.outcome, &result.error) {
+            (Outcome::Failed, Some(e)) => (UrlState::Failed, Some(e.message.as_str())),
+            (Outcome::Failed, None) => (UrlState::Failed, None),
+            _ => (UrlState::Done, None),
+        };
+        f.finish(entry.id, state, error)?;
+        let cap = self.shared.cfg.max_pages_per_host as u64;
+        for link in &result.links {
+            if f.host_count(&link.host)? >= cap {
+                continue;
+            }
+            f.add(&link.url, &link.host, link.depth, link.page_seq)?;
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// The host's robots.txt crawl delay, if its entry is cached.
+    fn robots_delay(&self, entry: &FrontierEntry) -> Option<Duration> {
+        let url = Url::parse(&entry.url).ok()?;
+        self.robots.cached(&url)?.crawl_delay()
+    }
+}
+
+/// Fetches and processes one URL (runs on a worker task).
+async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
+    let url = match Url::parse(&entry.url) {
+        Ok(u) => u,
+        Err(e) => {
+            return PageResult::failed(&entry, &FetchError::new(FailureKind::Parse, e.to_string()));
+        }
+    };
+    if let Err(e) = shared.fetcher.check_target(&url) {
+        return PageResult::failed(&entry, &e);
+    }
+    let robots = shared.robots.entry(&url, &shared.fetcher).await;
+    match robots.verdict(&url) {
+        Verdict::Allowed => {}
+        Verdict::Denied => return PageResult::denied(),
+        Verdict::Unreachable(e) => return PageResult::failed(&entry, &e),
+    }
+    let resp = match shared
+        .fetcher
+        .get(&url, shared.cfg.max_body_bytes, Overflow::Fail)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return PageResult::failed(&entry, &e),
+    };
+    let worker_entry = entry.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let request = warc::request_block(&resp.final_url, &resp.protocol, &shared.cfg.user_agent);
+        let exchange = warc::Exchange {
+            target_uri: resp.final_url.as_str(),
+            ip: resp.ip.clone(),
+            date: resp.fetched_at,
+            protocol: &resp.protocol,
+            status: resp.status,
+            response_headers: &resp.headers,
+            body: &resp.body,
+            request,
+        };
+        let warc_ref = {
+            let mut guard = shared
+                .warc
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            guard.as_mut().map(|w| w.write_exchange(&exchange))
+        };
+        let warc_ref = match warc_ref {
+            Some(Ok(r)) => Some(r),
+            Some(Err(e)) => {
+                tracing::warn!(url = %worker_entry.url, error = %e, "warc write failed");
+                None
+            }
+            None => None,
+        };
+        page::process_response(&shared.cfg, &worker_entry, &url, &resp, warc_ref)
+    })
+    .await;
+    joined.unwrap_or_else(|e| {
+        PageResult::failed(
+            &entry,
+            &FetchError::new(FailureKind::Parse, format!("extraction panicked: {e}")),
+        )
+    })
+}

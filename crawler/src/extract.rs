@@ -1,0 +1,223 @@
+//! Turning an HTML document into what the rest of the pipeline reads: title, visible text, links.
+//!
+//! Text is what a person sees: `script`, `style`, `noscript`, `template`, `head` and embedded
+//! graphics are skipped, block elements end a line, runs of whitespace collapse to one space. The
+//! tree is walked iteratively (open/close edges), so hostile deeply nested markup cannot overflow
+//! the stack. Links are resolved against the page (or its `<base href>`), normalized and capped.
+
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+use url::Url;
+
+use crate::url_norm;
+
+/// Elements whose content is never visible text.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "canvas",
+];
+
+/// Elements that start and end a line of text.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+];
+
+/// What was extracted from one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extracted {
+    /// `<title>`, whitespace collapsed.
+    pub title: String,
+    /// Visible text, one block per line.
+    pub text: String,
+    /// Absolute, normalized, de-duplicated links, at most the configured number.
+    pub links: Vec<Url>,
+    /// Language tag of the text (see [`crate::lang`]).
+    pub lang: Option<&'static str>,
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("static selector is valid")
+}
+
+/// Extracts title, visible text and links from `html` fetched from `page_url`.
+pub fn extract_html(html: &str, page_url: &Url, max_links: usize, max_url_len: usize) -> Extracted {
+    let doc = Html::parse_document(html);
+    let title = doc
+        .select(&selector("title"))
+        .next()
+        .map(|t| collapse_inline(&t.text().collect::<String>()))
+        .unwrap_or_default();
+    let text = visible_text(doc.root_element());
+    let base = doc
+        .select(&selector("base[href]"))
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| page_url.join(h).ok())
+        .unwrap_or_else(|| page_url.clone());
+    let links = collect_links(&doc, &base, max_links, max_url_len);
+    let lang = crate::lang::detect(&text);
+    Extracted {
+        title,
+        text,
+        links,
+        lang,
+    }
+}
+
+/// Visible text under `root`, one block per line, whitespace collapsed.
+pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
+    let mut raw = String::new();
+    let mut skip_depth = 0usize;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) => {
+                    let name = el.name();
+                    if skip_depth > 0 || SKIPPED.contains(&name) {
+                        skip_depth += 1;
+                    } else if BLOCKS.contains(&name) {
+                        raw.push('\n');
+                    }
+                }
+                Node::Text(t) if skip_depth == 0 => raw.push_str(t),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(el) = node.value() {
+                    if skip_depth > 0 {
+                        skip_depth -= 1;
+                    } else if BLOCKS.contains(&el.name()) {
+                        raw.push('\n');
+                    }
+                }
+            }
+        }
+    }
+    collapse_lines(&raw)
+}
+
+/// Collapses whitespace inside each line and drops empty lines.
+pub(crate) fn collapse_lines(raw: &str) -> String {
+    raw.lines()
+        .map(collapse_inline)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Collapses every run of whitespace (incl. newlines and NBSP) to one space and trims.
+pub(crate) fn collapse_inline(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn collect_links(doc: &Html, base: &Url, max_links: usize, max_url_len: usize) -> Vec<Url> {
+    let mut seen = std::collections::HashSet::new();
+    let mut links = Vec::new();
+    for a in doc.select(&selector("a[href], area[href]")) {
+        if links.len() >= max_links {
+            break;
+        }
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        if let Ok(url) = url_norm::normalize(href, Some(base), max_url_len)
+            && seen.insert(url.as_str().to_string())
+        {
+            links.push(url);
+        }
+    }
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Url {
+        Url::parse("http://example.kz/dir/index.html").unwrap()
+    }
+
+    #[test]
+    fn extracts_title_text_and_links() {
+        let html = r#"<!doctype html><html><head><title>  Быстрые
+            займы  </title><style>p{color:red}</style><script>var x = "секрет";</script></head>
+            <body><h1>Займ без проверок</h1><p>Деньги за <b>5 минут</b>,&nbsp;звоните!</p>
+            <noscript>включите JS</noscript><template><p>шаблон</p></template>
+            <ul><li>один</li><li>два</li></ul>
+            <a href="/a?utm_source=x">A</a> <a href="b.html#frag">B</a> <a href="/a">A again</a>
+            <a href="mailto:x@y.kz">mail</a> <a href="javascript:void(0)">js</a>
+            <a href="https://other.kz/">other</a></body></html>"#;
+        let e = extract_html(html, &page(), 100, 2048);
+        assert_eq!(e.title, "Быстрые займы");
+        assert_eq!(
+            e.text,
+            "Займ без проверок\nДеньги за 5 минут, звоните!\nодин\nдва\nA B A again mail js other"
+        );
+        let links: Vec<&str> = e.links.iter().map(Url::as_str).collect();
+        assert_eq!(
+            links,
+            [
+                "http://example.kz/a",
+                "http://example.kz/dir/b.html",
+                "https://other.kz/"
+            ]
+        );
+        assert_eq!(e.lang, Some("ru"));
+    }
+
+    #[test]
+    fn honours_base_href_and_link_cap() {
+        let html = r#"<head><base href="http://example.kz/base/"></head>
+            <a href="x">1</a><a href="y">2</a><a href="z">3</a>"#;
+        let e = extract_html(html, &page(), 2, 2048);
+        let links: Vec<&str> = e.links.iter().map(Url::as_str).collect();
+        assert_eq!(
+            links,
+            ["http://example.kz/base/x", "http://example.kz/base/y"]
+        );
+    }
+
+    #[test]
+    fn survives_deep_nesting() {
+        let html = format!("{}deep{}", "<div>".repeat(20_000), "</div>".repeat(20_000));
+        let e = extract_html(&html, &page(), 10, 2048);
+        assert_eq!(e.text, "deep");
+    }
+}

@@ -1,0 +1,362 @@
+//! HTTP fetching: one hardened `reqwest` client and the capped, deadline-bound GET.
+//!
+//! Everything a hostile server can do to a crawler is bounded here: name resolution and every
+//! redirect hop go through the SSRF guard ([`crate::resolve`]); redirects are capped and loops
+//! detected; a total deadline wraps the request *and* the body (slowloris); the body is streamed
+//! with a running cap on decompressed bytes (gzip/brotli bombs). Failures are mapped to
+//! [`model::FailureKind`], which drives counters, the capture log and (later) retry policy.
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use model::FailureKind;
+use reqwest::redirect;
+use url::Url;
+
+use crate::resolve::{GuardedResolver, ResolveError, TargetGuard};
+
+/// A fetch that produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FetchError {
+    /// Category, as recorded on the capture.
+    pub kind: FailureKind,
+    /// The error chain, for people.
+    pub message: String,
+}
+
+impl FetchError {
+    pub(crate) fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        FetchError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Why the redirect policy stopped following.
+#[derive(Debug, thiserror::Error)]
+enum RedirectError {
+    #[error("more than {0} redirects")]
+    TooMany(usize),
+    #[error("redirect loop at {0}")]
+    Loop(String),
+    #[error("redirect to unsupported scheme {0:?}")]
+    Scheme(String),
+}
+
+/// A received response with its (decoded, capped) body.
+#[derive(Debug, Clone)]
+pub struct FetchedResponse {
+    /// URL after redirects.
+    pub final_url: Url,
+    /// Status code.
+    pub status: u16,
+    /// Peer IP address actually connected to.
+    pub ip: Option<String>,
+    /// `HTTP/1.1`, `HTTP/2.0`…
+    pub protocol: String,
+    /// Response headers in received order (values as raw bytes).
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// `Content-Type` header.
+    pub content_type: Option<String>,
+    /// Body after content decoding.
+    pub body: Vec<u8>,
+    /// When the body was complete.
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl FetchedResponse {
+    /// True for `text/html` and `application/xhtml+xml` (and a missing type: servers that omit
+    /// it almost always send HTML).
+    pub fn is_html(&self) -> bool {
+        match &self.content_type {
+            None => true,
+            Some(ct) => {
+                let mime = ct.split(';').next().unwrap_or_default().trim();
+                mime.eq_ignore_ascii_case("text/html")
+                    || mime.eq_ignore_ascii_case("application/xhtml+xml")
+            }
+        }
+    }
+}
+
+/// What to do with a body over the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// Fail with [`FailureKind::TooLarge`].
+    Fail,
+    /// Keep the first `cap` bytes (robots.txt: RFC 9309 parses at least 500 KiB and ignores
+    /// the rest).
+    Truncate,
+}
+
+/// Settings of the fetcher.
+#[derive(Debug, Clone)]
+pub(crate) struct FetchSettings {
+    pub(crate) user_agent: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_redirects: usize,
+}
+
+/// The shared HTTP client.
+#[derive(Debug, Clone)]
+pub(crate) struct Fetcher {
+    client: reqwest::Client,
+    guard: Arc<TargetGuard>,
+    request_timeout: Duration,
+}
+
+impl Fetcher {
+    pub(crate) fn new(settings: &FetchSettings, guard: Arc<TargetGuard>) -> Result<Self, String> {
+        let policy_guard = guard.clone();
+        let max_redirects = settings.max_redirects;
+        let policy = redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                return attempt.error(RedirectError::TooMany(max_redirects));
+            }
+            let next = attempt.url();
+            if !matches!(next.scheme(), "http" | "https") {
+                let scheme = next.scheme().to_string();
+                return attempt.error(RedirectError::Scheme(scheme));
+            }
+            if attempt.previous().contains(next) {
+                let at = next.to_string();
+                return attempt.error(RedirectError::Loop(at));
+            }
+            if let Err(e) = policy_guard.check(next) {
+                return attempt.error(e);
+            }
+            attempt.follow()
+        });
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(settings.user_agent.clone())
+            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
+            .redirect(policy)
+            .no_proxy()
+            .connect_timeout(settings.connect_timeout)
+            .pool_max_idle_per_host(4)
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .build()
+            .map_err(|e| error_chain(&e))?;
+        Ok(Fetcher {
+            client,
+            guard,
+            request_timeout: settings.request_timeout,
+        })
+    }
+
+    /// The SSRF check for IP-literal URLs, exposed so callers can refuse before robots.txt.
+    pub(crate) fn check_target(&self, url: &Url) -> Result<(), FetchError> {
+        self.guard
+            .check(url)
+            .map_err(|e| FetchError::new(FailureKind::Blocked, e.to_string()))
+    }
+
+    /// GETs `url` within the total deadline, reading at most `cap` decoded body bytes.
+    pub(crate) async fn get(
+        &self,
+        url: &Url,
+        cap: usize,
+        overflow: Overflow,
+    ) -> Result<FetchedResponse, FetchError> {
+        self.check_target(url)?;
+        let work = async {
+            let mut resp = self
+                .client
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+            let status = resp.status().as_u16();
+            let protocol = format!("{:?}", resp.version());
+            let ip = resp.remote_addr().map(|a| a.ip().to_string());
+            let final_url = resp.url().clone();
+            let headers: Vec<(String, Vec<u8>)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
+                .collect();
+            let content_type = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+                if body.len() + chunk.len() > cap {
+                    match overflow {
+                        Overflow::Fail => {
+                            return Err(FetchError::new(
+                                FailureKind::TooLarge,
+                                format!("body exceeds {cap} bytes after decompression"),
+                            ));
+                        }
+                        Overflow::Truncate => {
+                            let room = cap - body.len();
+                            body.extend_from_slice(&chunk[..room]);
+                            break;
+                        }
+                    }
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(FetchedResponse {
+                final_url,
+                status,
+                ip,
+                protocol,
+                headers,
+                content_type,
+                body,
+                fetched_at: Utc::now(),
+            })
+        };
+        match tokio::time::timeout(self.request_timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::new(
+                FailureKind::Timeout,
+                format!(
+                    "no complete response within {} ms",
+                    self.request_timeout.as_millis()
+                ),
+            )),
+        }
+    }
+}
+
+/// Maps a reqwest error to a failure kind by looking through its source chain.
+fn classify(e: &reqwest::Error) -> FetchError {
+    let message = error_chain(e);
+    let mut source: Option<&(dyn StdError + 'static)> = e.source();
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<ResolveError>() {
+            let kind = match r {
+                ResolveError::Blocked { .. } => FailureKind::Blocked,
+                ResolveError::NotFound { .. } | ResolveError::Lookup { .. } => FailureKind::Dns,
+            };
+            return FetchError::new(kind, message);
+        }
+        if s.downcast_ref::<RedirectError>().is_some() {
+            return FetchError::new(FailureKind::Redirect, message);
+        }
+        source = s.source();
+    }
+    let kind = if e.is_timeout() {
+        FailureKind::Timeout
+    } else if e.is_redirect() {
+        FailureKind::Redirect
+    } else if e.is_connect() {
+        FailureKind::Connect
+    } else if e.is_decode() || e.is_body() {
+        FailureKind::Parse
+    } else {
+        FailureKind::Other
+    };
+    FetchError::new(kind, message)
+}
+
+/// `outer: inner: innermost`, skipping repeated messages.
+fn error_chain(e: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let m = s.to_string();
+        if !parts.iter().any(|p| p.contains(&m)) {
+            parts.push(m);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fetcher(rules: &[&str]) -> Fetcher {
+        let rules: Vec<_> = rules.iter().map(|r| r.parse().unwrap()).collect();
+        let settings = FetchSettings {
+            user_agent: "baqylau-test".into(),
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+            max_redirects: 3,
+        };
+        Fetcher::new(&settings, Arc::new(TargetGuard::new(&rules))).unwrap()
+    }
+
+    #[test]
+    fn html_content_types() {
+        let mut r = FetchedResponse {
+            final_url: Url::parse("http://a.kz/").unwrap(),
+            status: 200,
+            ip: None,
+            protocol: "HTTP/1.1".into(),
+            headers: vec![],
+            content_type: None,
+            body: vec![],
+            fetched_at: Utc::now(),
+        };
+        for (ct, want) in [
+            (None, true),
+            (Some("text/html; charset=utf-8"), true),
+            (Some("application/xhtml+xml"), true),
+            (Some("TEXT/HTML"), true),
+            (Some("application/pdf"), false),
+            (Some("image/png"), false),
+        ] {
+            r.content_type = ct.map(String::from);
+            assert_eq!(r.is_html(), want, "{ct:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_loopback_literal_and_name() {
+        let f = fetcher(&[]);
+        let e = f
+            .get(
+                &Url::parse("http://127.0.0.1:9/").unwrap(),
+                10,
+                Overflow::Fail,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, FailureKind::Blocked);
+        let e = f
+            .get(
+                &Url::parse("http://localhost:9/").unwrap(),
+                10,
+                Overflow::Fail,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, FailureKind::Blocked, "{}", e.message);
+        assert!(e.message.contains("SSRF"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_connect() {
+        // Bind then drop to get a port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let f = fetcher(&[&format!("closed.kz=127.0.0.1:{port}")]);
+        let e = f
+            .get(
+                &Url::parse("http://closed.kz/").unwrap(),
+                10,
+                Overflow::Fail,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, FailureKind::Connect, "{}", e.message);
+    }
+}

@@ -1,0 +1,496 @@
+//! What one fetched response becomes: captures to publish, links to enqueue, a log row.
+//!
+//! This is the per-item, synchronous part of the crawl (run on the blocking pool): archive the
+//! exchange to WARC, decide success or failure (status ≥ 400, Telegram channel without a public
+//! preview), decode and extract HTML, or split a Telegram preview page into one capture per
+//! post. It never touches the frontier; the scheduling loop applies its result.
+
+use model::{Capture, FailureKind, FetchFailure, Source, WarcRef};
+use url::Url;
+
+use crate::capture_log::FetchRecord;
+use crate::charset;
+use crate::config::CrawlerConfig;
+use crate::extract;
+use crate::fetch::{FetchError, FetchedResponse};
+use crate::frontier::FrontierEntry;
+use crate::telegram;
+use crate::url_norm::host_key;
+
+/// A URL discovered while processing a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewUrl {
+    pub(crate) url: String,
+    pub(crate) host: String,
+    pub(crate) depth: u32,
+    pub(crate) page_seq: u32,
+}
+
+/// How a claimed URL ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Content was obtained.
+    Fetched,
+    /// The fetch failed (no response, or a failing one).
+    Failed,
+    /// robots.txt forbids the URL; nothing was fetched.
+    Denied,
+}
+
+/// Everything the scheduling loop needs to record a processed URL.
+#[derive(Debug)]
+pub(crate) struct PageResult {
+    pub(crate) outcome: Outcome,
+    pub(crate) captures: Vec<Capture>,
+    pub(crate) record: Option<FetchRecord>,
+    pub(crate) links: Vec<NewUrl>,
+    pub(crate) error: Option<FetchFailure>,
+}
+
+impl PageResult {
+    pub(crate) fn denied() -> Self {
+        PageResult {
+            outcome: Outcome::Denied,
+            captures: Vec::new(),
+            record: None,
+            links: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// A fetch that produced no response at all.
+    pub(crate) fn failed(entry: &FrontierEntry, err: &FetchError) -> Self {
+        let host = Url::parse(&entry.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| entry.host.clone());
+        let mut capture = Capture::failed(&entry.url, &host, err.kind, err.message.clone());
+        capture.depth = entry.depth;
+        let record = record_for(&capture, 0, 1);
+        PageResult {
+            outcome: Outcome::Failed,
+            error: capture.error.clone(),
+            captures: vec![capture],
+            record: Some(record),
+            links: Vec::new(),
+        }
+    }
+}
+
+fn record_for(c: &Capture, bytes: u64, captures: u64) -> FetchRecord {
+    FetchRecord {
+        url: c.url.clone(),
+        final_url: c.final_url.clone(),
+        host: c.host.clone(),
+        status: c.status,
+        error_kind: c.error.as_ref().map(|e| e.kind.as_str().to_string()),
+        error_message: c.error.as_ref().map(|e| e.message.clone()),
+        bytes,
+        captures,
+        fetched_at: c.fetched_at.to_rfc3339(),
+    }
+}
+
+/// Whether a link found on `from` may enter the frontier. Today: same host (and port) only.
+/// This is the hook for an opt-in wider scope (same site, allow-listed domains) later.
+pub(crate) fn in_scope(from: &FrontierEntry, link: &Url) -> bool {
+    host_key(link) == from.host
+}
+
+/// Turns a response into captures and links. `warc` is where the exchange was archived.
+pub(crate) fn process_response(
+    cfg: &CrawlerConfig,
+    entry: &FrontierEntry,
+    url: &Url,
+    resp: &FetchedResponse,
+    warc: Option<WarcRef>,
+) -> PageResult {
+    let base = base_capture(entry, url, resp, warc);
+    let bytes = resp.body.len() as u64;
+    if resp.status >= 400 {
+        let reason = reqwest::StatusCode::from_u16(resp.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let msg = format!("HTTP {} {reason}", resp.status)
+            .trim_end()
+            .to_string();
+        return failed_with_response(base, FailureKind::Status, msg, bytes);
+    }
+
+    if let Some(channel) = telegram::channel_of(url, &cfg.telegram_hosts) {
+        if !telegram::is_preview_path(&resp.final_url) {
+            return failed_with_response(
+                base,
+                FailureKind::Blocked,
+                "no public preview".into(),
+                bytes,
+            );
+        }
+        return telegram_page(cfg, entry, url, resp, base, &channel);
+    }
+
+    if !resp.is_html() {
+        let record = record_for(&base, bytes, 1);
+        return PageResult {
+            outcome: Outcome::Fetched,
+            captures: vec![base],
+            record: Some(record),
+            links: Vec::new(),
+            error: None,
+        };
+    }
+
+    let decoded = decode(resp, url);
+    let ex = extract::extract_html(
+        &decoded.text,
+        &resp.final_url,
+        cfg.max_links_per_page,
+        cfg.max_url_len,
+    );
+    let links = if entry.depth < cfg.max_depth {
+        ex.links
+            .iter()
+            .filter(|l| in_scope(entry, l))
+            .map(|l| NewUrl {
+                url: l.to_string(),
+                host: host_key(l),
+                depth: entry.depth + 1,
+                page_seq: 0,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let capture = Capture {
+        charset: Some(decoded.encoding.name().to_string()),
+        title: ex.title,
+        text: ex.text,
+        lang: ex.lang.map(str::to_string),
+        ..base
+    };
+    let record = record_for(&capture, bytes, 1);
+    PageResult {
+        outcome: Outcome::Fetched,
+        captures: vec![capture],
+        record: Some(record),
+        links,
+        error: None,
+    }
+}
+
+fn decode(resp: &FetchedResponse, url: &Url) -> charset::Decoded {
+    let tld = url
+        .host_str()
+        .and_then(|h| h.rsplit('.').next())
+        .filter(|t| t.chars().all(|c| c.is_ascii_alphabetic()));
+    charset::decode_html(&resp.body, resp.content_type.as_deref(), tld)
+}
+
+fn base_capture(
+    entry: &FrontierEntry,
+    url: &Url,
+    resp: &FetchedResponse,
+    warc: Option<WarcRef>,
+) -> Capture {
+    Capture {
+        id: model::capture_id(&entry.url, resp.fetched_at),
+        url: entry.url.clone(),
+        final_url: resp.final_url.to_string(),
+        host: url.host_str().unwrap_or_default().to_string(),
+        source: Source::Web,
+        fetched_at: resp.fetched_at,
+        published_at: None,
+        depth: entry.depth,
+        status: Some(resp.status),
+        ip: resp.ip.clone(),
+        protocol: resp.protocol.clone(),
+        content_type: resp.content_type.clone(),
+        charset: None,
+        title: String::new(),
+        text: String::new(),
+        lang: None,
+        body_sha256: Some(model::sha256_hex(&resp.body)),
+        body_len: resp.body.len() as u64,
+        warc,
+        error: None,
+    }
+}
+
+fn failed_with_response(
+    mut base: Capture,
+    kind: FailureKind,
+    message: String,
+    bytes: u64,
+) -> PageResult {
+    let failure = FetchFailure { kind, message };
+    base.error = Some(failure.clone());
+    let record = record_for(&base, bytes, 1);
+    PageResult {
+        outcome: Outcome::Failed,
+        captures: vec![base],
+        record: Some(record),
+        links: Vec::new(),
+        error: Some(failure),
+    }
+}
+
+fn telegram_page(
+    cfg: &CrawlerConfig,
+    entry: &FrontierEntry,
+    url: &Url,
+    resp: &FetchedResponse,
+    base: Capture,
+    channel: &str,
+) -> PageResult {
+    let decoded = decode(resp, url);
+    let page = telegram::parse_channel_page(&decoded.text, &resp.final_url);
+    let charset = Some(decoded.encoding.name().to_string());
+    let title = if page.title.is_empty() {
+        channel.to_string()
+    } else {
+        page.title.clone()
+    };
+    let mut captures: Vec<Capture> = page
+        .posts
+        .iter()
+        .map(|post| {
+            let post_url = telegram::post_url(url, &post.channel, post.id);
+            let text = post_text(&post.text, &post.links);
+            Capture {
+                id: model::capture_id(&post_url, resp.fetched_at),
+                url: post_url.clone(),
+                final_url: post_url,
+                source: Source::Telegram {
+                    channel: post.channel.clone(),
+                    post_id: post.id,
+                    views: post.views.clone(),
+                },
+                published_at: post.published_at,
+                charset: charset.clone(),
+                title: title.clone(),
+                lang: crate::lang::detect(&text).map(str::to_string),
+                text,
+                ..base.clone()
+            }
+        })
+        .collect();
+    if captures.is_empty() {
+        // A channel page without posts is still content (title, description) worth keeping.
+        let text = page.description.clone();
+        captures.push(Capture {
+            charset,
+            title,
+            lang: crate::lang::detect(&text).map(str::to_string),
+            text,
+            ..base
+        });
+    }
+    let mut links = Vec::new();
+    if let Some(before) = page.before
+        && (entry.page_seq as usize) < cfg.telegram_max_pages
+    {
+        let next = telegram::older_page_url(url, channel, before);
+        if let Ok(next) = crate::url_norm::normalize(&next, None, cfg.max_url_len) {
+            links.push(NewUrl {
+                host: host_key(&next),
+                url: next.to_string(),
+                depth: entry.depth,
+                page_seq: entry.page_seq + 1,
+            });
+        }
+    }
+    let record = record_for(&captures[0], resp.body.len() as u64, captures.len() as u64);
+    PageResult {
+        outcome: Outcome::Fetched,
+        captures,
+        record: Some(record),
+        links,
+        error: None,
+    }
+}
+
+/// Post text plus, on a last line, link targets that the visible text does not show (a link
+/// labelled "сюда" pointing at a casino mirror is exactly what the classifier needs to see).
+fn post_text(text: &str, links: &[String]) -> String {
+    let hidden: Vec<&str> = links
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !text.contains(l))
+        .collect();
+    if hidden.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text}\n{}", hidden.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn entry(url: &str, depth: u32) -> FrontierEntry {
+        let u = Url::parse(url).unwrap();
+        FrontierEntry {
+            id: 1,
+            url: url.into(),
+            host: host_key(&u),
+            depth,
+            page_seq: 0,
+        }
+    }
+
+    fn response(url: &str, status: u16, ct: &str, body: &[u8]) -> FetchedResponse {
+        FetchedResponse {
+            final_url: Url::parse(url).unwrap(),
+            status,
+            ip: Some("127.0.0.1".into()),
+            protocol: "HTTP/1.1".into(),
+            headers: vec![],
+            content_type: Some(ct.into()),
+            body: body.to_vec(),
+            fetched_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn html_page_yields_capture_and_same_host_links() {
+        let cfg = CrawlerConfig::default();
+        let e = entry("http://a.kz/", 0);
+        let body =
+            "<title>Т</title><p>Привет мир, это тест</p><a href=/x>x</a><a href=http://b.kz/>b</a>";
+        let r = process_response(
+            &cfg,
+            &e,
+            &Url::parse(&e.url).unwrap(),
+            &response(
+                "http://a.kz/",
+                200,
+                "text/html; charset=utf-8",
+                body.as_bytes(),
+            ),
+            None,
+        );
+        assert_eq!(r.outcome, Outcome::Fetched);
+        let c = &r.captures[0];
+        assert_eq!((c.title.as_str(), c.lang.as_deref()), ("Т", Some("ru")));
+        assert_eq!(c.charset.as_deref(), Some("UTF-8"));
+        assert_eq!(c.body_len, body.len() as u64);
+        let links: Vec<_> = r.links.iter().map(|l| (l.url.as_str(), l.depth)).collect();
+        assert_eq!(links, [("http://a.kz/x", 1)]);
+    }
+
+    #[test]
+    fn status_and_depth_limits() {
+        let cfg = CrawlerConfig {
+            max_depth: 1,
+            ..CrawlerConfig::default()
+        };
+        let e = entry("http://a.kz/deep", 1);
+        let u = Url::parse(&e.url).unwrap();
+        let r = process_response(
+            &cfg,
+            &e,
+            &u,
+            &response(&e.url, 200, "text/html", b"<a href=/y>y</a>"),
+            None,
+        );
+        assert!(r.links.is_empty(), "max depth reached");
+        let r = process_response(
+            &cfg,
+            &e,
+            &u,
+            &response(&e.url, 404, "text/html", b"nope"),
+            None,
+        );
+        assert_eq!(r.outcome, Outcome::Failed);
+        let err = r.captures[0].error.as_ref().unwrap();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (FailureKind::Status, "HTTP 404 Not Found")
+        );
+        assert_eq!(r.captures[0].status, Some(404));
+        assert_eq!(r.record.unwrap().error_kind.as_deref(), Some("status"));
+    }
+
+    #[test]
+    fn non_html_is_recorded_not_extracted() {
+        let cfg = CrawlerConfig::default();
+        let e = entry("http://a.kz/f.pdf", 0);
+        let r = process_response(
+            &cfg,
+            &e,
+            &Url::parse(&e.url).unwrap(),
+            &response(&e.url, 200, "application/pdf", b"%PDF <a href=/z>"),
+            None,
+        );
+        assert_eq!(r.outcome, Outcome::Fetched);
+        assert!(r.captures[0].text.is_empty() && r.links.is_empty());
+        assert!(r.captures[0].body_sha256.is_some());
+    }
+
+    #[test]
+    fn telegram_page_splits_posts_and_follows_older_page() {
+        let cfg = CrawlerConfig::default();
+        let e = entry("https://t.me/s/testchannel", 0);
+        let html = include_str!("../tests/data/tg_channel.html");
+        let r = process_response(
+            &cfg,
+            &e,
+            &Url::parse(&e.url).unwrap(),
+            &response(&e.url, 200, "text/html; charset=utf-8", html.as_bytes()),
+            None,
+        );
+        assert_eq!(r.captures.len(), 2);
+        let c = &r.captures[0];
+        assert_eq!(c.url, "https://t.me/testchannel/101");
+        assert_eq!(c.title, "Быстрые выплаты KZ");
+        assert_eq!(
+            c.source,
+            Source::Telegram {
+                channel: "testchannel".into(),
+                post_id: 101,
+                views: Some("1.2K".into())
+            }
+        );
+        assert!(
+            c.text
+                .ends_with("https://t.me/drop_manager https://casino-mirror.example/promo"),
+            "{}",
+            c.text
+        );
+        assert_eq!(r.captures[1].lang.as_deref(), Some("kk"));
+        assert_ne!(r.captures[0].id, r.captures[1].id);
+        assert_eq!(r.record.as_ref().unwrap().captures, 2);
+        assert_eq!(r.links.len(), 1);
+        assert_eq!(r.links[0].url, "https://t.me/s/testchannel?before=101");
+        assert_eq!((r.links[0].depth, r.links[0].page_seq), (0, 1));
+
+        let last = FrontierEntry {
+            page_seq: 3,
+            ..e.clone()
+        };
+        let r = process_response(
+            &cfg,
+            &last,
+            &Url::parse(&e.url).unwrap(),
+            &response(&e.url, 200, "text/html", html.as_bytes()),
+            None,
+        );
+        assert!(r.links.is_empty(), "telegram_max_pages reached");
+
+        let moved = response(
+            "https://t.me/testchannel",
+            200,
+            "text/html",
+            b"<p>no preview</p>",
+        );
+        let r = process_response(&cfg, &e, &Url::parse(&e.url).unwrap(), &moved, None);
+        let err = r.captures[0].error.as_ref().unwrap();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (FailureKind::Blocked, "no public preview")
+        );
+    }
+}

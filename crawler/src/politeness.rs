@@ -1,0 +1,129 @@
+//! Per-host politeness: how many requests may run at once and how soon the next may start.
+//!
+//! The scheduler asks [`Politeness::ready`] before claiming a URL of a host and reports starts
+//! and completions. A host's delay is the configured minimum, raised by its robots.txt
+//! `Crawl-delay` (already capped by [`crate::robots`]). State is in memory and owned by the
+//! scheduling loop alone, so it needs no lock. Retry-After and error backoff extend this later.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+struct HostState {
+    in_flight: usize,
+    next_start: Instant,
+    delay: Duration,
+}
+
+/// Per-host connection and delay bookkeeping.
+#[derive(Debug)]
+pub(crate) struct Politeness {
+    per_host_connections: usize,
+    default_delay: Duration,
+    hosts: HashMap<String, HostState>,
+}
+
+impl Politeness {
+    pub(crate) fn new(per_host_connections: usize, default_delay: Duration) -> Self {
+        Politeness {
+            per_host_connections: per_host_connections.max(1),
+            default_delay,
+            hosts: HashMap::new(),
+        }
+    }
+
+    /// When the host may start its next request (`None` when at its connection limit).
+    pub(crate) fn ready_at(&self, host: &str) -> Option<Option<Instant>> {
+        match self.hosts.get(host) {
+            None => Some(None),
+            Some(s) if s.in_flight >= self.per_host_connections => None,
+            Some(s) => Some(Some(s.next_start)),
+        }
+    }
+
+    /// True when a request to `host` may start at `now`.
+    #[cfg(test)]
+    pub(crate) fn ready(&self, host: &str, now: Instant) -> bool {
+        match self.ready_at(host) {
+            None => false,
+            Some(None) => true,
+            Some(Some(t)) => t <= now,
+        }
+    }
+
+    /// Records the start of a request.
+    pub(crate) fn start(&mut self, host: &str, now: Instant) {
+        let default_delay = self.default_delay;
+        let s = self.hosts.entry(host.to_string()).or_insert(HostState {
+            in_flight: 0,
+            next_start: now,
+            delay: default_delay,
+        });
+        s.in_flight += 1;
+        s.next_start = now + s.delay;
+    }
+
+    /// Records the end of a request.
+    pub(crate) fn finish(&mut self, host: &str) {
+        if let Some(s) = self.hosts.get_mut(host) {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Raises the host's delay to `crawl_delay` (never below the configured minimum).
+    pub(crate) fn set_crawl_delay(&mut self, host: &str, crawl_delay: Duration, now: Instant) {
+        let default_delay = self.default_delay;
+        let s = self.hosts.entry(host.to_string()).or_insert(HostState {
+            in_flight: 0,
+            next_start: now,
+            delay: default_delay,
+        });
+        let delay = crawl_delay.max(default_delay);
+        if delay > s.delay {
+            s.next_start += delay - s.delay;
+        }
+        s.delay = delay;
+    }
+
+    /// Current delay of a host.
+    #[cfg(test)]
+    pub(crate) fn delay(&self, host: &str) -> Duration {
+        self.hosts.get(host).map_or(self.default_delay, |s| s.delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_connections_and_spaces_starts() {
+        let t0 = Instant::now();
+        let mut p = Politeness::new(2, Duration::from_millis(100));
+        assert!(p.ready("a.kz", t0));
+        p.start("a.kz", t0);
+        assert!(!p.ready("a.kz", t0), "delay not elapsed");
+        assert!(p.ready("b.kz", t0), "hosts are independent");
+        let t1 = t0 + Duration::from_millis(100);
+        assert!(p.ready("a.kz", t1));
+        p.start("a.kz", t1);
+        let t2 = t1 + Duration::from_millis(500);
+        assert!(!p.ready("a.kz", t2), "two connections in flight");
+        p.finish("a.kz");
+        assert!(p.ready("a.kz", t2));
+    }
+
+    #[test]
+    fn crawl_delay_raises_but_never_lowers() {
+        let t0 = Instant::now();
+        let mut p = Politeness::new(2, Duration::from_millis(250));
+        p.set_crawl_delay("a.kz", Duration::from_millis(10), t0);
+        assert_eq!(p.delay("a.kz"), Duration::from_millis(250));
+        p.start("a.kz", t0);
+        p.finish("a.kz");
+        p.set_crawl_delay("a.kz", Duration::from_secs(2), t0);
+        assert_eq!(p.delay("a.kz"), Duration::from_secs(2));
+        assert!(!p.ready("a.kz", t0 + Duration::from_secs(1)));
+        assert!(p.ready("a.kz", t0 + Duration::from_secs(2)));
+    }
+}

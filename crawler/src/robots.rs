@@ -1,0 +1,254 @@
+//! robots.txt: fetch once per host, cache, answer "may we fetch this URL".
+//!
+//! RFC 9309 semantics for availability: a 2xx body is parsed (first 500 KiB), a 4xx means no
+//! restrictions, a 5xx or network failure means *disallow all*. Parsing and matching (longest
+//! match, Allow wins ties, `*` and `$`) are done by `texting_robots` with our product token.
+//! `Crawl-delay` is honoured up to a cap. One fetch per host even under concurrency: the cache
+//! holds a `OnceCell` per host, so concurrent workers wait for the first fetch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use model::FailureKind;
+use texting_robots::Robot;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::fetch::{FetchError, Fetcher, Overflow};
+
+/// RFC 9309 asks crawlers to parse at least 500 KiB.
+pub const MAX_ROBOTS_BYTES: usize = 500 * 1024;
+/// Longest `Crawl-delay` honoured.
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
+/// How long a robots.txt answer is reused (RFC 9309: should not exceed 24 hours).
+pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// What a host's robots.txt allows.
+#[derive(Debug)]
+pub enum RobotsPolicy {
+    /// Parsed rules for our product token.
+    Rules(Box<Robot>),
+    /// No usable robots.txt (4xx, unparsable): everything allowed.
+    AllowAll,
+    /// Server error: nothing allowed until a later success.
+    DisallowAll {
+        /// Why, for the log.
+        reason: String,
+    },
+    /// The host itself could not be reached (DNS, connect, SSRF guard, timeout): there is no
+    /// point fetching pages; they fail with this error.
+    Unreachable(FetchError),
+}
+
+/// A cached robots.txt answer.
+#[derive(Debug)]
+pub struct RobotsEntry {
+    /// The policy.
+    pub policy: RobotsPolicy,
+    /// When it was fetched.
+    pub fetched_at: Instant,
+}
+
+/// The robots decision for one URL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Fetch it.
+    Allowed,
+    /// robots.txt forbids it.
+    Denied,
+    /// The host is unreachable; fail the page with this error.
+    Unreachable(FetchError),
+}
+
+impl RobotsEntry {
+    /// Builds the entry from a robots.txt fetch result.
+    pub fn from_fetch(
+        token: &str,
+        result: Result<(u16, Vec<u8>), FetchError>,
+        now: Instant,
+    ) -> Self {
+        let policy = match result {
+            Ok((status, body)) if (200..300).contains(&status) => match Robot::new(token, &body) {
+                Ok(robot) => RobotsPolicy::Rules(Box::new(robot)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "unparsable robots.txt, allowing all");
+                    RobotsPolicy::AllowAll
+                }
+            },
+            // 429 is a server asking us to slow down, not "no robots.txt".
+            Ok((429, _)) => RobotsPolicy::DisallowAll {
+                reason: "robots.txt answered 429".into(),
+            },
+            Ok((status, _)) if (400..500).contains(&status) => RobotsPolicy::AllowAll,
+            Ok((status, _)) => RobotsPolicy::DisallowAll {
+                reason: format!("robots.txt answered {status}"),
+            },
+            Err(e) if matches!(e.kind, FailureKind::Status | FailureKind::Parse) => {
+                RobotsPolicy::DisallowAll { reason: e.message }
+            }
+            Err(e) => RobotsPolicy::Unreachable(e),
+        };
+        RobotsEntry {
+            policy,
+            fetched_at: now,
+        }
+    }
+
+    /// May `url` be fetched?
+    pub fn verdict(&self, url: &Url) -> Verdict {
+        match &self.policy {
+            RobotsPolicy::Rules(robot) => {
+                if robot.allowed(url.as_str()) {
+                    Verdict::Allowed
+                } else {
+                    Verdict::Denied
+                }
+            }
+            RobotsPolicy::AllowAll => Verdict::Allowed,
+            RobotsPolicy::DisallowAll { .. } => Verdict::Denied,
+            RobotsPolicy::Unreachable(e) => Verdict::Unreachable(FetchError::new(
+                e.kind,
+                format!("robots.txt: {}", e.message),
+            )),
+        }
+    }
+
+    /// `Crawl-delay` for our token, capped at [`MAX_CRAWL_DELAY`].
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        match &self.policy {
+            RobotsPolicy::Rules(robot) => robot
+                .delay
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .map(|d| Duration::from_secs_f32(d).min(MAX_CRAWL_DELAY)),
+            _ => None,
+        }
+    }
+}
+
+/// Per-host robots.txt cache.
+#[derive(Debug)]
+pub(crate) struct RobotsCache {
+    token: String,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Arc<OnceCell<Arc<RobotsEntry>>>>>,
+}
+
+impl RobotsCache {
+    pub(crate) fn new(token: &str) -> Self {
+        RobotsCache {
+            token: token.to_string(),
+            ttl: ROBOTS_TTL,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached entry for the origin of `url`, if already fetched.
+    pub(crate) fn cached(&self, url: &Url) -> Option<Arc<RobotsEntry>> {
+        let origin = url.origin().ascii_serialization();
+        let entries = self.entries.lock().expect("robots cache lock");
+        entries.get(&origin)?.get().cloned()
+    }
+
+    /// The robots entry for the origin of `url`, fetching it through `fetcher` when missing or
+    /// stale.
+    pub(crate) async fn entry(&self, url: &Url, fetcher: &Fetcher) -> Arc<RobotsEntry> {
+        let origin = url.origin().ascii_serialization();
+        let cell = {
+            let mut entries = self.entries.lock().expect("robots cache lock");
+            let stale = entries
+                .get(&origin)
+                .and_then(|c| c.get())
+                .is_some_and(|e| e.fetched_at.elapsed() > self.ttl);
+            if stale {
+                entries.remove(&origin);
+            }
+            entries.entry(origin.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let robots_url = Url::parse(&format!("{origin}/robots.txt"));
+            let result = match robots_url {
+                Ok(u) => fetcher
+                    .get(&u, MAX_ROBOTS_BYTES, Overflow::Truncate)
+                    .await
+                    .map(|r| (r.status, r.body)),
+                Err(e) => Err(FetchError::new(FailureKind::Other, e.to_string())),
+            };
+            let entry = RobotsEntry::from_fetch(&self.token, result, Instant::now());
+            tracing::debug!(origin = %origin, policy = ?entry.policy, "robots.txt loaded");
+            Arc::new(entry)
+        })
+        .await
+        .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(result: Result<(u16, &str), FailureKind>) -> RobotsEntry {
+        RobotsEntry::from_fetch(
+            "baqylau",
+            result
+                .map(|(s, b)| (s, b.as_bytes().to_vec()))
+                .map_err(|k| FetchError::new(k, "boom")),
+            Instant::now(),
+        )
+    }
+
+    fn url(p: &str) -> Url {
+        Url::parse(&format!("http://example.kz{p}")).unwrap()
+    }
+
+    #[test]
+    fn rules_table() {
+        let txt = "User-agent: *\nDisallow: /\n\nUser-agent: BaqyLau\nDisallow: /private\n\
+                   Allow: /private/open\nDisallow: /*.pdf$\nCrawl-delay: 2\n";
+        let e = entry(Ok((200, txt)));
+        let table = [
+            ("/", Verdict::Allowed),
+            ("/news?id=1", Verdict::Allowed),
+            ("/private", Verdict::Denied),
+            ("/private/x", Verdict::Denied),
+            ("/private/open/1", Verdict::Allowed),
+            ("/doc.pdf", Verdict::Denied),
+            ("/doc.pdf?x", Verdict::Allowed),
+            ("/robots.txt", Verdict::Allowed),
+        ];
+        for (path, want) in table {
+            assert_eq!(e.verdict(&url(path)), want, "{path}");
+        }
+        assert_eq!(e.crawl_delay(), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn availability_table() {
+        assert_eq!(entry(Ok((404, ""))).verdict(&url("/x")), Verdict::Allowed);
+        assert_eq!(entry(Ok((403, ""))).verdict(&url("/x")), Verdict::Allowed);
+        assert_eq!(entry(Ok((500, ""))).verdict(&url("/x")), Verdict::Denied);
+        assert_eq!(entry(Ok((503, ""))).verdict(&url("/x")), Verdict::Denied);
+        assert_eq!(entry(Ok((429, ""))).verdict(&url("/x")), Verdict::Denied);
+        assert!(matches!(
+            entry(Err(FailureKind::Connect)).verdict(&url("/x")),
+            Verdict::Unreachable(FetchError {
+                kind: FailureKind::Connect,
+                ..
+            })
+        ));
+        assert!(matches!(
+            entry(Err(FailureKind::Blocked)).verdict(&url("/x")),
+            Verdict::Unreachable(FetchError {
+                kind: FailureKind::Blocked,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn crawl_delay_is_capped() {
+        let e = entry(Ok((200, "User-agent: *\nCrawl-delay: 3600\n")));
+        assert_eq!(e.crawl_delay(), Some(MAX_CRAWL_DELAY));
+        assert_eq!(entry(Ok((404, ""))).crawl_delay(), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! Telegram public channel previews (`https://t.me/s/<channel>`).
+//!
+//! A channel preview page lists the latest ~20 posts; each post is a separate resource for the
+//! rest of the pipeline (its own capture, with the stable URL `t.me/<channel>/<id>`), so this
+//! adapter turns one fetched page into many posts. The page structure it reads:
+//! `div.tgme_widget_message[data-post="channel/123"]` holding `.tgme_widget_message_text` (line
+//! breaks are `<br>`), `a.tgme_widget_message_date > time[datetime]` and
+//! `span.tgme_widget_message_views`; the channel header `.tgme_channel_info_*`; and the link to
+//! older posts `a.tme_messages_more[data-before]` (`?before=ID`).
+
+use chrono::{DateTime, Utc};
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+use url::Url;
+
+use crate::extract::{collapse_inline, collapse_lines};
+
+/// One post of a channel preview page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// Channel username as written in `data-post`.
+    pub channel: String,
+    /// Post number.
+    pub id: u64,
+    /// Post text; `<br>` become line breaks.
+    pub text: String,
+    /// Publication time.
+    pub published_at: Option<DateTime<Utc>>,
+    /// View counter as displayed (`1.2K`).
+    pub views: Option<String>,
+    /// Absolute `href`s of links inside the post text.
+    pub links: Vec<String>,
+}
+
+/// What a `/s/<channel>` page holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChannelPage {
+    /// Channel display title.
+    pub title: String,
+    /// Channel description.
+    pub description: String,
+    /// Subscriber counter as displayed (`12.4K`).
+    pub subscribers: Option<String>,
+    /// Posts on the page, in page order.
+    pub posts: Vec<Post>,
+    /// `data-before` of the "older posts" link, if there are older posts.
+    pub before: Option<u64>,
+}
+
+/// The channel name when `url` is a channel preview (`/s/<channel>`) on one of `hosts`.
+pub fn channel_of(url: &Url, hosts: &[String]) -> Option<String> {
+    let host = url.host_str()?;
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    let mut segments = url.path_segments()?;
+    if segments.next()? != "s" {
+        return None;
+    }
+    let channel = segments.next()?;
+    let valid = !channel.is_empty()
+        && channel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let rest_empty = segments.all(str::is_empty);
+    (valid && rest_empty).then(|| channel.to_string())
+}
+
+/// True when a URL is still a channel preview; a `/s/` request answered elsewhere means the
+/// channel has no public preview.
+pub fn is_preview_path(url: &Url) -> bool {
+    url.path().starts_with("/s/")
+}
+
+/// The stable URL of a post: `<scheme>://<host>/<channel>/<id>`.
+pub fn post_url(page: &Url, channel: &str, id: u64) -> String {
+    format!(
+        "{}://{}/{}/{}",
+        page.scheme(),
+        crate::url_norm::host_key(page),
+        channel,
+        id
+    )
+}
+
+/// The URL of the next (older) preview page.
+pub fn older_page_url(page: &Url, channel: &str, before: u64) -> String {
+    format!(
+        "{}://{}/s/{}?before={}",
+        page.scheme(),
+        crate::url_norm::host_key(page),
+        channel,
+        before
+    )
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("static selector is valid")
+}
+
+/// Parses a channel preview page. `page_url` resolves relative links inside posts.
+pub fn parse_channel_page(html: &str, page_url: &Url) -> ChannelPage {
+    let doc = Html::parse_document(html);
+    let first_text = |css: &str| {
+        doc.select(&selector(css))
+            .next()
+            .map(|e| collapse_lines(&text_with_breaks(e)))
+            .unwrap_or_default()
+    };
+    let title = first_text(".tgme_channel_info_header_title");
+    let description = first_text(".tgme_channel_info_description");
+    let subscribers = doc
+        .select(&selector(".tgme_channel_info_counter"))
+        .find(|c| {
+            c.select(&selector(".counter_type"))
+                .any(|t| t.text().collect::<String>().trim() == "subscribers")
+        })
+        .and_then(|c| c.select(&selector(".counter_value")).next())
+        .map(|v| collapse_inline(&v.text().collect::<String>()));
+    let before = doc
+        .select(&selector("a.tme_messages_more[data-before]"))
+        .next()
+        .and_then(|a| a.value().attr("data-before")?.trim().parse().ok());
+
+    let text_sel = selector(".tgme_widget_message_bubble > .tgme_widget_message_text");
+    let any_text_sel = selector(".tgme_widget_message_text");
+    let date_sel = selector("a.tgme_widget_message_date > time[datetime]");
+    let views_sel = selector("span.tgme_widget_message_views");
+    let link_sel = selector("a[href]");
+    let mut posts = Vec::new();
+    for msg in doc.select(&selector("div.tgme_widget_message[data-post]")) {
+        let Some((channel, id)) = msg
+            .value()
+            .attr("data-post")
+            .and_then(|p| p.split_once('/'))
+            .and_then(|(c, id)| Some((c.to_string(), id.parse::<u64>().ok()?)))
+        else {
+            continue;
+        };
+        let text_el = msg
+            .select(&text_sel)
+            .next()
+            .or_else(|| msg.select(&any_text_sel).last());
+        let text = text_el
+            .map(|e| collapse_lines(&text_with_breaks(e)))
+            .unwrap_or_default();
+        let links = text_el
+            .map(|e| {
+                e.select(&link_sel)
+                    .filter_map(|a| page_url.join(a.value().attr("href")?).ok())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let published_at = msg
+            .select(&date_sel)
+            .next()
+            .and_then(|t| t.value().attr("datetime"))
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc));
+        let views = msg
+            .select(&views_sel)
+            .next()
+            .map(|v| collapse_inline(&v.text().collect::<String>()))
+            .filter(|v| !v.is_empty());
+        posts.push(Post {
+            channel,
+            id,
+            text,
+            published_at,
+            views,
+            links,
+        });
+    }
+    ChannelPage {
+        title,
+        description,
+        subscribers,
+        posts,
+        before,
+    }
+}
+
+/// Text of an element with `<br>` turned into newlines and everything else inline.
+fn text_with_breaks(el: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    for edge in el.traverse() {
+        if let Edge::Open(node) = edge {
+            match node.value() {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) if e.name() == "br" => out.push('\n'),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = include_str!("../tests/data/tg_channel.html");
+
+    #[test]
+    fn parses_channel_page_fixture() {
+        let url = Url::parse("https://t.me/s/testchannel").unwrap();
+        let page = parse_channel_page(PAGE, &url);
+        assert_eq!(page.title, "Быстрые выплаты KZ");
+        assert_eq!(
+            page.description,
+            "Аренда карт и дроп-схемы.\nПишите в личку"
+        );
+        assert_eq!(page.subscribers.as_deref(), Some("12.4K"));
+        assert_eq!(page.before, Some(101));
+        assert_eq!(page.posts.len(), 2);
+
+        let p = &page.posts[0];
+        assert_eq!((p.channel.as_str(), p.id), ("testchannel", 101));
+        assert_eq!(
+            p.text,
+            "Сдай карту в аренду — 50 000 ₸ в неделю!\nБез вложений.\nПиши: @drop_manager или сюда"
+        );
+        assert_eq!(p.views.as_deref(), Some("1.2K"));
+        assert_eq!(
+            p.published_at.unwrap().to_rfc3339(),
+            "2025-03-14T09:26:53+00:00"
+        );
+        assert_eq!(
+            p.links,
+            [
+                "https://t.me/drop_manager",
+                "https://casino-mirror.example/promo"
+            ]
+        );
+
+        let q = &page.posts[1];
+        assert_eq!(q.id, 102);
+        assert!(
+            q.text.starts_with("Қосымша табыс"),
+            "reply quote excluded: {}",
+            q.text
+        );
+        assert_eq!(q.views.as_deref(), Some("845"));
+    }
+
+    #[test]
+    fn recognises_preview_urls() {
+        let hosts = vec!["t.me".to_string()];
+        let table = [
+            ("https://t.me/s/testchannel", Some("testchannel")),
+            ("https://t.me/s/testchannel?before=100", Some("testchannel")),
+            ("https://T.ME/s/Chan_1/", Some("Chan_1")),
+            ("https://t.me/testchannel", None),
+            ("https://t.me/s/", None),
+            ("https://t.me/s/chan/123", None),
+            ("https://example.kz/s/chan", None),
+        ];
+        for (u, want) in table {
+            let url = Url::parse(u).unwrap();
+            assert_eq!(channel_of(&url, &hosts).as_deref(), want, "{u}");
+        }
+    }
+
+    #[test]
+    fn builds_post_and_older_page_urls() {
+        let page = Url::parse("http://t.me:8080/s/chan").unwrap();
+        assert_eq!(post_url(&page, "chan", 7), "http://t.me:8080/chan/7");
+        assert_eq!(
+            older_page_url(&page, "chan", 7),
+            "http://t.me:8080/s/chan?before=7"
+        );
+    }
+}
