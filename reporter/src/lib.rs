@@ -29,6 +29,7 @@ mod error;
 pub mod evidence;
 mod stage;
 mod store;
+pub mod web;
 pub mod workflow;
 
 pub use error::ReporterError;

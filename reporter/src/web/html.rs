@@ -1,0 +1,158 @@
+//! HTML building blocks: escaping and the page frame shared by every screen.
+//!
+//! Pages are plain strings assembled on the server — no template engine, no JavaScript framework,
+//! nothing fetched from a CDN (the UI runs inside a closed network). The only rule that matters
+//! for safety is here: everything that comes from a crawled page or a user goes through
+//! [`escape`].
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::i18n::{Lang, Msg};
+
+/// The stylesheet, served inline in every page.
+const STYLE: &str = include_str!("style.css");
+
+/// Content-Security-Policy of every page: nothing loads from outside the server, no scripts.
+const CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query-string value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A rendered page: status, language (remembered in a cookie when chosen by `?lang=`) and body.
+pub struct Page {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Language the page is in.
+    pub lang: Lang,
+    /// Set the language cookie.
+    pub remember_lang: bool,
+    /// `<title>`.
+    pub title: String,
+    /// Inner HTML of `<main>`.
+    pub body: String,
+    /// Path of the current page without query, for the language switcher.
+    pub path: String,
+}
+
+impl Page {
+    /// The full HTML document.
+    pub fn document(&self) -> String {
+        let lang = self.lang;
+        let switcher: String = Lang::ALL
+            .iter()
+            .map(|l| {
+                let current = if *l == lang {
+                    " aria-current=\"true\""
+                } else {
+                    ""
+                };
+                format!(
+                    "<a href=\"{}?lang={}\"{current}>{}</a>",
+                    escape(&self.path),
+                    l.code(),
+                    l.code()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!(
+            "<!doctype html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title} · baqylau</title><style>{STYLE}</style></head><body>\
+             <header><a class=\"brand\" href=\"/cases\">baqylau</a>\
+             <nav><a href=\"/cases\">{cases}</a></nav>\
+             <div class=\"langs\" title=\"{language}\">{switcher}</div></header>\
+             <main>{body}</main></body></html>",
+            code = lang.code(),
+            title = escape(&self.title),
+            cases = Msg::Cases.get(lang),
+            language = Msg::Language.get(lang),
+            body = self.body,
+        )
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, self.document()).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if self.remember_lang {
+            let cookie = format!(
+                "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                self.lang.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                h.insert(header::SET_COOKIE, v);
+            }
+        }
+        res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_table() {
+        let cases = [
+            ("", ""),
+            ("қазақша мәтін", "қазақша мәтін"),
+            (
+                "<script>alert('x')</script>",
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;",
+            ),
+            ("a & \"b\"", "a &amp; &quot;b&quot;"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(escape(input), want);
+        }
+    }
+
+    #[test]
+    fn url_encode_cyrillic_and_reserved() {
+        assert_eq!(url_encode("a b&c"), "a%20b%26c");
+        assert_eq!(url_encode("ә"), "%D3%99");
+        assert_eq!(url_encode("illegal_gambling"), "illegal_gambling");
+    }
+}

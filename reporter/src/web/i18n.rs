@@ -1,0 +1,318 @@
+//! Every UI string in the three languages, Kazakh first.
+//!
+//! One table, one `match`: a message missing a translation does not compile, and a translator
+//! finds every string in one file. Category titles and legal norms are not here — they are data
+//! in the taxonomy (`rules/taxonomy.toml`), localized there.
+
+use model::{CaseStatus, Route, Severity};
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Kazakh — the first language and the default.
+    #[default]
+    Kk,
+    /// Russian.
+    Ru,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// All languages, in the order the switcher shows them.
+    pub const ALL: [Lang; 3] = [Lang::Kk, Lang::Ru, Lang::En];
+
+    /// ISO 639-1 code, as used in `?lang=`, the cookie and `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Kk => "kk",
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses a code (`kk`, `ru`, `en`, any case).
+    pub fn parse(code: &str) -> Option<Lang> {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+/// A UI message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Msg {
+    Cases,
+    Case,
+    Id,
+    Category,
+    Url,
+    Host,
+    Source,
+    FirstSeen,
+    LastSeen,
+    Status,
+    Severity,
+    Screenshot,
+    Yes,
+    No,
+    Apply,
+    Any,
+    NoCases,
+    LegalNorm,
+    DefaultRoute,
+    Route,
+    DecisionNote,
+    DecidedBy,
+    DecidedAt,
+    Evidence,
+    ScreenshotSha,
+    BodySha,
+    CapturedAt,
+    FinalUrl,
+    Ip,
+    HttpStatus,
+    Protocol,
+    WarcRecord,
+    NoScreenshot,
+    MatchedText,
+    PageTitle,
+    Fragments,
+    RuleExplanation,
+    Rule,
+    Version,
+    Title,
+    Score,
+    Expression,
+    RuleNotLoaded,
+    CurrentVersion,
+    Confirm,
+    Justification,
+    Dismiss,
+    Reason,
+    Decision,
+    AlreadyDecided,
+    BackToList,
+    Hits,
+    NotFound,
+    Error,
+    Language,
+}
+
+impl Msg {
+    /// The message in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        let [kk, ru, en] = self.texts();
+        match lang {
+            Lang::Kk => kk,
+            Lang::Ru => ru,
+            Lang::En => en,
+        }
+    }
+
+    fn texts(self) -> [&'static str; 3] {
+        use Msg::*;
+        match self {
+            Cases => ["Істер", "Дела", "Cases"],
+            Case => ["Іс", "Дело", "Case"],
+            Id => ["№", "№", "ID"],
+            Category => ["Санат", "Категория", "Category"],
+            Url => ["URL", "URL", "URL"],
+            Host => ["Домен", "Домен", "Host"],
+            Source => ["Дереккөз", "Источник", "Source"],
+            FirstSeen => ["Алғаш анықталды", "Впервые обнаружено", "First seen"],
+            LastSeen => ["Соңғы рет анықталды", "Последнее обнаружение", "Last seen"],
+            Status => ["Мәртебе", "Статус", "Status"],
+            Severity => ["Маңыздылық", "Важность", "Severity"],
+            Screenshot => ["Скриншот", "Скриншот", "Screenshot"],
+            Yes => ["Иә", "Да", "Yes"],
+            No => ["Жоқ", "Нет", "No"],
+            Apply => ["Сүзу", "Применить", "Apply"],
+            Any => ["Барлығы", "Все", "Any"],
+            NoCases => ["Істер табылмады", "Дела не найдены", "No cases found"],
+            LegalNorm => [
+                "ҚР заңнамасының нормасы",
+                "Норма законодательства РК",
+                "Legal norm (RK)",
+            ],
+            DefaultRoute => ["Ұсынылған бағыт", "Рекомендуемый маршрут", "Default route"],
+            Route => ["Бағыт", "Маршрут", "Route"],
+            DecisionNote => [
+                "Негіздеме / себеп",
+                "Обоснование / причина",
+                "Justification / reason",
+            ],
+            DecidedBy => ["Шешім қабылдаған", "Решение принял", "Decided by"],
+            DecidedAt => [
+                "Шешім уақыты (UTC)",
+                "Время решения (UTC)",
+                "Decided at (UTC)",
+            ],
+            Evidence => ["Дәлелдер", "Доказательства", "Evidence"],
+            ScreenshotSha => [
+                "Скриншоттың SHA-256",
+                "SHA-256 скриншота",
+                "Screenshot SHA-256",
+            ],
+            BodySha => [
+                "Жауап денесінің SHA-256",
+                "SHA-256 тела ответа",
+                "Body SHA-256",
+            ],
+            CapturedAt => [
+                "Тіркелген уақыты (UTC)",
+                "Время фиксации (UTC)",
+                "Captured at (UTC)",
+            ],
+            FinalUrl => ["Соңғы URL", "Итоговый URL", "Final URL"],
+            Ip => ["IP мекенжайы", "IP-адрес", "IP address"],
+            HttpStatus => ["HTTP мәртебесі", "HTTP-статус", "HTTP status"],
+            Protocol => ["Хаттама", "Протокол", "Protocol"],
+            WarcRecord => ["WARC жазбасы", "Запись WARC", "WARC record"],
+            NoScreenshot => [
+                "Скриншот әлі түсірілмеген",
+                "Скриншот ещё не снят",
+                "No screenshot yet",
+            ],
+            MatchedText => ["Сәйкес келген мәтін", "Совпавший текст", "Matched text"],
+            PageTitle => ["Бет тақырыбы", "Заголовок страницы", "Page title"],
+            Fragments => [
+                "Мәтін ұзын: тек сәйкестіктер маңы көрсетілген",
+                "Текст длинный: показаны только фрагменты вокруг совпадений",
+                "Long text: only the context around matches is shown",
+            ],
+            RuleExplanation => [
+                "Ережелер түсіндірмесі",
+                "Объяснение правил",
+                "Rule explanation",
+            ],
+            Rule => ["Ереже", "Правило", "Rule"],
+            Version => ["Нұсқа", "Версия", "Version"],
+            Title => ["Атауы", "Название", "Title"],
+            Score => ["Ұпай", "Оценка", "Score"],
+            Expression => ["Өрнек", "Выражение", "Expression"],
+            RuleNotLoaded => [
+                "Ереже қазір жүктелмеген",
+                "Правило сейчас не загружено",
+                "Rule is not loaded now",
+            ],
+            CurrentVersion => ["ағымдағы нұсқа", "текущая версия", "current version"],
+            Confirm => ["Растау", "Подтвердить", "Confirm"],
+            Justification => ["Негіздеме", "Обоснование", "Justification"],
+            Dismiss => [
+                "Жалған деп жабу",
+                "Отклонить как ложное",
+                "Dismiss as false positive",
+            ],
+            Reason => ["Себебі", "Причина", "Reason"],
+            Decision => ["Шешім", "Решение", "Decision"],
+            AlreadyDecided => [
+                "Бұл іс бойынша шешім қабылданған",
+                "По этому делу решение уже принято",
+                "This case has been decided",
+            ],
+            BackToList => ["← Істер тізімі", "← Список дел", "← Case list"],
+            Hits => ["Сәйкестіктер", "Срабатывания", "Hits"],
+            NotFound => ["Табылмады", "Не найдено", "Not found"],
+            Error => ["Қате", "Ошибка", "Error"],
+            Language => ["Тіл", "Язык", "Language"],
+        }
+    }
+}
+
+/// Display name of a case status.
+pub fn status(s: CaseStatus, lang: Lang) -> &'static str {
+    let [kk, ru, en] = match s {
+        CaseStatus::New => ["Жаңа", "Новое", "New"],
+        CaseStatus::InReview => ["Қаралуда", "На рассмотрении", "In review"],
+        CaseStatus::Confirmed => ["Расталды", "Подтверждено", "Confirmed"],
+        CaseStatus::NotificationDrafted => [
+            "Хабарлама дайындалды",
+            "Уведомление подготовлено",
+            "Notification drafted",
+        ],
+        CaseStatus::Approved => ["Мақұлданды", "Одобрено", "Approved"],
+        CaseStatus::Sent => ["Жіберілді", "Отправлено", "Sent"],
+        CaseStatus::Acknowledged => ["Қабылданды", "Принято органом", "Acknowledged"],
+        CaseStatus::Rejected => ["Қайтарылды", "Отклонено органом", "Rejected"],
+        CaseStatus::Dismissed => ["Жалған деп жабылды", "Закрыто как ложное", "Dismissed"],
+    };
+    pick([kk, ru, en], lang)
+}
+
+/// Display name of a legal route.
+pub fn route(r: Route, lang: Lang) -> &'static str {
+    let texts = match r {
+        Route::Criminal => [
+            "Қылмыстық іс жүргізу",
+            "Уголовно-процессуальный",
+            "Criminal",
+        ],
+        Route::Administrative => ["Әкімшілік", "Административный", "Administrative"],
+        Route::Blocking => [
+            "Бұғаттау (2-нысан)",
+            "Блокировка (Форма 2)",
+            "Blocking (Form 2)",
+        ],
+    };
+    pick(texts, lang)
+}
+
+/// Display name of a severity.
+pub fn severity(s: Severity, lang: Lang) -> &'static str {
+    let texts = match s {
+        Severity::Low => ["Төмен", "Низкая", "Low"],
+        Severity::Medium => ["Орташа", "Средняя", "Medium"],
+        Severity::High => ["Жоғары", "Высокая", "High"],
+    };
+    pick(texts, lang)
+}
+
+/// Display name of a source kind (`web`, `telegram`); unknown kinds are shown as they are.
+pub fn source(kind: &str, lang: Lang) -> &str {
+    match kind {
+        "web" => pick(["Веб-сайт", "Веб-сайт", "Website"], lang),
+        "telegram" => "Telegram",
+        other => other,
+    }
+}
+
+fn pick(texts: [&'static str; 3], lang: Lang) -> &'static str {
+    match lang {
+        Lang::Kk => texts[0],
+        Lang::Ru => texts[1],
+        Lang::En => texts[2],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_codes_round_trip() {
+        for l in Lang::ALL {
+            assert_eq!(Lang::parse(l.code()), Some(l));
+        }
+        assert_eq!(Lang::parse(" RU "), Some(Lang::Ru));
+        assert_eq!(Lang::parse("de"), None);
+        assert_eq!(Lang::default(), Lang::Kk);
+    }
+
+    #[test]
+    fn every_label_is_translated() {
+        for l in Lang::ALL {
+            for s in CaseStatus::ALL {
+                assert!(!status(s, l).is_empty());
+            }
+            for r in Route::ALL {
+                assert!(!route(r, l).is_empty());
+            }
+            assert_ne!(Msg::Cases.get(l), "");
+        }
+        assert_eq!(Msg::Confirm.get(Lang::Kk), "Растау");
+        assert_eq!(status(CaseStatus::InReview, Lang::Ru), "На рассмотрении");
+        assert_eq!(source("web", Lang::En), "Website");
+    }
+}

@@ -1,0 +1,476 @@
+//! Router tests: the whole application driven with `oneshot`, no socket, on an in-memory store.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
+use model::{
+    CaseStatus, CaseStore, Field, Flagged, Localized, RuleInfo, Screenshot, Severity, Span,
+    Taxonomy,
+};
+use tower::ServiceExt;
+
+use super::{AppState, router};
+use crate::SqliteCaseStore;
+use crate::evidence::tests::{capture, hit};
+
+const TAXONOMY: &str = r#"
+[[category]]
+id = "illegal_gambling"
+title = { kk = "Заңсыз ойын бизнесі", ru = "Незаконный игорный бизнес", en = "Illegal gambling" }
+norm = { kk = "ҚР ҚК 307-бабы", ru = "ст. 307 УК РК", en = "Art. 307 Criminal Code" }
+route = "blocking"
+
+[[category]]
+id = "fraud_investment"
+title = { kk = "Инвестициялық алаяқтық", ru = "Инвестиционное мошенничество", en = "Investment fraud" }
+norm = { ru = "ст. 190 УК РК" }
+route = "criminal"
+"#;
+
+struct Fixture {
+    state: AppState,
+    store: Arc<SqliteCaseStore>,
+    blobs: PathBuf,
+    gambling: i64,
+    fraud: i64,
+    capture_id: String,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.blobs);
+    }
+}
+
+async fn fixture(name: &str) -> Fixture {
+    let blobs = std::env::temp_dir().join(format!(
+        "baqylau-reporter-web-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&blobs);
+    std::fs::create_dir_all(blobs.join("shots")).unwrap();
+    std::fs::write(blobs.join("shots/a.png"), b"\x89PNG\r\n\x1a\nfake").unwrap();
+    std::fs::write(blobs.parent().unwrap().join(format!("secret-{name}")), b"s").unwrap();
+
+    let store = Arc::new(SqliteCaseStore::open_in_memory().unwrap());
+    let mut c = capture("http://casino.kz/", 1_700_000_000);
+    c.title = "Онлайн казино <script>alert(1)</script>".into();
+    let mut casino = hit(
+        &c,
+        "gambling.casino",
+        "illegal_gambling",
+        "Онлайн казино",
+        Severity::High,
+    );
+    casino.spans.push(Span {
+        field: Field::Title,
+        start: 0,
+        end: "Онлайн казино".len(),
+    });
+    let hits = vec![
+        casino,
+        hit(
+            &c,
+            "gambling.bonus",
+            "illegal_gambling",
+            "бонус",
+            Severity::Low,
+        ),
+        hit(
+            &c,
+            "fraud.guarantee",
+            "fraud_investment",
+            "выигрыш гарантирован",
+            Severity::Medium,
+        ),
+    ];
+    let capture_id = c.id.clone();
+    let up = store
+        .record_flagged(&Flagged { capture: c, hits })
+        .await
+        .unwrap();
+    let id_of = |cat: &str| up.iter().find(|u| u.category == cat).unwrap().case_id;
+    let (gambling, fraud) = (id_of("illegal_gambling"), id_of("fraud_investment"));
+    let shot = Screenshot {
+        path: "shots/a.png".into(),
+        sha256: model::sha256_hex(b"shot"),
+        width: 1280,
+        height: 2000,
+        taken_at: chrono::DateTime::from_timestamp(1_700_000_010, 0).unwrap(),
+    };
+    store
+        .attach_screenshot(gambling, &capture_id, &shot)
+        .await
+        .unwrap();
+
+    let rule = RuleInfo {
+        id: "gambling.casino".into(),
+        version: 2,
+        category: "illegal_gambling".into(),
+        severity: Severity::High,
+        title: Localized {
+            kk: "Онлайн казино жарнамасы".into(),
+            ru: "Реклама онлайн-казино".into(),
+            en: "Online casino ad".into(),
+        },
+        expr: r#"any("онлайн казино", "казино онлайн") & !near("лицензия", 5)"#.into(),
+        file: "gambling.toml".into(),
+    };
+    let state = AppState {
+        store: store.clone(),
+        blobs_dir: blobs.clone(),
+        taxonomy: Arc::new(Taxonomy::from_toml(TAXONOMY).unwrap()),
+        rules: Arc::new(HashMap::from([(rule.id.clone(), rule)])),
+    };
+    Fixture {
+        state,
+        store,
+        blobs,
+        gambling,
+        fraud,
+        capture_id,
+    }
+}
+
+async fn send(f: &Fixture, req: Request<Body>) -> Response {
+    router(f.state.clone()).oneshot(req).await.unwrap()
+}
+
+async fn get(f: &Fixture, uri: &str) -> Response {
+    send(f, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn text(res: Response) -> String {
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+async fn json(res: Response) -> serde_json::Value {
+    serde_json::from_str(&text(res).await).unwrap()
+}
+
+fn post_json(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn root_redirects_and_healthz_answers() {
+    let f = fixture("root").await;
+    let res = get(&f, "/").await;
+    assert!(res.status().is_redirection());
+    assert_eq!(res.headers()[header::LOCATION], "/cases");
+    let res = get(&f, "/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(text(res).await, "ok");
+}
+
+#[tokio::test]
+async fn case_list_renders_rows_and_filters() {
+    let f = fixture("list").await;
+    let res = get(&f, "/cases").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'none'"));
+    let html = text(res).await;
+    assert!(html.contains("<html lang=\"kk\">"));
+    assert!(html.contains("id=\"cases\""));
+    assert_eq!(html.matches("<tr class=\"case-row\"").count(), 2);
+    assert!(html.contains(&format!(
+        "<a class=\"case-link\" href=\"/cases/{}\">",
+        f.gambling
+    )));
+    assert!(html.contains("Заңсыз ойын бизнесі"));
+    assert!(html.contains("data-status=\"new\""));
+    assert!(html.contains("<td class=\"url\">http://casino.kz/</td>"));
+
+    let table = [
+        ("/cases?category=illegal_gambling", 1),
+        ("/cases?source=telegram", 0),
+        ("/cases?source=web&status=", 2),
+        ("/cases?status=dismissed", 0),
+    ];
+    for (uri, rows) in table {
+        let html = text(get(&f, uri).await).await;
+        assert_eq!(
+            html.matches("<tr class=\"case-row\"").count(),
+            rows,
+            "{uri}"
+        );
+    }
+    let res = get(&f, "/cases?status=closed").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn case_page_marks_hits_and_explains_rules() {
+    let f = fixture("detail").await;
+    let res = get(&f, &format!("/cases/{}", f.gambling)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    // The text marks, merged and escaped; the title's span too, its markup neutralised.
+    assert!(
+        html.contains("<mark>Онлайн казино</mark> без лицензии"),
+        "{html}"
+    );
+    assert!(html.contains("Тіркел де <mark>бонус</mark> ал!"));
+    assert!(html.contains("<mark>Онлайн казино</mark> &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>"));
+    // The other category's words are not marked on this case.
+    assert!(!html.contains("<mark>выигрыш"));
+    // Taxonomy, evidence facts, screenshot.
+    assert!(html.contains("ҚР ҚК 307-бабы"));
+    assert!(html.contains("<img class=\"screenshot\" src=\"/blobs/shots/a.png\""));
+    assert!(html.contains(&format!(
+        "<span class=\"sha256\">{}</span>",
+        model::sha256_hex(b"shot")
+    )));
+    assert!(html.contains(&format!(
+        "<span class=\"sha256\">{}</span>",
+        model::sha256_hex(b"body")
+    )));
+    assert!(html.contains("2023-11-14 22:13:20 UTC"));
+    assert!(html.contains("HTTP/1.1"));
+    assert!(html.contains("127.0.0.1"));
+    // Rule explanation: id, hit version vs current, title, expression (escaped).
+    assert!(html.contains("<code>gambling.casino</code>"));
+    assert!(html.contains("Онлайн казино жарнамасы"));
+    assert!(html.contains("any(&quot;онлайн казино&quot;"));
+    assert!(html.contains("ағымдағы нұсқа"));
+    assert!(html.contains("Ереже қазір жүктелмеген")); // gambling.bonus is not loaded
+    // Decision forms, route preselected from the taxonomy.
+    assert!(html.contains("<option value=\"blocking\" selected>"));
+    for needle in [
+        "name=\"justification\"",
+        "name=\"reason\"",
+        "id=\"confirm\"",
+        "id=\"dismiss\"",
+        "<select name=\"route\"",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    // Opening the page started the review.
+    assert!(html.contains("<span class=\"status\" data-status=\"in_review\">Қаралуда</span>"));
+    let case = f.store.get_case(f.gambling).await.unwrap().unwrap();
+    assert_eq!(case.status, CaseStatus::InReview);
+
+    let html = text(get(&f, &format!("/cases/{}", f.fraud)).await).await;
+    assert!(html.contains("<option value=\"criminal\" selected>"));
+    assert!(html.contains("<mark>выигрыш гарантирован</mark>"));
+    assert!(html.contains("Скриншот әлі түсірілмеген"));
+}
+
+#[tokio::test]
+async fn language_from_query_then_cookie() {
+    let f = fixture("lang").await;
+    let res = get(&f, &format!("/cases/{}?lang=ru", f.gambling)).await;
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("lang=ru;"), "{cookie}");
+    let html = text(res).await;
+    assert!(html.contains("<html lang=\"ru\">"));
+    assert!(html.contains("ст. 307 УК РК"));
+    assert!(html.contains("Подтвердить"));
+
+    let req = Request::get("/cases")
+        .header(header::COOKIE, "theme=x; lang=en")
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&f, req).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    let html = text(res).await;
+    assert!(html.contains("Illegal gambling"));
+    assert!(html.contains("<html lang=\"en\">"));
+}
+
+#[tokio::test]
+async fn missing_case_page_is_404() {
+    let f = fixture("missing").await;
+    for uri in ["/cases/999", "/cases/abc"] {
+        let res = get(&f, uri).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+        assert!(text(res).await.contains("Табылмады"));
+    }
+}
+
+#[tokio::test]
+async fn form_decision_redirects_back() {
+    let f = fixture("form").await;
+    let req = Request::post(format!("/cases/{}/decision", f.gambling))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("X-Baqylau-User", "aigul")
+        .body(Body::from(
+            "action=confirm&route=blocking&justification=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE",
+        ))
+        .unwrap();
+    let res = send(&f, req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        format!("/cases/{}", f.gambling).as_str()
+    );
+    let case = f.store.get_case(f.gambling).await.unwrap().unwrap();
+    assert_eq!(case.status, CaseStatus::Confirmed);
+    assert_eq!(case.decision_note.as_deref(), Some("казино"));
+    assert_eq!(case.decided_by.as_deref(), Some("aigul"));
+    let html = text(get(&f, &format!("/cases/{}", f.gambling)).await).await;
+    assert!(!html.contains("id=\"confirm\""));
+    assert!(html.contains("data-status=\"confirmed\""));
+
+    let req = Request::post(format!("/cases/{}/decision", f.fraud))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("action=dismiss&reason=+"))
+        .unwrap();
+    assert_eq!(send(&f, req).await.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn api_lists_and_gets_cases() {
+    let f = fixture("api").await;
+    let res = get(&f, "/api/cases?category=illegal_gambling").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v = json(res).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["id"], f.gambling);
+    assert_eq!(v[0]["has_screenshot"], true);
+    assert_eq!(v[0]["status"], "new");
+    assert_eq!(
+        json(get(&f, "/api/cases?limit=1").await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let res = get(&f, "/api/cases?status=nope").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(json(res).await["error"].as_str().unwrap().contains("nope"));
+
+    let v = json(get(&f, &format!("/api/cases/{}", f.fraud)).await).await;
+    assert_eq!(v["category"], "fraud_investment");
+    assert_eq!(v["evidence"][0]["capture_id"], f.capture_id.as_str());
+    let res = get(&f, "/api/cases/999").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json(res).await["error"], "case 999 not found");
+}
+
+#[tokio::test]
+async fn api_decision_statuses() {
+    let f = fixture("decide").await;
+    let uri = format!("/api/cases/{}/decision", f.gambling);
+    let confirm = r#"{"action":"confirm","route":"blocking","justification":"лицензиясыз казино"}"#;
+    let table = [
+        (
+            post_json(
+                &uri,
+                r#"{"action":"confirm","route":"blocking","justification":" "}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post_json(&uri, r#"{"action":"confirm","justification":"x"}"#),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post_json(
+                &uri,
+                r#"{"action":"confirm","route":"jail","justification":"x"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (post_json(&uri, "not json"), StatusCode::BAD_REQUEST),
+        (
+            post_json("/api/cases/999/decision", confirm),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (req, want) in table {
+        let res = send(&f, req).await;
+        assert_eq!(res.status(), want);
+        assert!(json(res).await["error"].is_string());
+    }
+    let mut req = post_json(&uri, confirm);
+    req.headers_mut()
+        .insert("X-Baqylau-User", "bolat".parse().unwrap());
+    let res = send(&f, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v = json(res).await;
+    assert_eq!(v["status"], "confirmed");
+    assert_eq!(v["route"], "blocking");
+    assert_eq!(v["decided_by"], "bolat");
+
+    let res = send(&f, post_json(&uri, confirm)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(
+        json(res).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("confirmed")
+    );
+
+    let res = send(
+        &f,
+        post_json(
+            &format!("/api/cases/{}/decision", f.fraud),
+            r#"{"action":"dismiss","reason":"сатира"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json(res).await["decided_by"], "analyst");
+
+    let mut req = post_json(&uri, confirm);
+    req.headers_mut()
+        .insert("X-Baqylau-User", "a b<".parse().unwrap());
+    assert_eq!(send(&f, req).await.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn blobs_are_served_and_traversal_refused() {
+    let f = fixture("blobs").await;
+    let res = get(&f, "/blobs/shots/a.png").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
+    let bytes = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert_eq!(&bytes[..4], b"\x89PNG");
+
+    let secret = "secret-blobs";
+    for uri in [
+        format!("/blobs/../{secret}"),
+        format!("/blobs/%2e%2e/{secret}"),
+        format!("/blobs/shots/%2E%2E/%2E%2E/{secret}"),
+        format!("/blobs/%2F{secret}"),
+        "/blobs/%2Fetc%2Fpasswd".to_string(),
+        "/blobs/shots/missing.png".to_string(),
+        "/blobs/shots".to_string(),
+    ] {
+        let res = get(&f, &uri).await;
+        assert!(
+            matches!(
+                res.status(),
+                StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND
+            ),
+            "{uri}: {}",
+            res.status()
+        );
+    }
+}
