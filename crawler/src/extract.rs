@@ -113,7 +113,10 @@ pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
                         raw.push('\n');
                     }
                 }
-                Node::Text(t) if skip_depth == 0 => raw.push_str(t),
+                // Source line breaks are layout, not text: only block boundaries end a line.
+                Node::Text(t) if skip_depth == 0 => {
+                    raw.extend(t.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+                }
                 _ => {}
             },
             Edge::Close(node) => {
@@ -181,14 +184,14 @@ mod tests {
             <body><h1>Займ без проверок</h1><p>Деньги за <b>5 минут</b>,&nbsp;звоните!</p>
             <noscript>включите JS</noscript><template><p>шаблон</p></template>
             <ul><li>один</li><li>два</li></ul>
-            <a href="/a?utm_source=x">A</a> <a href="b.html#frag">B</a> <a href="/a">A again</a>
-            <a href="mailto:x@y.kz">mail</a> <a href="javascript:void(0)">js</a>
-            <a href="https://other.kz/">other</a></body></html>"#;
+            <a href="/a?utm_source=x">первая</a> <a href="b.html#frag">вторая</a> <a href="/a">снова</a>
+            <a href="mailto:x@y.kz">почта</a> <a href="javascript:void(0)">скрипт</a>
+            <a href="https://other.kz/">другой</a></body></html>"#;
         let e = extract_html(html, &page(), 100, 2048);
         assert_eq!(e.title, "Быстрые займы");
         assert_eq!(
             e.text,
-            "Займ без проверок\nДеньги за 5 минут, звоните!\nодин\nдва\nA B A again mail js other"
+            "Займ без проверок\nДеньги за 5 минут, звоните!\nодин\nдва\nпервая вторая снова почта скрипт другой"
         );
         let links: Vec<&str> = e.links.iter().map(Url::as_str).collect();
         assert_eq!(

@@ -187,7 +187,9 @@ fn text_with_breaks(el: ElementRef<'_>) -> String {
     for edge in el.traverse() {
         if let Edge::Open(node) = edge {
             match node.value() {
-                Node::Text(t) => out.push_str(t),
+                Node::Text(t) => {
+                    out.extend(t.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+                }
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
                 _ => {}
             }
