@@ -88,8 +88,18 @@ pub(crate) fn word_pieces(word: &str) -> Result<Vec<Piece>, String> {
         .enumerate()
         .map(|(i, (s, e))| Piece { lit: norm[s..e].to_string(), prefix: prefix && i + 1 == n })
         .collect();
-    if prefix && pieces[n - 1].lit.chars().count() < MIN_PREFIX_CHARS {
-        return Err(format!("prefix `{word}` is too short (at least {MIN_PREFIX_CHARS} letters before `*`)"));
+    Ok(pieces)
+}
+
+/// Rejects a lone prefix that is too short; inside a phrase, the other words anchor it.
+fn check_prefix(pieces: Vec<Piece>, written: &str) -> Result<Vec<Piece>, String> {
+    if let [p] = pieces.as_slice()
+        && p.prefix
+        && p.lit.chars().count() < MIN_PREFIX_CHARS
+    {
+        return Err(format!(
+            "prefix `{written}` is too short (at least {MIN_PREFIX_CHARS} letters before `*`)"
+        ));
     }
     Ok(pieces)
 }
@@ -103,7 +113,7 @@ pub(crate) fn phrase_pieces(phrase: &str) -> Result<Vec<Piece>, String> {
     if out.is_empty() {
         return Err("empty phrase".into());
     }
-    Ok(out)
+    check_prefix(out, phrase)
 }
 
 impl Atoms {
@@ -162,7 +172,9 @@ impl Atoms {
         let err = |at: usize, msg: String, hint: Option<String>| ExprError { at, msg, hint };
         Ok(match ast {
             Ast::Word(w, at) => {
-                let pieces = word_pieces(w).map_err(|m| err(*at, m, None))?;
+                let pieces = word_pieces(w)
+                    .and_then(|p| check_prefix(p, w))
+                    .map_err(|m| err(*at, m, None))?;
                 Node::Term(self.term(pieces, fields))
             }
             Ast::Phrase(p, at) => {
