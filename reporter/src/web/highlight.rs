@@ -139,7 +139,8 @@ mod tests {
     #[test]
     fn merge_table() {
         let t = "ақша табу оңай"; // Kazakh: 2-byte letters
-        let cases: Vec<(&str, Vec<(usize, usize)>, Vec<(usize, usize)>)> = vec![
+        type Spans = Vec<(usize, usize)>;
+        let cases: Vec<(&str, Spans, Spans)> = vec![
             ("empty", vec![], vec![]),
             ("sorted", vec![(9, 13), (0, 4)], vec![(0, 4), (9, 13)]),
             ("overlap", vec![(0, 8), (4, 13)], vec![(0, 13)]),
