@@ -115,7 +115,10 @@ pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
                 }
                 // Source line breaks are layout, not text: only block boundaries end a line.
                 Node::Text(t) if skip_depth == 0 => {
-                    raw.extend(t.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+                    raw.extend(
+                        t.chars()
+                            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+                    );
                 }
                 _ => {}
             },

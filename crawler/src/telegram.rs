@@ -188,7 +188,10 @@ fn text_with_breaks(el: ElementRef<'_>) -> String {
         if let Edge::Open(node) = edge {
             match node.value() {
                 Node::Text(t) => {
-                    out.extend(t.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+                    out.extend(
+                        t.chars()
+                            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+                    );
                 }
                 Node::Element(e) if e.name() == "br" => out.push('\n'),
                 _ => {}
