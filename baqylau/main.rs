@@ -1,1 +1,130 @@
-fn main() {}
+//! `baqylau` — glue that wires the pipeline stages into one command-line program.
+//!
+//! Every subcommand lives in `cmd/`; `pipeline.rs` runs the stages in process (embedded mode:
+//! SQLite, tokio channels, a local tantivy directory) and `demo_web.rs` serves the bundled fixture
+//! web. Exit codes follow ripgrep: 0 success (or "allowed"), 1 a negative answer (disallowed,
+//! failing examples), 2 an error.
+
+mod cmd;
+mod data_dir;
+mod demo_web;
+mod embedded;
+mod pipeline;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Monitoring of public web pages and channels for financial-crime content.
+#[derive(Debug, Parser)]
+#[command(name = "baqylau", version, about, long_about = None)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "BAQYLAU_LOG_FORMAT")]
+    log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `crawler=debug`.
+    #[arg(long, global = true, default_value = "warn", env = "BAQYLAU_LOG")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the bundled fixture web on loopback, crawl, index and classify it, then serve the UI.
+    Demo(cmd::demo::Args),
+    /// Crawl seeds into a data directory: fetch, index, classify, open cases, take screenshots.
+    Crawl(cmd::crawl::Args),
+    /// Classify JSONL documents with a rule set (one JSON object per line in and out).
+    Classify(cmd::classify::Args),
+    /// Full-text search over the captures of a data directory.
+    Search(cmd::search::Args),
+    /// Serve the analyst web UI and JSON API over a data directory.
+    Serve(cmd::serve::Args),
+    /// Decide whether a robots.txt allows a URL (exit 0 allowed, 1 disallowed, 2 error).
+    RobotsCheck(cmd::robots::Args),
+    /// Check, test or backtest rule files.
+    #[command(subcommand)]
+    Rules(cmd::rules::Command),
+    /// Crawl statistics of a data directory.
+    Stats(cmd::stats::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log);
+    let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Crawl(a) => cmd::crawl::run(a),
+        Command::Classify(a) => cmd::classify::run(a),
+        Command::Search(a) => cmd::search::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::RobotsCheck(a) => cmd::robots::run(a),
+        Command::Rules(c) => cmd::rules::run(c),
+        Command::Stats(a) => cmd::stats::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn robots_check_takes_three_positionals() {
+        let cli = Cli::try_parse_from(["baqylau", "robots-check", "r.txt", "http://a/", "Bot"])
+            .unwrap();
+        assert!(matches!(cli.command, Command::RobotsCheck(_)));
+    }
+
+    #[test]
+    fn crawl_parses_repeated_resolve() {
+        let cli = Cli::try_parse_from([
+            "baqylau",
+            "crawl",
+            "--data",
+            "d",
+            "--seed",
+            "http://a.kz/",
+            "--resolve",
+            "a.kz=127.0.0.1:8080",
+            "--resolve",
+            "b.kz=127.0.0.1:8081",
+        ])
+        .unwrap();
+        let Command::Crawl(a) = cli.command else {
+            panic!("not crawl")
+        };
+        assert_eq!(a.resolve.len(), 2);
+    }
+}

@@ -1,1 +1,333 @@
+//! End-to-end tests: they drive the real `baqylau` binary against the bundled fixture web on
+//! 127.0.0.1 and a real headless Chromium. Nothing here is mocked, and nothing is skipped: a
+//! missing Chromium fails the tests (the README's test command installs it).
 
+mod util;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use util::{Dir, Server, baqylau, http, run, stderr, stdout};
+
+/// One `baqylau demo --once --json` run shared by the tests that inspect its result.
+struct DemoRun {
+    _dir: Dir,
+    data: PathBuf,
+    summary: Value,
+}
+
+fn demo() -> &'static DemoRun {
+    static DEMO: OnceLock<DemoRun> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = Dir::new("demo");
+        let data = dir.path().join("data");
+        let out = run(baqylau().args(["demo", "--once", "--json", "--data"]).arg(&data));
+        assert!(
+            out.status.success(),
+            "demo failed: {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let summary: Value = serde_json::from_str(stdout(&out).trim())
+            .unwrap_or_else(|e| panic!("summary is not one JSON object ({e}): {}", stdout(&out)));
+        DemoRun {
+            _dir: dir,
+            data,
+            summary,
+        }
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct Expected {
+    violating: Vec<ExpectedViolation>,
+    benign: Vec<ExpectedBenign>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExpectedViolation {
+    url: String,
+    categories: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExpectedBenign {
+    url: String,
+}
+
+fn expected() -> Expected {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-web/expected.toml");
+    toml::from_str(&std::fs::read_to_string(p).expect("expected.toml")).expect("parse expected")
+}
+
+fn all_cases(server: &Server) -> Vec<Value> {
+    let r = http("GET", server.addr, "/api/cases", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json().as_array().expect("array of cases").clone()
+}
+
+#[test]
+fn demo_summary_has_the_documented_fields() {
+    let s = &demo().summary;
+    for key in [
+        "pages_fetched",
+        "captures",
+        "hits",
+        "cases",
+        "screenshots",
+        "seconds",
+    ] {
+        assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
+    }
+    assert!(s["pages_fetched"].as_u64().unwrap() >= 40, "{s}");
+    assert!(s["captures"].as_u64().unwrap() > s["pages_fetched"].as_u64().unwrap(), "telegram posts are captures of their own: {s}");
+    assert!(s["hits"].as_u64().unwrap() >= s["cases"].as_u64().unwrap());
+    assert_eq!(s["screenshots"], s["cases"], "one screenshot per case: {s}");
+}
+
+#[test]
+fn demo_flags_every_violation_and_no_reporting_about_it() {
+    let d = demo();
+    let server = Server::start(&d.data);
+    let cases = all_cases(&server);
+    let mut by_url: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in &cases {
+        by_url
+            .entry(c["url"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(c["category"].as_str().unwrap().to_string());
+    }
+    let exp = expected();
+    let mut problems = Vec::new();
+    for v in &exp.violating {
+        let got = by_url.get(&v.url);
+        for cat in &v.categories {
+            if !got.is_some_and(|g| g.contains(cat)) {
+                problems.push(format!("missed {cat} on {} (got {got:?})", v.url));
+            }
+        }
+    }
+    for b in &exp.benign {
+        if let Some(got) = by_url.get(&b.url) {
+            problems.push(format!("false positive on {}: {got:?}", b.url));
+        }
+    }
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn every_case_has_a_png_screenshot_matching_its_sha256() {
+    let d = demo();
+    let server = Server::start(&d.data);
+    let cases = all_cases(&server);
+    assert!(!cases.is_empty());
+    for c in cases {
+        let id = c["id"].as_i64().unwrap();
+        let detail = http("GET", server.addr, &format!("/api/cases/{id}"), None).json();
+        let shots: Vec<&Value> = detail["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.get("screenshot").filter(|s| !s.is_null()))
+            .collect();
+        assert!(!shots.is_empty(), "case {id} has no screenshot: {detail}");
+        for s in shots {
+            let path = d.data.join("blobs").join(s["path"].as_str().unwrap());
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+            let mut reader = decoder.read_info().expect("valid PNG header");
+            let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
+            let info = reader.next_frame(&mut buf).expect("PNG decodes");
+            assert!(info.width >= 300 && info.height >= 300, "tiny screenshot {info:?}");
+            assert_eq!(
+                s["sha256"].as_str().unwrap(),
+                sha256_hex(&bytes),
+                "stored SHA-256 of case {id} does not match the file"
+            );
+        }
+    }
+}
+
+#[test]
+fn search_finds_captures_by_russian_stem() {
+    let d = demo();
+    let out = run(baqylau()
+        .args(["search", "--json", "--data"])
+        .arg(&d.data)
+        .arg("пирамиды"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hits: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(hits.as_array().is_some_and(|a| !a.is_empty()), "{hits}");
+}
+
+#[test]
+fn analyst_confirms_a_case_in_a_real_browser() {
+    use headless_chrome::{Browser, LaunchOptions};
+
+    let d = demo();
+    let server = Server::start(&d.data);
+    let browser = Browser::new(LaunchOptions {
+        headless: true,
+        sandbox: false,
+        path: Some(PathBuf::from("/usr/bin/chromium")),
+        window_size: Some((1366, 900)),
+        args: vec![
+            std::ffi::OsStr::new("--disable-gpu"),
+            std::ffi::OsStr::new("--no-first-run"),
+            std::ffi::OsStr::new("--disable-background-networking"),
+        ],
+        ..LaunchOptions::default()
+    })
+    .expect("chromium starts (apt-get install -y chromium)");
+    let tab = browser.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(20));
+    tab.navigate_to(&server.url("/cases?status=new")).unwrap();
+    tab.wait_for_element("table#cases tr.case-row a.case-link").unwrap();
+    let rows = tab.find_elements("tr.case-row").unwrap();
+    assert!(rows.len() >= 10, "only {} rows listed", rows.len());
+
+    tab.find_element("tr.case-row a.case-link").unwrap().click().unwrap();
+    tab.wait_for_element("img.screenshot").unwrap();
+    let loaded = wait_true(&tab, "(() => { const i = document.querySelector('img.screenshot'); return !!i && i.complete && i.naturalWidth > 300; })()");
+    assert!(loaded, "screenshot image did not load");
+    let case_url = tab.get_url();
+    let id: i64 = case_url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.split('?').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no case id in {case_url}"));
+    assert!(tab.find_elements("mark").map(|m| !m.is_empty()).unwrap_or(false), "no highlighted span");
+
+    tab.evaluate(
+        "document.querySelector('select[name=route]').value = 'blocking'; \
+         document.querySelector('textarea[name=justification]').value = 'казино без лицензии, зеркало';",
+        false,
+    )
+    .unwrap();
+    tab.find_element("button#confirm").unwrap().click().unwrap();
+    let confirmed = wait_true(&tab, "(() => { const s = document.querySelector('.status'); return !!s && s.getAttribute('data-status') === 'confirmed'; })()");
+    assert!(confirmed, "UI does not show the confirmed status");
+
+    let case = http("GET", server.addr, &format!("/api/cases/{id}"), None).json();
+    assert_eq!(case["status"], "confirmed", "{case}");
+    assert_eq!(case["route"], "blocking", "{case}");
+}
+
+fn wait_true(tab: &headless_chrome::Tab, js: &str) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if tab
+            .evaluate(js, false)
+            .ok()
+            .and_then(|r| r.value)
+            .and_then(|v| v.as_bool())
+            == Some(true)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn malformed_rule_is_rejected_with_file_and_line() {
+    let dir = Dir::new("badrule");
+    let taxonomy = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/taxonomy.toml"),
+    )
+    .unwrap();
+    dir.write("rules/taxonomy.toml", &taxonomy);
+    dir.write(
+        "rules/broken.toml",
+        "[[rule]]\nid = \"casino.broken\"\nversion = 1\ncategory = \"illegal_gambling\"\nexpr = '''\n  (казино AND\n'''\nexamples.match = []\nexamples.no_match = []\n",
+    );
+    let out = run(baqylau().args(["rules", "check"]).arg(dir.path().join("rules")));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("broken.toml:6:"), "no file:line in {err:?}");
+}
+
+#[test]
+fn unreachable_seed_is_a_failed_capture_and_the_run_completes() {
+    let dir = Dir::new("unreachable");
+    let data = dir.path().join("data");
+    // A port nobody listens on: bind, note, release.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(baqylau()
+        .args(["crawl", "--json", "--no-screenshots", "--seed", "http://gone.example.kz/"])
+        .args(["--resolve", &format!("gone.example.kz=127.0.0.1:{port}")])
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(summary["failed_captures"], 1, "{summary}");
+    let stats = run(baqylau().args(["stats", "--json", "--data"]).arg(&data));
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let stats: Value = serde_json::from_str(stdout(&stats).trim()).unwrap();
+    assert_eq!(stats["crawl"]["failures_by_kind"]["connect"], 1, "{stats}");
+}
+
+#[test]
+fn classify_reads_and_writes_jsonl_with_byte_spans() {
+    let dir = Dir::new("classify");
+    let input = dir.write(
+        "in.jsonl",
+        concat!(
+            "{\"id\":\"a\",\"text\":\"Сдай карту в аренду — от 50 000 тг в неделю, нужны дропы\"}\n",
+            "{\"id\":\"b\",\"text\":\"Погода в Алматы: солнечно\"}\n",
+        ),
+    );
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let out = run(baqylau()
+        .args(["classify", "--rules"])
+        .arg(&rules)
+        .arg("--input")
+        .arg(&input));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "a");
+    assert!(lines[0]["categories"].as_array().unwrap().iter().any(|c| c == "money_mule"), "{}", lines[0]);
+    let text = "Сдай карту в аренду — от 50 000 тг в неделю, нужны дропы";
+    for hit in lines[0]["hits"].as_array().unwrap() {
+        for span in hit["spans"].as_array().unwrap() {
+            let (s, e) = (span[0].as_u64().unwrap() as usize, span[1].as_u64().unwrap() as usize);
+            assert!(text.get(s..e).is_some(), "span {s}..{e} is not on char boundaries");
+        }
+        assert!(hit["rule_version"].as_u64().is_some());
+    }
+    assert_eq!(lines[1]["categories"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn robots_check_answers_with_exit_codes() {
+    let dir = Dir::new("robots");
+    let robots = dir.write("robots.txt", "User-agent: *\nDisallow: /private/\nAllow: /private/ok\n");
+    let code = |url: &str| {
+        run(baqylau().arg("robots-check").arg(&robots).args([url, "baqylau"]))
+            .status
+            .code()
+    };
+    assert_eq!(code("http://a.kz/"), Some(0));
+    assert_eq!(code("http://a.kz/private/x"), Some(1));
+    assert_eq!(code("http://a.kz/private/ok"), Some(0));
+    assert_eq!(code("not a url"), Some(2));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

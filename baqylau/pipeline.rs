@@ -1,0 +1,309 @@
+//! The embedded deployment: every stage in one process, connected by in-process queues.
+//!
+//! ```text
+//! crawler ─Capture─► fan-out ─► indexer (tantivy)
+//!                           └─► classifier ─Flagged─► reporter ─ScreenshotRequest─► screenshots
+//! ```
+//! Shutdown follows the data: when the crawler's frontier is exhausted its output queue closes,
+//! each stage drains its input and then closes its output, so nothing in flight is dropped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::Utc;
+use classifier::RuleSet;
+use crawler::render::{Renderer, RendererConfig, ShotRequest};
+use crawler::{CrawlStats, Crawler, CrawlerConfig};
+use indexer::{Indexer, IndexerConfig};
+use model::{
+    Capture, CaseFilter, CaseStore, Delivery, Flagged, MemoryQueue, Queue, QueueError,
+    ScreenshotRequest, Screenshot,
+};
+use reporter::{Reporter, SqliteCaseStore};
+use serde::Serialize;
+
+use crate::data_dir::DataDir;
+
+/// What one pipeline run did — printed by `demo --json` and `crawl --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Pages fetched successfully (HTTP responses with content).
+    pub pages_fetched: u64,
+    /// Captures produced (pages and Telegram posts, failed ones included).
+    pub captures: u64,
+    /// Captures that failed (unreachable, blocked, errors).
+    pub failed_captures: u64,
+    /// Captures indexed.
+    pub indexed: u64,
+    /// Rule hits.
+    pub hits: u64,
+    /// Cases in the store after the run.
+    pub cases: u64,
+    /// Cases opened by this run.
+    pub cases_opened: u64,
+    /// Evidence screenshots taken.
+    pub screenshots: u64,
+    /// Screenshots that failed.
+    pub screenshot_failures: u64,
+    /// Wall time of the run.
+    pub seconds: f64,
+    /// Crawler statistics.
+    pub crawl: CrawlStats,
+}
+
+/// Everything a run needs.
+pub struct PipelineConfig {
+    /// Where the stages keep their state.
+    pub data: DataDir,
+    /// Crawler settings (seeds, mappings, caps).
+    pub crawler: CrawlerConfig,
+    /// Compiled rules.
+    pub rules: Arc<RuleSet>,
+    /// Browser settings; `None` disables screenshots.
+    pub renderer: Option<RendererConfig>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Publishes every message to several queues: the crawler's output feeds both the indexer and
+/// the classifier (an exchange with two bound queues in the distributed mode).
+struct FanOut<T> {
+    outputs: Vec<Arc<MemoryQueue<T>>>,
+}
+
+#[async_trait]
+impl<T: Clone + Send + Sync + 'static> Queue<T> for FanOut<T> {
+    async fn publish(&self, message: T) -> Result<(), QueueError> {
+        for q in &self.outputs {
+            q.publish(message.clone()).await?;
+        }
+        Ok(())
+    }
+
+    async fn consume(&self) -> Result<Option<Delivery<T>>, QueueError> {
+        Err(QueueError::Transport {
+            name: "fan-out".into(),
+            message: "a fan-out is publish-only".into(),
+        })
+    }
+
+    async fn close(&self) {
+        for q in &self.outputs {
+            q.close().await;
+        }
+    }
+}
+
+/// Runs crawl → index → classify → cases → screenshots to completion.
+pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let PipelineConfig {
+        data,
+        crawler: crawler_cfg,
+        rules,
+        renderer,
+        progress,
+    } = cfg;
+
+    let renderer = match renderer {
+        Some(rc) => Some(Arc::new(
+            Renderer::start(rc).context("evidence screenshots need Chromium")?,
+        )),
+        None => None,
+    };
+    let store: Arc<dyn CaseStore> = Arc::new(
+        SqliteCaseStore::open(&data.cases_db())
+            .with_context(|| format!("cannot open {}", data.cases_db().display()))?,
+    );
+    let indexer = Arc::new(Indexer::open(&IndexerConfig::new(data.index_dir()))?);
+    let crawler = Crawler::new(crawler_cfg)?;
+
+    let to_index = Arc::new(MemoryQueue::<Capture>::new("captures.index", 256));
+    let to_classify = Arc::new(MemoryQueue::<Capture>::new("captures.classify", 256));
+    let flagged = Arc::new(MemoryQueue::<Flagged>::new("flagged", 256));
+    let shots = Arc::new(MemoryQueue::<ScreenshotRequest>::new("screenshots", 1024));
+    let fan_out = FanOut {
+        outputs: vec![Arc::clone(&to_index), Arc::clone(&to_classify)],
+    };
+
+    let index_task = {
+        let (indexer, q) = (Arc::clone(&indexer), Arc::clone(&to_index));
+        tokio::spawn(async move { indexer.run(q.as_ref()).await })
+    };
+    let hits = Arc::new(AtomicU64::new(0));
+    let classify_task = {
+        let (rules, input, output, hits) = (
+            Arc::clone(&rules),
+            Arc::clone(&to_classify),
+            Arc::clone(&flagged),
+            Arc::clone(&hits),
+        );
+        tokio::spawn(async move { classify_stage(&rules, input.as_ref(), output.as_ref(), &hits).await })
+    };
+    let report_task = {
+        let (store, input, output) = (Arc::clone(&store), Arc::clone(&flagged), Arc::clone(&shots));
+        tokio::spawn(async move {
+            let r = Reporter::new(store).run(input.as_ref(), output.as_ref()).await;
+            output.close().await;
+            r
+        })
+    };
+    let shot_counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+    let shot_task = {
+        let (store, input, counts, blobs) = (
+            Arc::clone(&store),
+            Arc::clone(&shots),
+            Arc::clone(&shot_counts),
+            data.blobs_dir(),
+        );
+        let renderer = renderer.clone();
+        tokio::spawn(async move {
+            screenshot_stage(renderer.as_deref(), store.as_ref(), input.as_ref(), &blobs, &counts)
+                .await
+        })
+    };
+
+    let bar = progress.then(|| spawn_progress(crawler.counters()));
+    let crawl_result = crawler.run(&fan_out).await;
+    fan_out.close().await;
+    if let Some((bar, task)) = bar {
+        task.abort();
+        bar.finish_and_clear();
+    }
+    let crawl = crawl_result?;
+
+    let index_stats = index_task.await??;
+    classify_task.await??;
+    let report_stats = report_task.await??;
+    shot_task.await??;
+    drop(renderer);
+
+    let cases = store.list_cases(&CaseFilter::default()).await?.len() as u64;
+    Ok(Summary {
+        pages_fetched: crawl.pages_fetched,
+        captures: crawl.captures,
+        failed_captures: crawl.failed,
+        indexed: index_stats.indexed,
+        hits: hits.load(Ordering::Relaxed),
+        cases,
+        cases_opened: report_stats.cases_opened,
+        screenshots: shot_counts.0.load(Ordering::Relaxed),
+        screenshot_failures: shot_counts.1.load(Ordering::Relaxed),
+        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        crawl,
+    })
+}
+
+/// Classifies each capture; flagged ones go to the reporter with their hits.
+async fn classify_stage(
+    rules: &RuleSet,
+    input: &dyn Queue<Capture>,
+    output: &dyn Queue<Flagged>,
+    hits: &AtomicU64,
+) -> anyhow::Result<()> {
+    while let Some(d) = input.consume().await? {
+        let capture = &d.message;
+        if !capture.is_failed() {
+            let found = rules.scan_capture(capture);
+            if !found.is_empty() {
+                hits.fetch_add(found.len() as u64, Ordering::Relaxed);
+                output
+                    .publish(Flagged {
+                        capture: capture.clone(),
+                        hits: found,
+                    })
+                    .await?;
+            }
+        }
+        d.ack().await?;
+    }
+    output.close().await;
+    Ok(())
+}
+
+/// Takes the evidence screenshot of each flagged capture and attaches it to the case. The PNG is
+/// stored content-addressed (`screenshots/<sha256>.png`), so its name is its integrity check.
+async fn screenshot_stage(
+    renderer: Option<&Renderer>,
+    store: &dyn CaseStore,
+    input: &dyn Queue<ScreenshotRequest>,
+    blobs: &std::path::Path,
+    counts: &(AtomicU64, AtomicU64),
+) -> anyhow::Result<()> {
+    while let Some(d) = input.consume().await? {
+        if let Some(renderer) = renderer {
+            let req = &d.message;
+            let taken_at = Utc::now();
+            let shot = renderer
+                .screenshot(ShotRequest {
+                    url: req.url.clone(),
+                    highlight: req.highlight.clone(),
+                    footer: format!(
+                        "{} · {} UTC · baqylau case #{} · capture {}",
+                        req.url,
+                        taken_at.format("%Y-%m-%d %H:%M:%S"),
+                        req.case_id,
+                        req.capture_id
+                    ),
+                })
+                .await;
+            match shot {
+                Ok(shot) => {
+                    let sha256 = model::sha256_hex(&shot.png);
+                    let rel = format!("screenshots/{sha256}.png");
+                    tokio::fs::write(blobs.join(&rel), &shot.png)
+                        .await
+                        .with_context(|| format!("cannot write {rel}"))?;
+                    let meta = Screenshot {
+                        path: rel,
+                        sha256,
+                        width: shot.width,
+                        height: shot.height,
+                        taken_at,
+                    };
+                    store
+                        .attach_screenshot(req.case_id, &req.capture_id, &meta)
+                        .await?;
+                    counts.0.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!(url = %req.url, case = req.case_id, error = %e, "screenshot failed");
+                    counts.1.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        d.ack().await?;
+    }
+    Ok(())
+}
+
+fn spawn_progress(
+    counters: Arc<crawler::CrawlCounters>,
+) -> (indicatif::ProgressBar, tokio::task::JoinHandle<()>) {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let b = bar.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let get = crawler::CrawlCounters::get;
+            b.set_message(format!(
+                "fetched {} · captures {} · failed {} · robots-denied {} · queued {} · {} KiB",
+                get(&counters.fetched),
+                get(&counters.captures),
+                get(&counters.failed),
+                get(&counters.robots_denied),
+                get(&counters.queued),
+                get(&counters.bytes) / 1024
+            ));
+            b.tick();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    (bar, task)
+}
