@@ -67,6 +67,18 @@ mod tests {
     }
 
     #[test]
+    fn deserializes_with_defaults_and_rejects_unknown_keys() {
+        let cfg: IndexerConfig = serde_json::from_str(r#"{"dir": "/data/index"}"#).unwrap();
+        assert_eq!(cfg, IndexerConfig::new("/data/index"));
+        let cfg: IndexerConfig =
+            serde_json::from_str(r#"{"dir": "/d", "commit_every": 10, "writer_heap_bytes": 1}"#)
+                .unwrap();
+        assert_eq!((cfg.commit_every, cfg.writer_heap_bytes), (10, 1));
+        let err = serde_json::from_str::<IndexerConfig>(r#"{"dir": "/d", "commit": 1}"#);
+        assert!(err.unwrap_err().to_string().contains("unknown field"));
+    }
+
+    #[test]
     fn threads_never_get_less_than_the_minimum_heap() {
         for heap in [0, 1, MIN_HEAP_PER_THREAD, 50_000_000, 1_000_000_000] {
             let threads = writer_threads(heap);

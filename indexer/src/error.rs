@@ -32,6 +32,12 @@ pub enum IndexError {
         /// The configured directory.
         dir: PathBuf,
     },
+    /// A write was attempted on an index opened with `Indexer::open_read_only`.
+    #[error("index in {dir} was opened read-only")]
+    ReadOnly {
+        /// The index directory.
+        dir: PathBuf,
+    },
     /// Adding or deleting a document failed.
     #[error("cannot index capture {capture_id}: {source}")]
     Write {

@@ -41,8 +41,16 @@ pub struct IndexerStats {
 pub struct Indexer {
     index: Index,
     fields: Fields,
-    writer: Mutex<IndexWriter<TantivyDocument>>,
+    /// `None` for an index opened with [`Indexer::open_read_only`].
+    writer: Option<Mutex<IndexWriter<TantivyDocument>>>,
     reader: IndexReader,
+    commit_every: usize,
+    dir: PathBuf,
+}
+
+/// What a writable [`Indexer`] needs beyond the index itself.
+struct WriterSettings {
+    heap_bytes: usize,
     commit_every: usize,
 }
 
@@ -65,10 +73,33 @@ impl Indexer {
                 dir: dir.clone(),
                 source,
             })?;
-        let indexer =
-            Self::with_index(index, fields, &dir, cfg.writer_heap_bytes, cfg.commit_every)?;
-        info!(dir = %dir.display(), docs = indexer.reader.searcher().num_docs(), "index opened");
+        let settings = WriterSettings {
+            heap_bytes: cfg.writer_heap_bytes,
+            commit_every: cfg.commit_every,
+        };
+        let indexer = Self::with_index(index, fields, dir, Some(settings))?;
+        info!(dir = %indexer.dir.display(), docs = indexer.reader.searcher().num_docs(), "index opened");
         Ok(indexer)
+    }
+
+    /// Opens an existing index for searching only, without taking the writer lock, so `search` and
+    /// `stats` work while a crawl is writing the same index. It follows the writer's commits.
+    /// [`Indexer::add`] and [`Indexer::commit`] then fail with [`IndexError::ReadOnly`].
+    pub fn open_read_only(dir: &Path) -> Result<Indexer> {
+        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Open {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        let (schema, fields) = schema::build();
+        if index.schema() != schema {
+            return Err(IndexError::Open {
+                dir: dir.to_path_buf(),
+                source: TantivyError::SchemaError(
+                    "the index was written with a different schema".to_owned(),
+                ),
+            });
+        }
+        Self::with_index(index, fields, dir.to_path_buf(), None)
     }
 
     /// A fresh index held in memory, with default settings (tests, `demo --once`).
@@ -76,24 +107,58 @@ impl Indexer {
         let (schema, fields) = schema::build();
         let index = Index::create_in_ram(schema);
         let defaults = IndexerConfig::new("<ram>");
-        Self::with_index(
-            index,
-            fields,
-            Path::new("<ram>"),
-            defaults.writer_heap_bytes,
-            defaults.commit_every,
-        )
+        let settings = WriterSettings {
+            heap_bytes: defaults.writer_heap_bytes,
+            commit_every: defaults.commit_every,
+        };
+        Self::with_index(index, fields, defaults.dir, Some(settings))
     }
 
     fn with_index(
         index: Index,
         fields: Fields,
-        dir: &Path,
-        heap_bytes: usize,
-        commit_every: usize,
+        dir: PathBuf,
+        settings: Option<WriterSettings>,
     ) -> Result<Indexer> {
         // Not persisted by tantivy: must be done on every open, before any write or query.
         analyzers::register(&index);
+        let open_error = |source| IndexError::Open {
+            dir: dir.clone(),
+            source,
+        };
+        let (writer, commit_every, reload) = match settings {
+            Some(settings) => {
+                let writer = Self::writer_for(&index, &dir, settings.heap_bytes)?;
+                // This process is the only writer: reload exactly when it commits.
+                (
+                    Some(Mutex::new(writer)),
+                    settings.commit_every,
+                    ReloadPolicy::Manual,
+                )
+            }
+            None => (None, 1, ReloadPolicy::OnCommitWithDelay),
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(reload)
+            .try_into()
+            .map_err(open_error)?;
+        Ok(Indexer {
+            index,
+            fields,
+            writer,
+            reader,
+            commit_every: commit_every.max(1),
+            dir,
+        })
+    }
+
+    /// The index writer, with as many threads as `heap_bytes` affords (see [`writer_threads`]).
+    fn writer_for(
+        index: &Index,
+        dir: &Path,
+        heap_bytes: usize,
+    ) -> Result<IndexWriter<TantivyDocument>> {
         let threads = writer_threads(heap_bytes);
         let heap = heap_bytes.max(threads * MIN_HEAP_PER_THREAD);
         if heap != heap_bytes {
@@ -103,7 +168,7 @@ impl Indexer {
                 "index writer heap raised to the minimum"
             );
         }
-        let writer = index
+        index
             .writer_with_num_threads(threads, heap)
             .map_err(|e| match e {
                 TantivyError::LockFailure(LockError::LockBusy, _) => IndexError::Locked {
@@ -113,22 +178,7 @@ impl Indexer {
                     dir: dir.to_path_buf(),
                     source,
                 },
-            })?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|source| IndexError::Open {
-                dir: PathBuf::from(dir),
-                source,
-            })?;
-        Ok(Indexer {
-            index,
-            fields,
-            writer: Mutex::new(writer),
-            reader,
-            commit_every: commit_every.max(1),
-        })
+            })
     }
 
     /// Adds a capture, replacing any earlier version with the same id. Failed captures are
@@ -138,7 +188,7 @@ impl Indexer {
             return Ok(());
         }
         let doc = self.fields.document(c);
-        let writer = self.writer();
+        let writer = self.writer()?;
         writer.delete_term(Term::from_field_text(self.fields.id, &c.id));
         writer
             .add_document(doc)
@@ -152,7 +202,7 @@ impl Indexer {
     /// Makes every added document durable and visible to searches. Blocking: from async code, call
     /// it through `spawn_blocking` (as [`Indexer::run`] does).
     pub fn commit(&self) -> Result<()> {
-        let opstamp = self.writer().commit().map_err(IndexError::Commit)?;
+        let opstamp = self.writer()?.commit().map_err(IndexError::Commit)?;
         self.reader.reload().map_err(IndexError::Commit)?;
         debug!(opstamp, "index committed");
         Ok(())
@@ -232,8 +282,11 @@ impl Indexer {
 
     /// The writer; a panic while it was held does not leave it unusable (tantivy keeps its own
     /// state consistent), so poisoning is ignored.
-    fn writer(&self) -> MutexGuard<'_, IndexWriter<TantivyDocument>> {
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    fn writer(&self) -> Result<MutexGuard<'_, IndexWriter<TantivyDocument>>> {
+        let writer = self.writer.as_ref().ok_or_else(|| IndexError::ReadOnly {
+            dir: self.dir.clone(),
+        })?;
+        Ok(writer.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
@@ -490,6 +543,45 @@ mod tests {
         let _first = Indexer::open(&cfg).unwrap();
         let err = Indexer::open(&cfg).err().expect("second open must fail");
         assert!(matches!(err, IndexError::Locked { .. }), "{err}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn read_only_index_searches_while_a_writer_is_open_and_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Indexer::open(&IndexerConfig::new(dir.path())).unwrap();
+        writer
+            .add(&capture("https://a.kz/1", "", "казино"))
+            .unwrap();
+        writer.commit().unwrap();
+
+        let reader = Indexer::open_read_only(dir.path()).unwrap();
+        assert_eq!(find(&reader, "казино"), ["https://a.kz/1"]);
+        let err = reader.add(&capture("https://a.kz/2", "", "x")).unwrap_err();
+        assert!(matches!(err, IndexError::ReadOnly { .. }), "{err}");
+        assert!(matches!(reader.commit(), Err(IndexError::ReadOnly { .. })));
+
+        // The reader follows the writer's later commits.
+        writer
+            .add(&capture("https://a.kz/3", "", "казино"))
+            .unwrap();
+        writer.commit().unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while reader.doc_count().unwrap() < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "reader never reloaded"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[test]
+    fn read_only_open_of_a_missing_index_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Indexer::open_read_only(&dir.path().join("nothing"))
+            .err()
+            .expect("no index there");
+        assert!(matches!(err, IndexError::Open { .. }), "{err}");
     }
 
     #[tokio::test(flavor = "current_thread")]
