@@ -35,3 +35,16 @@ pub mod workflow;
 pub use error::ReporterError;
 pub use stage::{Reporter, ReporterStats};
 pub use store::SqliteCaseStore;
+
+#[cfg(test)]
+mod tests {
+    /// The store and the stage are shared between tokio tasks (web handlers, the stage loop).
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<crate::SqliteCaseStore>();
+        assert_send_sync::<crate::Reporter>();
+        assert_send_sync::<crate::web::AppState>();
+        assert_send_sync::<crate::ReporterError>();
+    }
+}
