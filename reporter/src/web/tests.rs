@@ -42,19 +42,23 @@ struct Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.blobs);
+        if let Some(root) = self.blobs.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
     }
 }
 
 async fn fixture(name: &str) -> Fixture {
-    let blobs = std::env::temp_dir().join(format!(
+    // `root/blobs` is served; `root/secret` sits right outside it, for traversal attempts.
+    let root = std::env::temp_dir().join(format!(
         "baqylau-reporter-web-{name}-{}",
         std::process::id()
     ));
-    let _ = std::fs::remove_dir_all(&blobs);
+    let _ = std::fs::remove_dir_all(&root);
+    let blobs = root.join("blobs");
     std::fs::create_dir_all(blobs.join("shots")).unwrap();
     std::fs::write(blobs.join("shots/a.png"), b"\x89PNG\r\n\x1a\nfake").unwrap();
-    std::fs::write(blobs.parent().unwrap().join(format!("secret-{name}")), b"s").unwrap();
+    std::fs::write(root.join("secret"), b"s").unwrap();
 
     let store = Arc::new(SqliteCaseStore::open_in_memory().unwrap());
     let mut c = capture("http://casino.kz/", 1_700_000_000);
@@ -453,7 +457,8 @@ async fn blobs_are_served_and_traversal_refused() {
     let bytes = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
     assert_eq!(&bytes[..4], b"\x89PNG");
 
-    let secret = "secret-blobs";
+    let secret = "secret";
+    assert!(f.blobs.parent().unwrap().join(secret).is_file());
     for uri in [
         format!("/blobs/../{secret}"),
         format!("/blobs/%2e%2e/{secret}"),
