@@ -4,7 +4,7 @@
 //! ends `done`, `failed` or `denied` (robots.txt). Because the state lives on disk, a crawl
 //! killed mid-flight resumes: [`Frontier::open`] puts `in_flight` rows back to `queued`, and
 //! `done` rows are never claimed again. The same database holds the capture log
-//! ([`crate::capture_log`]) so `baqylau stats` reads one file.
+//! (the `captures` table, see [`crate::FetchRecord`]) so `baqylau stats` reads one file.
 
 use std::path::{Path, PathBuf};
 
