@@ -12,8 +12,9 @@
 //! It only touches words that are recognisably Kazakh: words containing a Kazakh-specific letter
 //! (ә ғ қ ң ө ұ ү һ і), or ending in a plural+case combination Russian never produces («-дардан»,
 //! «-лерде»…). Russian words such as «доллар» or «компьютер», which happen to end like a Kazakh
-//! plural, are left to the Russian stemmer. The Russian stemmer runs after this filter on every
-//! token, so a Kazakh form and its bare stem still end up as the same term.
+//! plural, are left to the Russian stemmer. The Russian stemmer then runs on every token, Kazakh
+//! stems included, so Kazakh words this filter does not recognise (no Kazakh letter, bare ending)
+//! and the ones it stripped still land in one term space.
 //!
 //! Single-letter endings (possessive -ы/-і, dative -а/-е, accusative -н) are deliberately not
 //! stripped: too many stems end in those letters («кісі», «ақы»), and stripping them would merge
@@ -29,16 +30,15 @@ pub const MIN_STEM_CHARS: usize = 3;
 
 /// Case endings. The locative «-нда/-нде» is left out: it would cut the «н» of stems such as
 /// «қазақстан», and plain «-да/-де» already covers those words.
+#[rustfmt::skip]
 const CASE_ENDINGS: &[&str] = &[
-    // genitive
-    "ның", "нің", "дың", "дің", "тың", "тің", // ablative
-    "дан", "ден", "тан", "тен", "нан", "нен", // instrumental
-    "мен", "бен", "пен", // dative
-    "ға", "ге", "қа", "ке", // accusative
-    "ны", "ні", "ды", "ді", "ты", "ті", // locative
-    "да", "де", "та",
-    "те", // locative adjective («Қазақстандағы» = "in Kazakhstan", attributive)
-    "дағы", "дегі", "тағы", "тегі",
+    "ның", "нің", "дың", "дің", "тың", "тің", // genitive
+    "дан", "ден", "тан", "тен", "нан", "нен", // ablative
+    "мен", "бен", "пен",                      // instrumental
+    "ға", "ге", "қа", "ке",                   // dative
+    "ны", "ні", "ды", "ді", "ты", "ті",       // accusative
+    "да", "де", "та", "те",                   // locative
+    "дағы", "дегі", "тағы", "тегі",           // locative adjective: «Қазақстандағы»
 ];
 
 /// Possessive endings.
@@ -50,28 +50,12 @@ const POSSESSIVE_ENDINGS: &[&str] = &[
 const PLURAL_ENDINGS: &[&str] = &["лар", "лер", "дар", "дер", "тар", "тер"];
 
 /// Plural + case combinations that mark a word as Kazakh even without Kazakh-specific letters.
+#[rustfmt::skip]
 const KAZAKH_ONLY_ENDINGS: &[&str] = &[
-    "лардан",
-    "лерден",
-    "дардан",
-    "дерден",
-    "тардан",
-    "терден",
-    "ларда",
-    "лерде",
-    "дарда",
-    "дерде",
-    "тарда",
-    "терде",
-    "ларды",
-    "дарды",
-    "тарды",
-    "лармен",
-    "лермен",
-    "дармен",
-    "дермен",
-    "тармен",
-    "термен",
+    "лардан", "лерден", "дардан", "дерден", "тардан", "терден",
+    "ларда", "лерде", "дарда", "дерде", "тарда", "терде",
+    "ларды", "дарды", "тарды",
+    "лармен", "лермен", "дармен", "дермен", "тармен", "термен",
 ];
 
 /// True when `word` (lowercase) is recognisably Kazakh.
