@@ -174,7 +174,11 @@ mod tests {
     fn fixture_web_is_big_enough() {
         let hosts = DemoWeb::hosts();
         assert!(hosts.len() >= 5, "{hosts:?}");
-        assert!(DemoWeb::seeds().iter().any(|s| s.starts_with("http://t.me/s/")));
+        assert!(
+            DemoWeb::seeds()
+                .iter()
+                .any(|s| s.starts_with("http://t.me/s/"))
+        );
         assert_eq!(content_type("a/b.html"), "text/html");
     }
 }

@@ -20,7 +20,13 @@ use clap::{Parser, Subcommand};
 #[command(name = "baqylau", version, about, long_about = None)]
 struct Cli {
     /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value = "text", env = "BAQYLAU_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "BAQYLAU_LOG_FORMAT"
+    )]
     log_format: LogFormat,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `crawler=debug`.
     #[arg(long, global = true, default_value = "warn", env = "BAQYLAU_LOG")]
@@ -102,8 +108,8 @@ mod tests {
 
     #[test]
     fn robots_check_takes_three_positionals() {
-        let cli = Cli::try_parse_from(["baqylau", "robots-check", "r.txt", "http://a/", "Bot"])
-            .unwrap();
+        let cli =
+            Cli::try_parse_from(["baqylau", "robots-check", "r.txt", "http://a/", "Bot"]).unwrap();
         assert!(matches!(cli.command, Command::RobotsCheck(_)));
     }
 

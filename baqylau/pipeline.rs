@@ -19,8 +19,8 @@ use crawler::render::{Renderer, RendererConfig, ShotRequest};
 use crawler::{CrawlStats, Crawler, CrawlerConfig};
 use indexer::{Indexer, IndexerConfig};
 use model::{
-    Capture, CaseFilter, CaseStore, Delivery, Flagged, MemoryQueue, Queue, QueueError,
-    ScreenshotRequest, Screenshot,
+    Capture, CaseFilter, CaseStore, Delivery, Flagged, MemoryQueue, Queue, QueueError, Screenshot,
+    ScreenshotRequest,
 };
 use reporter::{Reporter, SqliteCaseStore};
 use serde::Serialize;
@@ -141,12 +141,16 @@ pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
             Arc::clone(&flagged),
             Arc::clone(&hits),
         );
-        tokio::spawn(async move { classify_stage(&rules, input.as_ref(), output.as_ref(), &hits).await })
+        tokio::spawn(
+            async move { classify_stage(&rules, input.as_ref(), output.as_ref(), &hits).await },
+        )
     };
     let report_task = {
         let (store, input, output) = (Arc::clone(&store), Arc::clone(&flagged), Arc::clone(&shots));
         tokio::spawn(async move {
-            let r = Reporter::new(store).run(input.as_ref(), output.as_ref()).await;
+            let r = Reporter::new(store)
+                .run(input.as_ref(), output.as_ref())
+                .await;
             output.close().await;
             r
         })
@@ -161,8 +165,14 @@ pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
         );
         let renderer = renderer.clone();
         tokio::spawn(async move {
-            screenshot_stage(renderer.as_deref(), store.as_ref(), input.as_ref(), &blobs, &counts)
-                .await
+            screenshot_stage(
+                renderer.as_deref(),
+                store.as_ref(),
+                input.as_ref(),
+                &blobs,
+                &counts,
+            )
+            .await
         })
     };
 

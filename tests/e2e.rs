@@ -24,7 +24,9 @@ fn demo() -> &'static DemoRun {
     DEMO.get_or_init(|| {
         let dir = Dir::new("demo");
         let data = dir.path().join("data");
-        let out = run(baqylau().args(["demo", "--once", "--json", "--data"]).arg(&data));
+        let out = run(baqylau()
+            .args(["demo", "--once", "--json", "--data"])
+            .arg(&data));
         assert!(
             out.status.success(),
             "demo failed: {}\n{}",
@@ -83,7 +85,10 @@ fn demo_summary_has_the_documented_fields() {
         assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
     }
     assert!(s["pages_fetched"].as_u64().unwrap() >= 40, "{s}");
-    assert!(s["captures"].as_u64().unwrap() > s["pages_fetched"].as_u64().unwrap(), "telegram posts are captures of their own: {s}");
+    assert!(
+        s["captures"].as_u64().unwrap() > s["pages_fetched"].as_u64().unwrap(),
+        "telegram posts are captures of their own: {s}"
+    );
     assert!(s["hits"].as_u64().unwrap() >= s["cases"].as_u64().unwrap());
     assert_eq!(s["screenshots"], s["cases"], "one screenshot per case: {s}");
 }
@@ -115,7 +120,12 @@ fn demo_flags_every_violation_and_no_reporting_about_it() {
             problems.push(format!("false positive on {}: {got:?}", b.url));
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -141,7 +151,10 @@ fn every_case_has_a_png_screenshot_matching_its_sha256() {
             let mut reader = decoder.read_info().expect("valid PNG header");
             let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
             let info = reader.next_frame(&mut buf).expect("PNG decodes");
-            assert!(info.width >= 300 && info.height >= 300, "tiny screenshot {info:?}");
+            assert!(
+                info.width >= 300 && info.height >= 300,
+                "tiny screenshot {info:?}"
+            );
             assert_eq!(
                 s["sha256"].as_str().unwrap(),
                 sha256_hex(&bytes),
@@ -185,13 +198,20 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(20));
     tab.navigate_to(&server.url("/cases?status=new")).unwrap();
-    tab.wait_for_element("table#cases tr.case-row a.case-link").unwrap();
+    tab.wait_for_element("table#cases tr.case-row a.case-link")
+        .unwrap();
     let rows = tab.find_elements("tr.case-row").unwrap();
     assert!(rows.len() >= 10, "only {} rows listed", rows.len());
 
-    tab.find_element("tr.case-row a.case-link").unwrap().click().unwrap();
+    tab.find_element("tr.case-row a.case-link")
+        .unwrap()
+        .click()
+        .unwrap();
     tab.wait_for_element("img.screenshot").unwrap();
-    let loaded = wait_true(&tab, "(() => { const i = document.querySelector('img.screenshot'); return !!i && i.complete && i.naturalWidth > 300; })()");
+    let loaded = wait_true(
+        &tab,
+        "(() => { const i = document.querySelector('img.screenshot'); return !!i && i.complete && i.naturalWidth > 300; })()",
+    );
     assert!(loaded, "screenshot image did not load");
     let case_url = tab.get_url();
     let id: i64 = case_url
@@ -201,7 +221,12 @@ fn analyst_confirms_a_case_in_a_real_browser() {
         .and_then(|s| s.split('?').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no case id in {case_url}"));
-    assert!(tab.find_elements("mark").map(|m| !m.is_empty()).unwrap_or(false), "no highlighted span");
+    assert!(
+        tab.find_elements("mark")
+            .map(|m| !m.is_empty())
+            .unwrap_or(false),
+        "no highlighted span"
+    );
 
     tab.evaluate(
         "document.querySelector('select[name=route]').value = 'blocking'; \
@@ -210,7 +235,10 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     )
     .unwrap();
     tab.find_element("button#confirm").unwrap().click().unwrap();
-    let confirmed = wait_true(&tab, "(() => { const s = document.querySelector('.status'); return !!s && s.getAttribute('data-status') === 'confirmed'; })()");
+    let confirmed = wait_true(
+        &tab,
+        "(() => { const s = document.querySelector('.status'); return !!s && s.getAttribute('data-status') === 'confirmed'; })()",
+    );
     assert!(confirmed, "UI does not show the confirmed status");
 
     let case = http("GET", server.addr, &format!("/api/cases/{id}"), None).json();
@@ -238,19 +266,36 @@ fn wait_true(tab: &headless_chrome::Tab, js: &str) -> bool {
 #[test]
 fn malformed_rule_is_rejected_with_file_and_line() {
     let dir = Dir::new("badrule");
-    let taxonomy = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/taxonomy.toml"),
-    )
-    .unwrap();
+    let taxonomy =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/taxonomy.toml"))
+            .unwrap();
     dir.write("rules/taxonomy.toml", &taxonomy);
     dir.write(
         "rules/broken.toml",
         "[[rule]]\nid = \"casino.broken\"\nversion = 1\ncategory = \"illegal_gambling\"\nexpr = '''\n  (казино AND\n'''\nexamples.match = []\nexamples.no_match = []\n",
     );
-    let out = run(baqylau().args(["rules", "check"]).arg(dir.path().join("rules")));
+    let out = run(baqylau()
+        .args(["rules", "check"])
+        .arg(dir.path().join("rules")));
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let err = stderr(&out);
-    assert!(err.contains("broken.toml:6:"), "no file:line in {err:?}");
+    // The expression opens on line 6 and ends (unfinished) where line 7 begins.
+    assert!(
+        err.contains("broken.toml:7:1:"),
+        "no file:line:col in {err:?}"
+    );
+    assert!(err.contains("casino.broken"), "rule id missing in {err:?}");
+
+    // A TOML syntax error is located the same way.
+    dir.write(
+        "rules/broken.toml",
+        "[[rule]]\nid = \"casino.unterminated\nversion = 1\n",
+    );
+    let out = run(baqylau()
+        .args(["rules", "check"])
+        .arg(dir.path().join("rules")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("broken.toml:2:"), "{}", stderr(&out));
 }
 
 #[test]
@@ -264,7 +309,13 @@ fn unreachable_seed_is_a_failed_capture_and_the_run_completes() {
         .unwrap()
         .port();
     let out = run(baqylau()
-        .args(["crawl", "--json", "--no-screenshots", "--seed", "http://gone.example.kz/"])
+        .args([
+            "crawl",
+            "--json",
+            "--no-screenshots",
+            "--seed",
+            "http://gone.example.kz/",
+        ])
         .args(["--resolve", &format!("gone.example.kz=127.0.0.1:{port}")])
         .arg("--data")
         .arg(&data));
@@ -300,12 +351,26 @@ fn classify_reads_and_writes_jsonl_with_byte_spans() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["id"], "a");
-    assert!(lines[0]["categories"].as_array().unwrap().iter().any(|c| c == "money_mule"), "{}", lines[0]);
+    assert!(
+        lines[0]["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "money_mule"),
+        "{}",
+        lines[0]
+    );
     let text = "Сдай карту в аренду — от 50 000 тг в неделю, нужны дропы";
     for hit in lines[0]["hits"].as_array().unwrap() {
         for span in hit["spans"].as_array().unwrap() {
-            let (s, e) = (span[0].as_u64().unwrap() as usize, span[1].as_u64().unwrap() as usize);
-            assert!(text.get(s..e).is_some(), "span {s}..{e} is not on char boundaries");
+            let (s, e) = (
+                span[0].as_u64().unwrap() as usize,
+                span[1].as_u64().unwrap() as usize,
+            );
+            assert!(
+                text.get(s..e).is_some(),
+                "span {s}..{e} is not on char boundaries"
+            );
         }
         assert!(hit["rule_version"].as_u64().is_some());
     }
@@ -315,11 +380,17 @@ fn classify_reads_and_writes_jsonl_with_byte_spans() {
 #[test]
 fn robots_check_answers_with_exit_codes() {
     let dir = Dir::new("robots");
-    let robots = dir.write("robots.txt", "User-agent: *\nDisallow: /private/\nAllow: /private/ok\n");
+    let robots = dir.write(
+        "robots.txt",
+        "User-agent: *\nDisallow: /private/\nAllow: /private/ok\n",
+    );
     let code = |url: &str| {
-        run(baqylau().arg("robots-check").arg(&robots).args([url, "baqylau"]))
-            .status
-            .code()
+        run(baqylau()
+            .arg("robots-check")
+            .arg(&robots)
+            .args([url, "baqylau"]))
+        .status
+        .code()
     };
     assert_eq!(code("http://a.kz/"), Some(0));
     assert_eq!(code("http://a.kz/private/x"), Some(1));

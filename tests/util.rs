@@ -160,10 +160,15 @@ pub fn http(method: &str, addr: SocketAddr, path: &str, json_body: Option<&str>)
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status code");
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_vec() };
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     let body = String::from_utf8_lossy(&body).into_owned();
     Response { status, body }
 }

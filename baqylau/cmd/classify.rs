@@ -76,7 +76,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(writer);
     let mut bad = 0usize;
     for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("{}:{}: read error", args.input.display(), n + 1))?;
+        let line =
+            line.with_context(|| format!("{}:{}: read error", args.input.display(), n + 1))?;
         if line.trim().is_empty() {
             continue;
         }

@@ -62,7 +62,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .map(str::to_string),
         );
     }
-    anyhow::ensure!(!seeds.is_empty(), "no seeds: give --seed URL or --seeds-file FILE");
+    anyhow::ensure!(
+        !seeds.is_empty(),
+        "no seeds: give --seed URL or --seeds-file FILE"
+    );
     let data = DataDir::create(&args.data)?;
     let rules = Arc::new(crate::embedded::load_rules(args.rules.as_deref())?);
     let mut crawler = CrawlerConfig {
@@ -78,7 +81,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let renderer = (!args.no_screenshots).then(|| crawler::render::RendererConfig {
         chrome_path: args.chromium.clone(),
-        host_map: args.resolve.iter().map(|r| (r.host.clone(), r.addr)).collect(),
+        host_map: args
+            .resolve
+            .iter()
+            .map(|r| (r.host.clone(), r.addr))
+            .collect(),
         ..Default::default()
     });
     let summary = super::runtime()?.block_on(pipeline::run(PipelineConfig {

@@ -104,7 +104,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         };
         let addr = listener.local_addr()?;
-        println!("analyst UI: http://{addr}/   (data: {})", data.root().display());
+        println!(
+            "analyst UI: http://{addr}/   (data: {})",
+            data.root().display()
+        );
         let state = reporter::web::AppState {
             store: Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?),
             blobs_dir: data.blobs_dir(),
@@ -134,6 +137,9 @@ fn fresh_data_dir(path: &Path) -> anyhow::Result<DataDir> {
         }
     }
     let data = DataDir::create(path)?;
-    std::fs::write(path.join(MARKER), "created by `baqylau demo`; removed on the next run\n")?;
+    std::fs::write(
+        path.join(MARKER),
+        "created by `baqylau demo`; removed on the next run\n",
+    )?;
     Ok(data)
 }

@@ -23,7 +23,13 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Rule explanations for the UI, keyed by rule id.
 pub fn rule_catalog(rules: &classifier::RuleSet) -> Arc<HashMap<String, model::RuleInfo>> {
-    Arc::new(rules.rules().into_iter().map(|r| (r.id.clone(), r)).collect())
+    Arc::new(
+        rules
+            .rules()
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect(),
+    )
 }
 
 /// The human-readable end-of-run table.
@@ -35,7 +41,10 @@ pub fn print_summary_table(s: &Summary) {
         ("robots-denied", s.crawl.robots_denied.to_string()),
         ("indexed", s.indexed.to_string()),
         ("rule hits", s.hits.to_string()),
-        ("cases (opened now)", format!("{} ({})", s.cases, s.cases_opened)),
+        (
+            "cases (opened now)",
+            format!("{} ({})", s.cases, s.cases_opened),
+        ),
         (
             "screenshots (failed)",
             format!("{} ({})", s.screenshots, s.screenshot_failures),

@@ -47,7 +47,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&hits)?);
     } else {
         for h in &hits {
-            println!("{:>6.2}  {}  {}", h.score, h.fetched_at.format("%Y-%m-%d %H:%M"), h.url);
+            println!(
+                "{:>6.2}  {}  {}",
+                h.score,
+                h.fetched_at.format("%Y-%m-%d %H:%M"),
+                h.url
+            );
             if !h.title.is_empty() {
                 println!("        {}", h.title);
             }
