@@ -186,7 +186,12 @@ pub struct CaseHit {
 impl CaseHit {
     /// Spans of one field, sorted by start.
     pub fn spans_in(&self, field: Field) -> Vec<Span> {
-        let mut v: Vec<Span> = self.spans.iter().copied().filter(|s| s.field == field).collect();
+        let mut v: Vec<Span> = self
+            .spans
+            .iter()
+            .copied()
+            .filter(|s| s.field == field)
+            .collect();
         v.sort_by_key(|s| (s.start, s.end));
         v
     }

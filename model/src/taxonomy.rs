@@ -141,6 +141,9 @@ route = "blocking"
         assert_eq!(c.route, Route::Blocking);
         assert_eq!(c.norm.get("en"), "ст. 307 УК РК");
         let dup = format!("{src}\n{}", &src[1..]);
-        assert!(matches!(Taxonomy::from_toml(&dup), Err(TaxonomyError::Duplicate(_))));
+        assert!(matches!(
+            Taxonomy::from_toml(&dup),
+            Err(TaxonomyError::Duplicate(_))
+        ));
     }
 }
