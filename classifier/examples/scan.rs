@@ -38,19 +38,29 @@ fn main() -> ExitCode {
             }
         };
         let docs: Vec<(String, &str)> = if by_line {
-            text.lines().enumerate().map(|(i, l)| (format!("{file}:{}", i + 1), l)).collect()
+            text.lines()
+                .enumerate()
+                .map(|(i, l)| (format!("{file}:{}", i + 1), l))
+                .collect()
         } else {
             vec![(file.clone(), text.as_str())]
         };
         for (id, body) in docs {
             total += 1;
-            let hits = rules.scan(&Doc { id: &id, text: body, ..Doc::default() });
+            let hits = rules.scan(&Doc {
+                id: &id,
+                text: body,
+                ..Doc::default()
+            });
             if hits.is_empty() {
                 continue;
             }
             flagged += 1;
             for h in hits {
-                println!("{id}\t{}\t{}\t{:.2}\t{}", h.rule, h.category, h.score, h.matched);
+                println!(
+                    "{id}\t{}\t{}\t{:.2}\t{}",
+                    h.rule, h.category, h.score, h.matched
+                );
             }
         }
     }

@@ -61,11 +61,17 @@ pub enum LoadError {
 }
 
 fn hint_suffix(hint: &Option<String>) -> String {
-    hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+    hint.as_ref()
+        .map(|h| format!(" (hint: {h})"))
+        .unwrap_or_default()
 }
 
 fn join_errors(errors: &[LoadError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl LoadError {
@@ -100,7 +106,14 @@ mod tests {
     #[test]
     fn line_col_table() {
         let src = "ab\nказ\nx";
-        let cases = [(0, (1, 1)), (2, (1, 3)), (3, (2, 1)), (5, (2, 2)), (10, (3, 1)), (99, (3, 2))];
+        let cases = [
+            (0, (1, 1)),
+            (2, (1, 3)),
+            (3, (2, 1)),
+            (5, (2, 2)),
+            (10, (3, 1)),
+            (99, (3, 2)),
+        ];
         for (off, want) in cases {
             assert_eq!(line_col(src, off), want, "offset {off}");
         }
@@ -115,7 +128,10 @@ mod tests {
             msg: "unexpected `)`".into(),
             hint: Some("remove it".into()),
         };
-        assert_eq!(e.to_string(), "rules/casino.toml:12:7: unexpected `)` (hint: remove it)");
+        assert_eq!(
+            e.to_string(),
+            "rules/casino.toml:12:7: unexpected `)` (hint: remove it)"
+        );
         let p = LoadError::collect(vec![
             LoadError::Empty { dir: "a".into() },
             LoadError::Empty { dir: "b".into() },

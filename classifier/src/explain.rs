@@ -88,9 +88,17 @@ mod tests {
 
     #[test]
     fn matched_text_dedups_and_caps() {
-        assert_eq!(matched_text(["казино", "бонус", "казино", ""]), "казино … бонус");
+        assert_eq!(
+            matched_text(["казино", "бонус", "казино", ""]),
+            "казино … бонус"
+        );
         let many: Vec<String> = (0..20).map(|i| i.to_string()).collect();
-        assert_eq!(matched_text(many.iter().map(String::as_str)).matches(" … ").count(), MAX_FRAGMENTS - 1);
+        assert_eq!(
+            matched_text(many.iter().map(String::as_str))
+                .matches(" … ")
+                .count(),
+            MAX_FRAGMENTS - 1
+        );
     }
 
     #[test]
@@ -101,6 +109,9 @@ mod tests {
             kind: ExampleFailureKind::ShouldMatch,
             example: "текст".into(),
         };
-        assert_eq!(f.to_string(), "x.toml:3: rule `a`: example should match but does not: \"текст\"");
+        assert_eq!(
+            f.to_string(),
+            "x.toml:3: rule `a`: example should match but does not: \"текст\""
+        );
     }
 }

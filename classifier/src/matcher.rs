@@ -51,7 +51,11 @@ impl FieldText {
     /// Token range covering normalized bytes `[s, e)`.
     fn token_range(&self, s: usize, e: usize) -> (u32, u32) {
         let t0 = self.tokens.partition_point(|t| t.1 <= s);
-        let t1 = self.tokens.partition_point(|t| t.0 < e).saturating_sub(1).max(t0);
+        let t1 = self
+            .tokens
+            .partition_point(|t| t.0 < e)
+            .saturating_sub(1)
+            .max(t0);
         (t0 as u32, t1 as u32)
     }
 }
@@ -190,15 +194,21 @@ impl Matcher {
         let mut candidate = vec![false; self.programs.len()];
         for (p, hits) in piece_hits.iter().enumerate() {
             if !hits.is_empty() {
-                self.piece_rules[p].iter().for_each(|&r| candidate[r] = true);
+                self.piece_rules[p]
+                    .iter()
+                    .for_each(|&r| candidate[r] = true);
             }
         }
         for (x, mask) in regex_fields.iter().enumerate() {
             if *mask != 0 {
-                self.regex_rules[x].iter().for_each(|&r| candidate[r] = true);
+                self.regex_rules[x]
+                    .iter()
+                    .for_each(|&r| candidate[r] = true);
             }
         }
-        self.indicator_rules.iter().for_each(|&r| candidate[r] = true);
+        self.indicator_rules
+            .iter()
+            .for_each(|&r| candidate[r] = true);
 
         let mut ctx = Ctx {
             m: self,
@@ -290,7 +300,10 @@ impl Ctx<'_> {
             let mut ok = true;
             for (k, &p) in term.pieces.iter().enumerate().skip(1) {
                 let want = o.t0 + k as u32;
-                match self.piece_hits[p].iter().find(|h| h.field == o.field && h.t0 == want) {
+                match self.piece_hits[p]
+                    .iter()
+                    .find(|h| h.field == o.field && h.t0 == want)
+                {
                     Some(h) => end = *h,
                     None => {
                         ok = false;
@@ -299,7 +312,11 @@ impl Ctx<'_> {
                 }
             }
             if ok {
-                out.push(Occ { t1: end.t1, e: end.e, ..*o });
+                out.push(Occ {
+                    t1: end.t1,
+                    e: end.e,
+                    ..*o
+                });
                 if out.len() >= MAX_OCCS {
                     break;
                 }
@@ -317,7 +334,9 @@ impl Ctx<'_> {
             return o.clone();
         }
         let re = &self.m.regexes[r];
-        let out = self.spans_to_occs(mask, |text| re.find_iter(text).map(|m| (m.start(), m.end())).collect());
+        let out = self.spans_to_occs(mask, |text| {
+            re.find_iter(text).map(|m| (m.start(), m.end())).collect()
+        });
         self.regex_occs.insert((r, mask), out.clone());
         out
     }
@@ -331,7 +350,11 @@ impl Ctx<'_> {
         out
     }
 
-    fn spans_to_occs(&self, mask: FieldMask, find: impl Fn(&str) -> Vec<(usize, usize)>) -> Vec<Occ> {
+    fn spans_to_occs(
+        &self,
+        mask: FieldMask,
+        find: impl Fn(&str) -> Vec<(usize, usize)>,
+    ) -> Vec<Occ> {
         let mut out = Vec::new();
         for (fi, f) in self.fields.iter().enumerate() {
             let Some(f) = f else { continue };
@@ -340,7 +363,13 @@ impl Ctx<'_> {
             }
             for (s, e) in find(&f.norm.text).into_iter().take(MAX_OCCS) {
                 let (t0, t1) = f.token_range(s, e);
-                out.push(Occ { field: fi as u8, t0, t1, s: s as u32, e: e as u32 });
+                out.push(Occ {
+                    field: fi as u8,
+                    t0,
+                    t1,
+                    s: s as u32,
+                    e: e as u32,
+                });
             }
         }
         out
@@ -382,18 +411,27 @@ mod tests {
     use crate::rules::parser::parse;
 
     /// (name, expression, text, expected matched fragments of the normalized text or None)
-    type Case = (&'static str, &'static str, &'static str, Option<&'static [&'static str]>);
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static [&'static str]>,
+    );
 
     fn run(expr: &str, text: &str) -> Option<Vec<String>> {
         let mut atoms = Atoms::default();
-        let node = atoms.compile(&parse(expr).unwrap(), &HashMap::new()).unwrap();
+        let node = atoms
+            .compile(&parse(expr).unwrap(), &HashMap::new())
+            .unwrap();
         let prog = RuleProgram::new(node, &atoms);
         let m = Matcher::new(atoms, vec![prog]);
         let fields = [None, Some(FieldText::new(text)), None];
         let fired = m.scan(&fields, |_| true);
         let f = fields[1].as_ref().unwrap();
         fired.first().map(|(_, occs)| {
-            occs.iter().map(|o| f.norm.text[o.s as usize..o.e as usize].to_string()).collect()
+            occs.iter()
+                .map(|o| f.norm.text[o.s as usize..o.e as usize].to_string())
+                .collect()
         })
     }
 
@@ -404,19 +442,64 @@ mod tests {
             ("whole word only", "казино", "казинолэнд", None),
             ("prefix", "казин*", "казиношка тут", Some(&["казиношка"])),
             ("prefix not mid-word", "зино*", "казино", None),
-            ("phrase", "\"без залога\"", "займ без залога", Some(&["без залога"])),
+            (
+                "phrase",
+                "\"без залога\"",
+                "займ без залога",
+                Some(&["без залога"]),
+            ),
             ("phrase order", "\"без залога\"", "залога без", None),
-            ("phrase prefix", "\"пассивн* доход*\"", "пассивного дохода", Some(&["пассивного дохода"])),
-            ("and", "займ AND залог*", "займ быстро без залога", Some(&["займ", "залога"])),
+            (
+                "phrase prefix",
+                "\"пассивн* доход*\"",
+                "пассивного дохода",
+                Some(&["пассивного дохода"]),
+            ),
+            (
+                "and",
+                "займ AND залог*",
+                "займ быстро без залога",
+                Some(&["займ", "залога"]),
+            ),
             ("implicit and", "займ залог*", "только займ", None),
             ("or", "займ | кредит", "дам кредит", Some(&["кредит"])),
             ("not", "займ NOT мфо", "займ в мфо", None),
-            ("not passes", "займ NOT мфо", "займ у частника", Some(&["займ"])),
-            ("near hit", "гарант* NEAR/2 доход*", "гарантируем вам доход", Some(&["гарантируем", "доход"])),
-            ("near miss", "гарант* NEAR/1 доход*", "гарантируем очень большой доход", None),
-            ("near either order", "доход* NEAR/0 гарант*", "гарантированный доход", Some(&["гарантированный", "доход"])),
-            ("regex", "/\\d+ ?usdt/ обмен", "обмен 100 usdt", Some(&["обмен", "100 usdt"])),
-            ("indicator", "@card NEAR/3 карт*", "карта 4111 1111 1111 1111", Some(&["карта", "4111 1111 1111 1111"])),
+            (
+                "not passes",
+                "займ NOT мфо",
+                "займ у частника",
+                Some(&["займ"]),
+            ),
+            (
+                "near hit",
+                "гарант* NEAR/2 доход*",
+                "гарантируем вам доход",
+                Some(&["гарантируем", "доход"]),
+            ),
+            (
+                "near miss",
+                "гарант* NEAR/1 доход*",
+                "гарантируем очень большой доход",
+                None,
+            ),
+            (
+                "near either order",
+                "доход* NEAR/0 гарант*",
+                "гарантированный доход",
+                Some(&["гарантированный", "доход"]),
+            ),
+            (
+                "regex",
+                "/\\d+ ?usdt/ обмен",
+                "обмен 100 usdt",
+                Some(&["обмен", "100 usdt"]),
+            ),
+            (
+                "indicator",
+                "@card NEAR/3 карт*",
+                "карта 4111 1111 1111 1111",
+                Some(&["карта", "4111 1111 1111 1111"]),
+            ),
             ("lookalike text", "казино", "kaзинo", Some(&["казино"])),
             ("kazakh", "несие*", "Несиеге кепілсіз", Some(&["несиеге"])),
             ("title scope misses text", "title:казино", "казино", None),
@@ -432,7 +515,9 @@ mod tests {
     #[test]
     fn url_scope() {
         let mut atoms = Atoms::default();
-        let node = atoms.compile(&parse("url:casino").unwrap(), &HashMap::new()).unwrap();
+        let node = atoms
+            .compile(&parse("url:casino").unwrap(), &HashMap::new())
+            .unwrap();
         let prog = RuleProgram::new(node, &atoms);
         let m = Matcher::new(atoms, vec![prog]);
         let in_text = [None, Some(FieldText::new("casino")), None];

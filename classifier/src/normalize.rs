@@ -334,7 +334,11 @@ mod tests {
             ("zero width", "ка\u{200B}зи\u{00AD}но", "казино"),
             ("letter spaced", "к а з и н о онлайн", "казино онлайн"),
             ("short words kept", "я и ты", "я и ты"),
-            ("emoji between letters", "ка💰зино 💰 бонус", "казино 💰 бонус"),
+            (
+                "emoji between letters",
+                "ка💰зино 💰 бонус",
+                "казино 💰 бонус",
+            ),
             ("nfkc fullwidth", "ＣＡＳＩＮＯ", "casino"),
             ("small caps", "Пᴏддᴇᴧьнᴀя", "поддельная"),
             ("greek", "Вαc", "вас"),
@@ -360,9 +364,15 @@ mod tests {
         for (name, input, orig) in cases {
             let n = normalize(input);
             let target = normalize(orig).text;
-            let at = n.text.find(&target).unwrap_or_else(|| panic!("{name}: {}", n.text));
+            let at = n
+                .text
+                .find(&target)
+                .unwrap_or_else(|| panic!("{name}: {}", n.text));
             let (s, e) = n.span(at, at + target.len());
-            assert!(input.is_char_boundary(s) && input.is_char_boundary(e), "{name}");
+            assert!(
+                input.is_char_boundary(s) && input.is_char_boundary(e),
+                "{name}"
+            );
             assert_eq!(&input[s..e], *orig, "case {name}");
         }
     }

@@ -41,12 +41,18 @@ pub struct RuleSet {
 pub const TAXONOMY_FILE: &str = "taxonomy.toml";
 
 fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Sorted `(file name, contents)` of the files in `dir` ending in `ext`.
 fn read_dir_files(dir: &Path, ext: &str, skip: &str) -> Result<Vec<(String, String)>, LoadError> {
-    let io = |source| LoadError::Io { path: dir.to_path_buf(), source };
+    let io = |source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut names: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
@@ -56,17 +62,49 @@ fn read_dir_files(dir: &Path, ext: &str, skip: &str) -> Result<Vec<(String, Stri
         }
     }
     names.sort();
-    names.into_iter().map(|n| Ok((n.clone(), read(&dir.join(&n))?))).collect()
+    names
+        .into_iter()
+        .map(|n| Ok((n.clone(), read(&dir.join(&n))?)))
+        .collect()
 }
 
 /// Prefixes file names in errors with the directory, so messages read `rules/casino.toml:3:1`.
 fn with_dir(e: LoadError, dir: &Path) -> LoadError {
     let join = |f: String| dir.join(f).display().to_string();
     match e {
-        LoadError::Syntax { file, line, col, msg, hint } => LoadError::Syntax { file: join(file), line, col, msg, hint },
-        LoadError::Invalid { file, line, col, msg, hint } => LoadError::Invalid { file: join(file), line, col, msg, hint },
-        LoadError::Taxonomy { file, source } => LoadError::Taxonomy { file: join(file), source },
-        LoadError::Partial(v) => LoadError::Partial(v.into_iter().map(|e| with_dir(e, dir)).collect()),
+        LoadError::Syntax {
+            file,
+            line,
+            col,
+            msg,
+            hint,
+        } => LoadError::Syntax {
+            file: join(file),
+            line,
+            col,
+            msg,
+            hint,
+        },
+        LoadError::Invalid {
+            file,
+            line,
+            col,
+            msg,
+            hint,
+        } => LoadError::Invalid {
+            file: join(file),
+            line,
+            col,
+            msg,
+            hint,
+        },
+        LoadError::Taxonomy { file, source } => LoadError::Taxonomy {
+            file: join(file),
+            source,
+        },
+        LoadError::Partial(v) => {
+            LoadError::Partial(v.into_iter().map(|e| with_dir(e, dir)).collect())
+        }
         other => other,
     }
 }
@@ -77,7 +115,9 @@ impl RuleSet {
     pub fn load_dir(dir: &Path) -> Result<RuleSet, LoadError> {
         let files = read_dir_files(dir, ".toml", TAXONOMY_FILE)?;
         if files.is_empty() {
-            return Err(LoadError::Empty { dir: dir.to_path_buf() });
+            return Err(LoadError::Empty {
+                dir: dir.to_path_buf(),
+            });
         }
         let lists_dir = dir.join("lists");
         let lists = if lists_dir.is_dir() {
@@ -91,14 +131,17 @@ impl RuleSet {
         let tax_path: PathBuf = dir.join(TAXONOMY_FILE);
         let taxonomy = if tax_path.is_file() {
             let src = read(&tax_path)?;
-            Some(Taxonomy::from_toml(&src).map_err(|source| LoadError::Taxonomy {
-                file: tax_path.display().to_string(),
-                source,
-            })?)
+            Some(
+                Taxonomy::from_toml(&src).map_err(|source| LoadError::Taxonomy {
+                    file: tax_path.display().to_string(),
+                    source,
+                })?,
+            )
         } else {
             None
         };
-        let set = RuleSet::from_sources(&files, &lists, taxonomy.as_ref()).map_err(|e| with_dir(e, dir))?;
+        let set = RuleSet::from_sources(&files, &lists, taxonomy.as_ref())
+            .map_err(|e| with_dir(e, dir))?;
         tracing::info!(dir = %dir.display(), rules = set.rules.len(), "rules loaded");
         Ok(set)
     }
@@ -116,14 +159,30 @@ impl RuleSet {
         let mut seen = HashMap::new();
         let mut loaded = Vec::new();
         for (name, src) in files {
-            rules::load_file(name, src, &lists, taxonomy, &mut seen, &mut atoms, &mut loaded, &mut errors);
+            rules::load_file(
+                name,
+                src,
+                &lists,
+                taxonomy,
+                &mut seen,
+                &mut atoms,
+                &mut loaded,
+                &mut errors,
+            );
         }
         if let Some(e) = LoadError::collect(errors) {
             return Err(e);
         }
         let (rules, nodes): (Vec<Rule>, Vec<_>) = loaded.into_iter().unzip();
-        let programs = nodes.into_iter().map(|n| RuleProgram::new(n, &atoms)).collect();
-        Ok(RuleSet { rules, matcher: Matcher::new(atoms, programs), taxonomy: taxonomy.cloned() })
+        let programs = nodes
+            .into_iter()
+            .map(|n| RuleProgram::new(n, &atoms))
+            .collect();
+        Ok(RuleSet {
+            rules,
+            matcher: Matcher::new(atoms, programs),
+            taxonomy: taxonomy.cloned(),
+        })
     }
 
     /// Every hit of every rule on `doc`.
@@ -142,7 +201,9 @@ impl RuleSet {
             let mut spans: Vec<model::Span> = Vec::new();
             let mut terms: Vec<&str> = Vec::new();
             for o in &occs {
-                let f = fields[o.field as usize].as_ref().expect("occurrences come from present fields");
+                let f = fields[o.field as usize]
+                    .as_ref()
+                    .expect("occurrences come from present fields");
                 terms.push(&f.norm.text[o.s as usize..o.e as usize]);
                 let (start, end) = f.norm.span(o.s as usize, o.e as usize);
                 let field = [Field::Title, Field::Text, Field::Url][o.field as usize];
@@ -153,7 +214,9 @@ impl RuleSet {
             terms.sort_unstable();
             terms.dedup();
             let matched = explain::matched_text(
-                spans.iter().filter_map(|s| originals[s.field as usize].get(s.start..s.end)),
+                spans
+                    .iter()
+                    .filter_map(|s| originals[s.field as usize].get(s.start..s.end)),
             );
             hits.push(Hit {
                 capture_id: doc.id.to_string(),
@@ -175,7 +238,11 @@ impl RuleSet {
             id: &c.id,
             title: &c.title,
             text: &c.text,
-            url: if c.final_url.is_empty() { &c.url } else { &c.final_url },
+            url: if c.final_url.is_empty() {
+                &c.url
+            } else {
+                &c.final_url
+            },
             lang: c.lang.as_deref(),
         })
     }
@@ -227,7 +294,13 @@ impl RuleSet {
                 out.push(fail(ExampleFailureKind::Missing, ""));
             }
             let fires = |text: &str| {
-                self.scan(&Doc { id: "example", text, ..Doc::default() }).iter().any(|h| h.rule == r.id)
+                self.scan(&Doc {
+                    id: "example",
+                    text,
+                    ..Doc::default()
+                })
+                .iter()
+                .any(|h| h.rule == r.id)
             };
             for ex in &r.examples.matches {
                 if !fires(ex) {
@@ -258,10 +331,17 @@ mod tests {
             "[[rule]]\nid = \"g\"\nversion = 3\ncategory = \"illegal_gambling\"\nseverity = \"high\"\nexpr = 'казино NEAR/3 бонус*'\nexamples.match = ['казино бонус']\n",
         );
         let text = "Лучшее ка\u{200B}зино — бонус 100%!";
-        let hits = rs.scan(&Doc { id: "c1", text, ..Doc::default() });
+        let hits = rs.scan(&Doc {
+            id: "c1",
+            text,
+            ..Doc::default()
+        });
         assert_eq!(hits.len(), 1);
         let h = &hits[0];
-        assert_eq!((h.rule.as_str(), h.rule_version, h.capture_id.as_str()), ("g", 3, "c1"));
+        assert_eq!(
+            (h.rule.as_str(), h.rule_version, h.capture_id.as_str()),
+            ("g", 3, "c1")
+        );
         let frags: Vec<&str> = h.spans.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(frags, vec!["ка\u{200B}зино", "бонус"]);
         assert_eq!(h.matched, "ка\u{200B}зино … бонус");
@@ -271,8 +351,16 @@ mod tests {
 
     #[test]
     fn title_and_url_fields() {
-        let rs = set("[[rule]]\nid = \"u\"\nversion = 1\ncategory = \"c\"\nexpr = 'url:casino title:казино'\n");
-        let doc = Doc { id: "x", title: "Казино", text: "", url: "https://casino.kz/", lang: None };
+        let rs = set(
+            "[[rule]]\nid = \"u\"\nversion = 1\ncategory = \"c\"\nexpr = 'url:casino title:казино'\n",
+        );
+        let doc = Doc {
+            id: "x",
+            title: "Казино",
+            text: "",
+            url: "https://casino.kz/",
+            lang: None,
+        };
         let hits = rs.scan(&doc);
         assert_eq!(hits.len(), 1);
         let fields: Vec<Field> = hits[0].spans.iter().map(|s| s.field).collect();
@@ -281,8 +369,14 @@ mod tests {
 
     #[test]
     fn langs_filter() {
-        let rs = set("[[rule]]\nid = \"k\"\nversion = 1\ncategory = \"c\"\nlangs = [\"kk\"]\nexpr = 'казино'\n");
-        let mut doc = Doc { id: "x", text: "казино", ..Doc::default() };
+        let rs = set(
+            "[[rule]]\nid = \"k\"\nversion = 1\ncategory = \"c\"\nlangs = [\"kk\"]\nexpr = 'казино'\n",
+        );
+        let mut doc = Doc {
+            id: "x",
+            text: "казино",
+            ..Doc::default()
+        };
         assert_eq!(rs.scan(&doc).len(), 1);
         doc.lang = Some("ru");
         assert!(rs.scan(&doc).is_empty());
@@ -292,8 +386,18 @@ mod tests {
 
     #[test]
     fn example_failures_are_reported() {
-        let rs = set("[[rule]]\nid = \"k\"\nversion = 1\ncategory = \"c\"\nexpr = 'казино'\nexamples.match = ['слоты']\nexamples.no_match = ['казино']\n[[rule]]\nid = \"m\"\nversion = 1\ncategory = \"c\"\nexpr = 'x'\n");
-        let kinds: Vec<ExampleFailureKind> = rs.test_examples().into_iter().map(|f| f.kind).collect();
-        assert_eq!(kinds, vec![ExampleFailureKind::ShouldMatch, ExampleFailureKind::ShouldNotMatch, ExampleFailureKind::Missing]);
+        let rs = set(
+            "[[rule]]\nid = \"k\"\nversion = 1\ncategory = \"c\"\nexpr = 'казино'\nexamples.match = ['слоты']\nexamples.no_match = ['казино']\n[[rule]]\nid = \"m\"\nversion = 1\ncategory = \"c\"\nexpr = 'x'\n",
+        );
+        let kinds: Vec<ExampleFailureKind> =
+            rs.test_examples().into_iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ExampleFailureKind::ShouldMatch,
+                ExampleFailureKind::ShouldNotMatch,
+                ExampleFailureKind::Missing
+            ]
+        );
     }
 }

@@ -21,7 +21,10 @@ fn default_rules_load_with_all_seven_categories() {
     assert_eq!(tax.categories.len(), 7);
     let infos = rules.rules();
     for id in tax.categories.keys() {
-        assert!(infos.iter().any(|r| &r.category == id), "no rule for category {id}");
+        assert!(
+            infos.iter().any(|r| &r.category == id),
+            "no rule for category {id}"
+        );
     }
 }
 
@@ -29,7 +32,12 @@ fn default_rules_load_with_all_seven_categories() {
 fn every_example_passes() {
     let failures = load().test_examples();
     let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    assert!(failures.is_empty(), "{} failing examples:\n{}", failures.len(), report.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing examples:\n{}",
+        failures.len(),
+        report.join("\n")
+    );
 }
 
 #[test]
@@ -38,7 +46,11 @@ fn every_rule_has_two_examples_each_way() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("rules dir") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if !name.ends_with(".toml") || name == classifier::TAXONOMY_FILE {
             continue;
         }
@@ -48,8 +60,14 @@ fn every_rule_has_two_examples_each_way() {
             let id = rule["id"].as_str().unwrap_or("?");
             let ex = &rule["examples"];
             let count = |k: &str| ex.get(k).and_then(|a| a.as_array()).map_or(0, Vec::len);
-            assert!(count("match") >= 2, "{name}: rule {id} has fewer than 2 examples.match");
-            assert!(count("no_match") >= 2, "{name}: rule {id} has fewer than 2 examples.no_match");
+            assert!(
+                count("match") >= 2,
+                "{name}: rule {id} has fewer than 2 examples.match"
+            );
+            assert!(
+                count("no_match") >= 2,
+                "{name}: rule {id} has fewer than 2 examples.no_match"
+            );
             checked += 1;
         }
     }
@@ -61,17 +79,33 @@ fn ham_false_positive_rate_at_most_one_percent() {
     let rules = load();
     let ham = include_str!("data/ham-samples.txt");
     let lines: Vec<&str> = ham.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert!(lines.len() >= 400, "ham sample truncated: {} lines", lines.len());
+    assert!(
+        lines.len() >= 400,
+        "ham sample truncated: {} lines",
+        lines.len()
+    );
     let flagged: Vec<String> = lines
         .iter()
         .enumerate()
         .filter_map(|(i, l)| {
-            let hits = rules.scan(&Doc { id: "ham", text: l, ..Doc::default() });
-            (!hits.is_empty()).then(|| format!("line {}: {} — {}", i + 1, hits[0].rule, hits[0].matched))
+            let hits = rules.scan(&Doc {
+                id: "ham",
+                text: l,
+                ..Doc::default()
+            });
+            (!hits.is_empty())
+                .then(|| format!("line {}: {} — {}", i + 1, hits[0].rule, hits[0].matched))
         })
         .collect();
     let rate = flagged.len() as f64 / lines.len() as f64;
-    assert!(rate <= 0.01, "ham FP rate {:.2}% ({} of {}):\n{}", rate * 100.0, flagged.len(), lines.len(), flagged.join("\n"));
+    assert!(
+        rate <= 0.01,
+        "ham FP rate {:.2}% ({} of {}):\n{}",
+        rate * 100.0,
+        flagged.len(),
+        lines.len(),
+        flagged.join("\n")
+    );
 }
 
 #[test]
@@ -83,9 +117,14 @@ fn malformed_rule_file_reports_file_line_col() {
         "[[rule]]\nid = \"g\"\nversion = 1\ncategory = \"illegal_gambling\"\nexpr = '''\n  казино NEAR/3\n    бонус*)\n'''\n",
     )
     .expect("write");
-    let err = RuleSet::load_dir(&dir).expect_err("malformed rule must be rejected").to_string();
+    let err = RuleSet::load_dir(&dir)
+        .expect_err("malformed rule must be rejected")
+        .to_string();
     std::fs::remove_dir_all(&dir).ok();
-    let want = format!("{}:7:11: rule `g`: unexpected `)`", dir.join("casino.toml").display());
+    let want = format!(
+        "{}:7:11: rule `g`: unexpected `)`",
+        dir.join("casino.toml").display()
+    );
     assert!(err.starts_with(&want), "want {want:?}\ngot  {err:?}");
     assert!(err.contains("hint:"), "{err}");
 }

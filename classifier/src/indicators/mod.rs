@@ -61,7 +61,7 @@ static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
         (
             Indicator::PercentPerPeriod,
             format!(
-                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}\b|\b(?:айына|күніне|аптасына|жылына|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю)\s*(?:до\s+|от\s+)?{pct}"
+                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}\b|\b(?:айына|күніне|аптасына|жылына|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
             ),
         ),
         (
@@ -89,7 +89,11 @@ impl Indicator {
 
     /// Byte ranges in `text` (normalized) where the indicator occurs.
     pub(crate) fn find(self, text: &str) -> Vec<(usize, usize)> {
-        let re = &PATTERNS.iter().find(|(k, _)| *k == self).expect("every indicator has a pattern").1;
+        let re = &PATTERNS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .expect("every indicator has a pattern")
+            .1;
         re.find_iter(text)
             .filter(|m| self.boundaries_ok(text, m.start(), m.end()))
             .filter(|m| self.validate(m.as_str()))
@@ -133,26 +137,79 @@ mod tests {
     #[test]
     fn indicator_table() {
         let cases: &[(Indicator, &str, Option<&str>)] = &[
-            (Indicator::PhoneKz, "звоните +7 (701) 123-45-67 сейчас", Some("+7 (701) 123-45-67")),
+            (
+                Indicator::PhoneKz,
+                "звоните +7 (701) 123-45-67 сейчас",
+                Some("+7 (701) 123-45-67"),
+            ),
             (Indicator::PhoneKz, "тел 87011234567", Some("87011234567")),
             (Indicator::PhoneKz, "+7 916 123 45 67", None),
-            (Indicator::Card, "карта 4111 1111 1111 1111 ок", Some("4111 1111 1111 1111")),
+            (
+                Indicator::Card,
+                "карта 4111 1111 1111 1111 ок",
+                Some("4111 1111 1111 1111"),
+            ),
             (Indicator::Card, "номер 4111 1111 1111 1112", None),
             (Indicator::Card, "id 41111111111111110000000", None),
-            (Indicator::IbanKz, "счет kz86125kzt5004100100.", Some("kz86125kzt5004100100")),
+            (
+                Indicator::IbanKz,
+                "счет kz86125kzt5004100100.",
+                Some("kz86125kzt5004100100"),
+            ),
             (Indicator::IbanKz, "счет kz87125kzt5004100100", None),
-            (Indicator::PercentPerPeriod, "доход 30% в месяц", Some("30% в месяц")),
-            (Indicator::PercentPerPeriod, "от 3-6% в день", Some("3-6% в день")),
-            (Indicator::PercentPerPeriod, "айына 10% табыс", Some("айына 10%")),
+            (
+                Indicator::PercentPerPeriod,
+                "доход 30% в месяц",
+                Some("30% в месяц"),
+            ),
+            (
+                Indicator::PercentPerPeriod,
+                "от 3-6% в день",
+                Some("3-6% в день"),
+            ),
+            (
+                Indicator::PercentPerPeriod,
+                "айына 10% табыс",
+                Some("айына 10%"),
+            ),
             (Indicator::PercentPerPeriod, "скидка 30% на всё", None),
-            (Indicator::Telegram, "пиши @casino_bonus_kz", Some("@casino_bonus_kz")),
-            (Indicator::Telegram, "https://t.me/+abc_1", Some("https://t.me/+abc_1")),
+            (
+                Indicator::PercentPerPeriod,
+                "дневная доходность составляет 3-6%",
+                Some("дневная доходность составляет 3-6%"),
+            ),
+            (
+                Indicator::Telegram,
+                "пиши @casino_bonus_kz",
+                Some("@casino_bonus_kz"),
+            ),
+            (
+                Indicator::Telegram,
+                "https://t.me/+abc_1",
+                Some("https://t.me/+abc_1"),
+            ),
             (Indicator::Telegram, "почта user@mail.kz", None),
-            (Indicator::Url, "заходи на casino-kz.bet/promo сейчас", Some("casino-kz.bet/promo")),
+            (
+                Indicator::Url,
+                "заходи на casino-kz.bet/promo сейчас",
+                Some("casino-kz.bet/promo"),
+            ),
             (Indicator::Url, "почта user@mail.kz", None),
-            (Indicator::Eth, "0x52908400098527886e0f7030069857d2e4169ee7", Some("0x52908400098527886e0f7030069857d2e4169ee7")),
-            (Indicator::Btc, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Some("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")),
-            (Indicator::Tron, "tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp", Some("tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp")),
+            (
+                Indicator::Eth,
+                "0x52908400098527886e0f7030069857d2e4169ee7",
+                Some("0x52908400098527886e0f7030069857d2e4169ee7"),
+            ),
+            (
+                Indicator::Btc,
+                "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                Some("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+            ),
+            (
+                Indicator::Tron,
+                "tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp",
+                Some("tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp"),
+            ),
         ];
         for (kind, text, want) in cases {
             let got = kind.find(text).first().map(|&(s, e)| &text[s..e]);

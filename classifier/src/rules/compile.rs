@@ -75,7 +75,9 @@ pub(crate) fn word_pieces(word: &str) -> Result<Vec<Piece>, String> {
         None => (word, false),
     };
     if body.contains('*') {
-        return Err(format!("`*` is only allowed at the end of a word, in `{word}`"));
+        return Err(format!(
+            "`*` is only allowed at the end of a word, in `{word}`"
+        ));
     }
     let norm = normalize::normalize(body).text;
     let toks = normalize::tokens(&norm);
@@ -86,7 +88,10 @@ pub(crate) fn word_pieces(word: &str) -> Result<Vec<Piece>, String> {
     let pieces: Vec<Piece> = toks
         .into_iter()
         .enumerate()
-        .map(|(i, (s, e))| Piece { lit: norm[s..e].to_string(), prefix: prefix && i + 1 == n })
+        .map(|(i, (s, e))| Piece {
+            lit: norm[s..e].to_string(),
+            prefix: prefix && i + 1 == n,
+        })
         .collect();
     Ok(pieces)
 }
@@ -128,7 +133,10 @@ impl Atoms {
 
     fn term(&mut self, pieces: Vec<Piece>, fields: FieldMask) -> usize {
         let ids = pieces.into_iter().map(|p| self.piece(p)).collect();
-        let t = Term { pieces: ids, fields };
+        let t = Term {
+            pieces: ids,
+            fields,
+        };
         if let Some(&id) = self.term_ids.get(&t) {
             return id;
         }
@@ -183,8 +191,18 @@ impl Atoms {
             }
             Ast::Regex(r, at) => {
                 if let Err(e) = regex::Regex::new(r) {
-                    let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
-                    return Err(err(*at, format!("invalid regex: {first}"), Some("regexes run on the lowercased, normalized text".into())));
+                    let first = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    return Err(err(
+                        *at,
+                        format!("invalid regex: {first}"),
+                        Some("regexes run on the lowercased, normalized text".into()),
+                    ));
                 }
                 Node::Regex(self.regex(r), fields)
             }
@@ -192,7 +210,11 @@ impl Atoms {
                 Some(k) => Node::Indicator(k, fields),
                 None => {
                     let known: Vec<&str> = indicators::NAMES.iter().map(|(n, _)| *n).collect();
-                    return Err(err(*at, format!("unknown indicator `@{name}`"), Some(format!("known: {}", known.join(", ")))));
+                    return Err(err(
+                        *at,
+                        format!("unknown indicator `@{name}`"),
+                        Some(format!("known: {}", known.join(", "))),
+                    ));
                 }
             },
             Ast::List(name, at) => {
@@ -203,17 +225,29 @@ impl Atoms {
                     return Err(err(
                         *at,
                         format!("unknown list `${name}`"),
-                        Some(format!("lists are rules/lists/<name>.txt; known: {}", known.join(", "))),
+                        Some(format!(
+                            "lists are rules/lists/<name>.txt; known: {}",
+                            known.join(", ")
+                        )),
                     ));
                 };
-                let items = terms.iter().map(|t| Node::Term(self.term(t.clone(), fields))).collect();
+                let items = terms
+                    .iter()
+                    .map(|t| Node::Term(self.term(t.clone(), fields)))
+                    .collect();
                 Node::Or(items)
             }
             Ast::And(items) => Node::And(
-                items.iter().map(|a| self.node(a, fields, lists)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|a| self.node(a, fields, lists))
+                    .collect::<Result<_, _>>()?,
             ),
             Ast::Or(items) => Node::Or(
-                items.iter().map(|a| self.node(a, fields, lists)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|a| self.node(a, fields, lists))
+                    .collect::<Result<_, _>>()?,
             ),
             Ast::Not(inner, _) => Node::Not(Box::new(self.node(inner, fields, lists)?)),
             Ast::Near(a, b, n, _) => Node::Near(
@@ -257,7 +291,9 @@ pub(crate) fn positive_atoms(n: &Node, atoms: &Atoms, out: &mut Positive) {
         Node::Term(t) => out.pieces.extend(atoms.terms[*t].pieces.first().copied()),
         Node::Regex(r, _) => out.regexes.push(*r),
         Node::Indicator(k, _) => out.indicators.push(*k),
-        Node::And(items) | Node::Or(items) => items.iter().for_each(|i| positive_atoms(i, atoms, out)),
+        Node::And(items) | Node::Or(items) => {
+            items.iter().for_each(|i| positive_atoms(i, atoms, out))
+        }
         Node::Near(a, b, _) => {
             positive_atoms(a, atoms, out);
             positive_atoms(b, atoms, out);
@@ -273,7 +309,13 @@ mod tests {
 
     fn compile(src: &str) -> Result<(Node, Atoms), ExprError> {
         let mut lists = HashMap::new();
-        lists.insert("brands".to_string(), vec![phrase_pieces("1xbet").unwrap(), phrase_pieces("пин ап").unwrap()]);
+        lists.insert(
+            "brands".to_string(),
+            vec![
+                phrase_pieces("1xbet").unwrap(),
+                phrase_pieces("пин ап").unwrap(),
+            ],
+        );
         let mut atoms = Atoms::default();
         let node = atoms.compile(&parse(src)?, &lists)?;
         Ok((node, atoms))
@@ -288,7 +330,11 @@ mod tests {
             ("Ещё", &[("еще", false)]),
         ];
         for (w, want) in cases {
-            let got: Vec<(String, bool)> = word_pieces(w).unwrap().into_iter().map(|p| (p.lit, p.prefix)).collect();
+            let got: Vec<(String, bool)> = word_pieces(w)
+                .unwrap()
+                .into_iter()
+                .map(|p| (p.lit, p.prefix))
+                .collect();
             let want: Vec<(String, bool)> = want.iter().map(|(l, p)| (l.to_string(), *p)).collect();
             assert_eq!(got, want, "{w}");
         }

@@ -76,7 +76,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
         };
         if let Some(tok) = simple {
             it.next();
-            out.push(Token { tok, start: i, end: i + 1 });
+            out.push(Token {
+                tok,
+                start: i,
+                end: i + 1,
+            });
             continue;
         }
         match c {
@@ -131,10 +135,16 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                     return Err(ExprError {
                         at: i,
                         msg: "unterminated regex".into(),
-                        hint: Some("close the regex with `/` (write `\\/` for a slash inside)".into()),
+                        hint: Some(
+                            "close the regex with `/` (write `\\/` for a slash inside)".into(),
+                        ),
                     });
                 };
-                out.push(Token { tok: Tok::Regex(body), start: i, end: j + 1 });
+                out.push(Token {
+                    tok: Tok::Regex(body),
+                    start: i,
+                    end: j + 1,
+                });
             }
             '@' | '$' => {
                 it.next();
@@ -158,7 +168,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                         }),
                     });
                 }
-                let tok = if c == '@' { Tok::Indicator(name) } else { Tok::List(name) };
+                let tok = if c == '@' {
+                    Tok::Indicator(name)
+                } else {
+                    Tok::List(name)
+                };
                 out.push(Token { tok, start: i, end });
             }
             ':' => {
@@ -181,7 +195,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                 if let Some(&(j, ':')) = it.peek() {
                     if FIELDS.contains(&word) {
                         it.next();
-                        out.push(Token { tok: Tok::Field(word.to_string()), start: i, end: j + 1 });
+                        out.push(Token {
+                            tok: Tok::Field(word.to_string()),
+                            start: i,
+                            end: j + 1,
+                        });
                         continue;
                     }
                     return Err(ExprError {
@@ -252,7 +270,10 @@ mod tests {
     #[test]
     fn offsets_are_bytes_in_the_expression() {
         let toks = lex("займ  OR кредит").unwrap();
-        assert_eq!((toks[1].start, toks[1].end), ("займ  ".len(), "займ  OR".len()));
+        assert_eq!(
+            (toks[1].start, toks[1].end),
+            ("займ  ".len(), "займ  OR".len())
+        );
         assert_eq!(toks[2].start, "займ  OR ".len());
     }
 

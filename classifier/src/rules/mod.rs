@@ -165,7 +165,13 @@ pub(crate) fn load_file(
             } else {
                 None
             };
-            errors.push(LoadError::Syntax { file: file.to_string(), line, col, msg, hint });
+            errors.push(LoadError::Syntax {
+                file: file.to_string(),
+                line,
+                col,
+                msg,
+                hint,
+            });
             return;
         }
     };
@@ -181,20 +187,26 @@ pub(crate) fn load_file(
     for def in parsed.rule {
         let def = def.into_inner();
         let (id_line, id_col) = at(def.id.span().start);
-        let invalid = |line: usize, col: usize, msg: String, hint: Option<String>| LoadError::Invalid {
-            file: file.to_string(),
-            line,
-            col,
-            msg,
-            hint,
-        };
+        let invalid =
+            |line: usize, col: usize, msg: String, hint: Option<String>| LoadError::Invalid {
+                file: file.to_string(),
+                line,
+                col,
+                msg,
+                hint,
+            };
         let id = def.id.get_ref().trim().to_string();
         if id.is_empty() {
             errors.push(invalid(id_line, id_col, "empty rule id".into(), None));
             continue;
         }
         if let Some((f, l)) = seen.get(&id) {
-            errors.push(invalid(id_line, id_col, format!("duplicate rule id `{id}`"), Some(format!("first defined at {f}:{l}"))));
+            errors.push(invalid(
+                id_line,
+                id_col,
+                format!("duplicate rule id `{id}`"),
+                Some(format!("first defined at {f}:{l}")),
+            ));
             continue;
         }
         seen.insert(id.clone(), (file.to_string(), id_line));
@@ -204,7 +216,12 @@ pub(crate) fn load_file(
         {
             let (l, c) = at(def.category.span().start);
             let known: Vec<&str> = t.categories.keys().map(String::as_str).collect();
-            errors.push(invalid(l, c, format!("unknown category `{category}`"), Some(format!("taxonomy.toml has: {}", known.join(", ")))));
+            errors.push(invalid(
+                l,
+                c,
+                format!("unknown category `{category}`"),
+                Some(format!("taxonomy.toml has: {}", known.join(", "))),
+            ));
             continue;
         }
         let expr = def.expr.get_ref().clone();
@@ -214,7 +231,13 @@ pub(crate) fn load_file(
             Ok(n) => n,
             Err(e) => {
                 let (line, col) = at(expr_start + e.at);
-                errors.push(LoadError::Syntax { file: file.to_string(), line, col, msg: format!("rule `{id}`: {}", e.msg), hint: e.hint });
+                errors.push(LoadError::Syntax {
+                    file: file.to_string(),
+                    line,
+                    col,
+                    msg: format!("rule `{id}`: {}", e.msg),
+                    hint: e.hint,
+                });
                 continue;
             }
         };
@@ -243,10 +266,25 @@ mod tests {
     fn load(src: &str) -> (Vec<(Rule, Node)>, Vec<LoadError>) {
         let mut errors = Vec::new();
         let mut out = Vec::new();
-        let lists = parse_lists(&[("lists/brands.txt".into(), "# brands\n1xbet\nпин ап\n".into())], &mut errors);
+        let lists = parse_lists(
+            &[(
+                "lists/brands.txt".into(),
+                "# brands\n1xbet\nпин ап\n".into(),
+            )],
+            &mut errors,
+        );
         let mut seen = HashMap::new();
         let mut atoms = Atoms::default();
-        load_file("t.toml", src, &lists, None, &mut seen, &mut atoms, &mut out, &mut errors);
+        load_file(
+            "t.toml",
+            src,
+            &lists,
+            None,
+            &mut seen,
+            &mut atoms,
+            &mut out,
+            &mut errors,
+        );
         (out, errors)
     }
 
@@ -265,10 +303,22 @@ mod tests {
     fn error_positions_are_in_the_file() {
         let cases: &[(&str, &str)] = &[
             // expression error inside a multi-line literal
-            ("[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = '''\n  казино\n  AND (бонус\n'''\n", "t.toml:8:1: rule `a`: expected `)` before the end"),
-            ("[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = 'казино )'\n", "t.toml:5:16: rule `a`: unexpected `)`"),
-            ("[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = \"a $nope\"\n", "t.toml:5:11: rule `a`: unknown list `$nope`"),
-            ("[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = 'a'\n[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = 'b'\n", "t.toml:7:6: duplicate rule id `a`"),
+            (
+                "[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = '''\n  казино\n  AND (бонус\n'''\n",
+                "t.toml:8:1: rule `a`: expected `)` before the end",
+            ),
+            (
+                "[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = 'казино )'\n",
+                "t.toml:5:16: rule `a`: unexpected `)`",
+            ),
+            (
+                "[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = \"a $nope\"\n",
+                "t.toml:5:11: rule `a`: unknown list `$nope`",
+            ),
+            (
+                "[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = 'a'\n[[rule]]\nid = \"a\"\nversion = 1\ncategory = \"c\"\nexpr = 'b'\n",
+                "t.toml:7:6: duplicate rule id `a`",
+            ),
             ("[[rule]]\nid = \"a\"\nexpr = 'a'\n", "t.toml:1:1:"),
             ("[[rule]]\nid = \"a\n", "t.toml:2:"),
         ];
@@ -299,7 +349,10 @@ mod tests {
             &mut errors,
         );
         let msg = errors[0].to_string();
-        assert!(msg.starts_with("t.toml:4:12: unknown category `casino`"), "{msg}");
+        assert!(
+            msg.starts_with("t.toml:4:12: unknown category `casino`"),
+            "{msg}"
+        );
         assert!(msg.contains("illegal_gambling"), "{msg}");
     }
 
@@ -307,6 +360,9 @@ mod tests {
     fn bad_list_line() {
         let mut errors = Vec::new();
         parse_lists(&[("lists/x.txt".into(), "ok\n%%\n".into())], &mut errors);
-        assert_eq!(errors[0].to_string().split(": ").next(), Some("lists/x.txt:2:1"));
+        assert_eq!(
+            errors[0].to_string().split(": ").next(),
+            Some("lists/x.txt:2:1")
+        );
     }
 }

@@ -42,7 +42,11 @@ pub(crate) fn parse(src: &str) -> Result<Ast, ExprError> {
             hint: Some("write at least one word, e.g. expr = 'казино'".into()),
         });
     }
-    let mut p = Parser { toks, pos: 0, len: src.len() };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        len: src.len(),
+    };
     let ast = p.or()?;
     if let Some(t) = p.toks.get(p.pos) {
         let hint = if t.tok == Tok::RParen {
@@ -50,7 +54,11 @@ pub(crate) fn parse(src: &str) -> Result<Ast, ExprError> {
         } else {
             None
         };
-        return Err(ExprError { at: t.start, msg: format!("unexpected {}", describe(&t.tok)), hint });
+        return Err(ExprError {
+            at: t.start,
+            msg: format!("unexpected {}", describe(&t.tok)),
+            hint,
+        });
     }
     Ok(ast)
 }
@@ -93,7 +101,11 @@ impl Parser {
             self.pos += 1;
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.pop().expect("one item") } else { Ast::Or(items) })
+        Ok(if items.len() == 1 {
+            items.pop().expect("one item")
+        } else {
+            Ast::Or(items)
+        })
     }
 
     fn starts_operand(t: Option<&Tok>) -> bool {
@@ -124,7 +136,11 @@ impl Parser {
                 break;
             }
         }
-        Ok(if items.len() == 1 { items.pop().expect("one item") } else { Ast::And(items) })
+        Ok(if items.len() == 1 {
+            items.pop().expect("one item")
+        } else {
+            Ast::And(items)
+        })
     }
 
     fn near(&mut self) -> Result<Ast, ExprError> {
@@ -211,7 +227,10 @@ mod tests {
         assert_eq!(got, want);
         // NEAR binds tighter than AND
         let got = parse("a NEAR/2 b AND c").unwrap();
-        let want = Ast::And(vec![Ast::Near(Box::new(w("a", 0)), Box::new(w("b", 9)), 2, 2), w("c", 15)]);
+        let want = Ast::And(vec![
+            Ast::Near(Box::new(w("a", 0)), Box::new(w("b", 9)), 2, 2),
+            w("c", 15),
+        ]);
         assert_eq!(got, want);
     }
 
@@ -220,7 +239,11 @@ mod tests {
         let got = parse("title:(a OR b)").unwrap();
         assert_eq!(
             got,
-            Ast::Field("title".into(), Box::new(Ast::Or(vec![w("a", 7), w("b", 12)])), 0)
+            Ast::Field(
+                "title".into(),
+                Box::new(Ast::Or(vec![w("a", 7), w("b", 12)])),
+                0
+            )
         );
     }
 
