@@ -275,8 +275,11 @@ fn telegram_page(
             }
         })
         .collect();
-    if captures.is_empty() {
-        // A channel page without posts is still content (title, description) worth keeping.
+    let record = record_for(&base, resp.body.len() as u64, captures.len() as u64 + 1);
+    if entry.page_seq == 0 {
+        // The channel itself (title, description) is content too: a channel whose description
+        // sells card rental is a case of its own. Only the first page carries it, under the
+        // channel URL, so history pages (`?before=`) never duplicate it.
         let text = page.description.clone();
         captures.push(Capture {
             charset,
@@ -300,7 +303,10 @@ fn telegram_page(
             });
         }
     }
-    let record = record_for(&captures[0], resp.body.len() as u64, captures.len() as u64);
+    let record = FetchRecord {
+        captures: captures.len() as u64,
+        ..record
+    };
     PageResult {
         outcome: Outcome::Fetched,
         captures,
@@ -442,7 +448,11 @@ mod tests {
             &response(&e.url, 200, "text/html; charset=utf-8", html.as_bytes()),
             None,
         );
-        assert_eq!(r.captures.len(), 2);
+        // Two posts, then the channel itself (first page only).
+        assert_eq!(r.captures.len(), 3);
+        let channel = &r.captures[2];
+        assert_eq!(channel.url, "https://t.me/s/testchannel");
+        assert_eq!(channel.source, Source::Web);
         let c = &r.captures[0];
         assert_eq!(c.url, "https://t.me/testchannel/101");
         assert_eq!(c.title, "Быстрые выплаты KZ");
@@ -462,7 +472,7 @@ mod tests {
         );
         assert_eq!(r.captures[1].lang.as_deref(), Some("kk"));
         assert_ne!(r.captures[0].id, r.captures[1].id);
-        assert_eq!(r.record.as_ref().unwrap().captures, 2);
+        assert_eq!(r.record.as_ref().unwrap().captures, 3);
         assert_eq!(r.links.len(), 1);
         assert_eq!(r.links[0].url, "https://t.me/s/testchannel?before=101");
         assert_eq!((r.links[0].depth, r.links[0].page_seq), (0, 1));
@@ -479,6 +489,7 @@ mod tests {
             None,
         );
         assert!(r.links.is_empty(), "telegram_max_pages reached");
+        assert_eq!(r.captures.len(), 2, "history pages carry posts only");
 
         let moved = response(
             "https://t.me/testchannel",
