@@ -11,7 +11,7 @@
 //! characters, soft hyphens and variation selectors dropped; emoji between two letters dropped;
 //! runs of four or more single letters separated by single spaces joined; then, inside words
 //! that contain Cyrillic letters and whose other letters are all look-alikes, Latin, Greek and
-//! small-capital look-alikes and the digits `0 3 4 6` folded to Cyrillic.
+//! small-capital look-alikes, the digits `0 3 4 6` and an `@` between letters folded to Cyrillic.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::canonical_combining_class;
@@ -244,6 +244,12 @@ pub(crate) fn is_cyrillic(c: char) -> bool {
 /// Folds look-alikes inside words that contain Cyrillic letters and no other foreign letter, so
 /// "Kaspiде" (a brand with a Kazakh suffix) stays as it is while "Пpивeт" becomes "привет".
 fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
+    // "Ст@вки": an `@` between two Cyrillic letters stands for `а` (handles start after a space)
+    for k in 1..chars.len().saturating_sub(1) {
+        if chars[k].c == '@' && is_cyrillic(chars[k - 1].c) && is_cyrillic(chars[k + 1].c) {
+            chars[k].c = 'а';
+        }
+    }
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].c.is_alphanumeric() {
@@ -346,6 +352,7 @@ mod tests {
             ("kazakh", "ҚАЗАҚСТАН Ұлттық", "қазақстан ұлттық"),
             ("latin word kept", "Bonus casino", "bonus casino"),
             ("u as i", "Нaбuрaю", "набираю"),
+            ("at as a", "Ст@вки @jackpot", "ставки @jackpot"),
         ];
         for (name, input, want) in cases {
             assert_eq!(normalize(input).text, *want, "case {name}");
