@@ -87,6 +87,24 @@ fn nfkc_lower(input: &str) -> Vec<NChar> {
         };
         debug_assert_eq!(i, cluster_start);
         let cluster = &input[cluster_start..next_starter];
+        // fast path: a lone ASCII or basic Cyrillic char is its own NFKC form
+        let mut cs = cluster.chars();
+        if let (Some(c), None) = (cs.next(), cs.next())
+            && (c.is_ascii() || ('\u{0400}'..='\u{04FF}').contains(&c))
+        {
+            let l = if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            };
+            out.push(NChar {
+                c: if l == 'ё' { 'е' } else { l },
+                start: cluster_start as u32,
+                end: next_starter as u32,
+            });
+            cluster_start = next_starter;
+            continue;
+        }
         for c in cluster.nfkc() {
             for l in c.to_lowercase() {
                 let l = if l == 'ё' { 'е' } else { l };
@@ -129,8 +147,8 @@ fn drop_noise(chars: Vec<NChar>) -> Vec<NChar> {
             while j < visible.len() && is_emoji(visible[j].c) {
                 j += 1;
             }
-            let before = out.last().is_some_and(|p| p.c.is_alphabetic());
-            let after = visible.get(j).is_some_and(|n| n.c.is_alphabetic());
+            let before = out.last().is_some_and(|p| is_letter(p.c));
+            let after = visible.get(j).is_some_and(|n| is_letter(n.c));
             if !(before && after) {
                 out.extend_from_slice(&visible[i..j]);
             }
@@ -150,9 +168,9 @@ const MIN_SPACED_LETTERS: usize = 4;
 /// Joins "к а з и н о" into "казино".
 fn join_letter_spaced(chars: Vec<NChar>) -> Vec<NChar> {
     let is_single = |k: usize| -> bool {
-        chars[k].c.is_alphabetic()
-            && (k == 0 || !chars[k - 1].c.is_alphanumeric())
-            && chars.get(k + 1).is_none_or(|n| !n.c.is_alphanumeric())
+        is_letter(chars[k].c)
+            && (k == 0 || !is_word(chars[k - 1].c))
+            && chars.get(k + 1).is_none_or(|n| !is_word(n.c))
     };
     let mut drop = vec![false; chars.len()];
     let mut k = 0;
@@ -236,6 +254,29 @@ fn digit_fold(c: char) -> Option<char> {
     DIGIT_FOLDS.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
 }
 
+/// `char::is_alphabetic` with a fast path for ASCII and Cyrillic, which is nearly all our text
+/// (the general Unicode lookup dominated profiles).
+#[inline]
+pub(crate) fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else if is_cyrillic(c) {
+        !matches!(c, '\u{0482}'..='\u{0489}')
+    } else {
+        c.is_alphabetic()
+    }
+}
+
+/// `char::is_alphanumeric` with the same fast path.
+#[inline]
+pub(crate) fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        is_letter(c) || c.is_numeric()
+    }
+}
+
 /// True for letters of the Cyrillic blocks (Russian and Kazakh alphabets).
 pub(crate) fn is_cyrillic(c: char) -> bool {
     matches!(c, '\u{0400}'..='\u{04FF}' | '\u{0500}'..='\u{052F}')
@@ -252,12 +293,12 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
     }
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].c.is_alphanumeric() {
+        if !is_word(chars[i].c) {
             i += 1;
             continue;
         }
         let mut j = i;
-        while j < chars.len() && chars[j].c.is_alphanumeric() {
+        while j < chars.len() && is_word(chars[j].c) {
             j += 1;
         }
         let word = &chars[i..j];
@@ -277,8 +318,8 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
                     let next = (k + 1 < j).then(|| chars[k + 1].c);
                     let digit_near = prev.is_some_and(|p| p.is_numeric())
                         || next.is_some_and(|n| n.is_numeric());
-                    let letter_near = prev.is_some_and(|p| p.is_alphabetic())
-                        || next.is_some_and(|n| n.is_alphabetic());
+                    let letter_near = prev.is_some_and(is_letter)
+                        || next.is_some_and(is_letter);
                     if letter_near && !digit_near { f } else { c }
                 })
                 .collect();
@@ -297,7 +338,7 @@ pub fn tokens(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cur: Option<(usize, bool)> = None; // (start, is_digit)
     for (i, c) in text.char_indices() {
-        let class = if c.is_alphabetic() {
+        let class = if is_letter(c) {
             Some(false)
         } else if c.is_numeric() {
             Some(true)
