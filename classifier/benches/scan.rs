@@ -13,7 +13,10 @@ fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules");
     let rules = RuleSet::load_dir(&dir).expect("default rules load");
     let corpus = include_str!("../tests/data/ham-samples.txt");
-    println!("{:>10} {:>8} {:>10} {:>8} {:>14}", "doc bytes", "docs", "MB", "MB/s", "normalize MB/s");
+    println!(
+        "{:>10} {:>8} {:>10} {:>8} {:>14}",
+        "doc bytes", "docs", "MB", "MB/s", "normalize MB/s"
+    );
     for target in [2_000usize, 20_000, 200_000] {
         let mut docs = Vec::new();
         let mut cur = String::new();
@@ -31,11 +34,20 @@ fn main() {
         let start = Instant::now();
         let mut hits = 0usize;
         for d in &docs {
-            hits += rules.scan(&Doc { id: "b", text: d, ..Doc::default() }).len();
+            hits += rules
+                .scan(&Doc {
+                    id: "b",
+                    text: d,
+                    ..Doc::default()
+                })
+                .len();
         }
         let secs = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        let norm_len: usize = docs.iter().map(|d| classifier::normalize::normalize(d).text.len()).sum();
+        let norm_len: usize = docs
+            .iter()
+            .map(|d| classifier::normalize::normalize(d).text.len())
+            .sum();
         let norm_secs = start.elapsed().as_secs_f64();
         let mb = bytes as f64 / 1e6;
         println!(

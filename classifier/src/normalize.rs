@@ -92,10 +92,12 @@ fn nfkc_lower(input: &str) -> Vec<NChar> {
         if let (Some(c), None) = (cs.next(), cs.next())
             && (c.is_ascii() || ('\u{0400}'..='\u{04FF}').contains(&c))
         {
-            let l = if c.is_ascii() {
-                c.to_ascii_lowercase()
-            } else {
-                c.to_lowercase().next().unwrap_or(c)
+            let l = match c {
+                _ if c.is_ascii() => c.to_ascii_lowercase(),
+                'А'..='Я' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
+                'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
+                'а'..='я' | 'ѐ'..='џ' => c,
+                _ => c.to_lowercase().next().unwrap_or(c),
             };
             out.push(NChar {
                 c: if l == 'ё' { 'е' } else { l },
@@ -318,8 +320,7 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
                     let next = (k + 1 < j).then(|| chars[k + 1].c);
                     let digit_near = prev.is_some_and(|p| p.is_numeric())
                         || next.is_some_and(|n| n.is_numeric());
-                    let letter_near = prev.is_some_and(is_letter)
-                        || next.is_some_and(is_letter);
+                    let letter_near = prev.is_some_and(is_letter) || next.is_some_and(is_letter);
                     if letter_near && !digit_near { f } else { c }
                 })
                 .collect();

@@ -47,7 +47,7 @@ pub(crate) const NAMES: &[(&str, Indicator)] = &[
     ("tron", Indicator::Tron),
 ];
 
-const PERIOD: &str = r"(?:день|дня|сутки|суток|недел[юяи]|месяц|месяца|мес|год|в\s+год|ежедневно|ежемесячно|еженедельно|в\s+неделю|day|daily|week|weekly|month|monthly|күніне|күн|аптасына|апта|айына|айлық|ай|жылына)";
+const PERIOD: &str = r"(?:дня|день|суток|сутки|недел[юяи]|месяца|месяц|мес|в\s+год|год|ежедневно|ежемесячно|еженедельно|в\s+неделю|daily|day|weekly|week|monthly|month|күніне|күн|аптасына|апта|айына|айлық|ай|жылына)";
 
 static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
     let pct = r"\d+(?:[.,]\d+)?(?:\s?[-–]\s?\d+(?:[.,]\d+)?)?\s?(?:%|процент(?:ов|а)?|пайыз)";
@@ -61,7 +61,7 @@ static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
         (
             Indicator::PercentPerPeriod,
             format!(
-                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}\b|\b(?:айына|күніне|аптасына|жылына|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
+                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
             ),
         ),
         (
@@ -70,7 +70,7 @@ static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
         ),
         (
             Indicator::Url,
-            r#"(?:https?://|www\.)[^\s<>"'«»]+|[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:com|kz|ru|net|org|io|xyz|top|bet|casino|online|site|club|pro|app|info|biz|vip|win|fun|cc)\b(?:/[^\s<>"'«»]*)?"#.to_string(),
+            r#"(?:https?://|www\.)[^\s<>"'«»]+|[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:com|kz|ru|net|org|io|xyz|top|bet|casino|online|site|club|pro|app|info|biz|vip|win|fun|cc)(?:/[^\s<>"'«»]*)?"#.to_string(),
         ),
         (Indicator::Btc, r"bc1[02-9ac-hj-np-z]{11,71}|[13][1-9a-z]{25,34}".to_string()),
         (Indicator::Eth, r"0x[0-9a-f]{40}".to_string()),
@@ -107,9 +107,12 @@ impl Indicator {
         let before = text[..start].chars().next_back();
         let after = text[end..].chars().next();
         let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        // the regexes avoid `\b`: Unicode word boundaries force the slow regex engine
         match self {
-            Indicator::Url => !glued(before) && before != Some('@'),
-            Indicator::PercentPerPeriod => !before.is_some_and(|c| c.is_numeric()),
+            Indicator::Url => !glued(before) && before != Some('@') && !glued(after),
+            Indicator::PercentPerPeriod => {
+                !glued(before) && !after.is_some_and(crate::normalize::is_letter)
+            }
             _ => !glued(before) && !glued(after),
         }
     }
@@ -173,6 +176,12 @@ mod tests {
                 Some("айына 10%"),
             ),
             (Indicator::PercentPerPeriod, "скидка 30% на всё", None),
+            (Indicator::PercentPerPeriod, "вклад 14% годовых", None),
+            (
+                Indicator::PercentPerPeriod,
+                "5% ежемесячно",
+                Some("5% ежемесячно"),
+            ),
             (
                 Indicator::PercentPerPeriod,
                 "дневная доходность составляет 3-6%",
