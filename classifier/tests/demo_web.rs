@@ -93,6 +93,20 @@ fn demo_web_pages_are_classified_as_expected() {
                 url,
                 lang: None,
             });
+            for h in &hits {
+                for s in &h.spans {
+                    let field = match s.field {
+                        model::Field::Title => &title,
+                        model::Field::Text => &text,
+                        model::Field::Url => url,
+                    };
+                    assert!(
+                        field.get(s.start..s.end).is_some(),
+                        "{url}: span {s:?} of {} off char boundaries",
+                        h.rule
+                    );
+                }
+            }
             let got: BTreeSet<&str> = hits.iter().map(|h| h.category.as_str()).collect();
             checked += 1;
             if kind == "benign" {
