@@ -118,6 +118,31 @@ pub enum Decision {
     },
 }
 
+/// Device a screenshot emulates: analysts need both the desktop page and what a phone user (most
+/// Telegram and casino traffic) sees, which can differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Viewport {
+    /// 1280 CSS pixels wide, desktop user agent.
+    #[default]
+    Desktop,
+    /// 390 CSS pixels wide at device scale factor 2, mobile user agent.
+    Mobile,
+}
+
+impl Viewport {
+    /// Both viewports, desktop first.
+    pub const ALL: [Viewport; 2] = [Viewport::Desktop, Viewport::Mobile];
+
+    /// Stable snake_case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Viewport::Desktop => "desktop",
+            Viewport::Mobile => "mobile",
+        }
+    }
+}
+
 /// Full-page screenshot kept as evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Screenshot {

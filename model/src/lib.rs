@@ -26,9 +26,10 @@ mod taxonomy;
 pub use capture::{Capture, FailureKind, FetchFailure, Source, WarcRef};
 pub use case::{
     Case, CaseFilter, CaseHit, CaseStatus, CaseSummary, Decision, Evidence, Route, Screenshot,
+    Viewport,
 };
 pub use hit::{Field, Flagged, Hit, Severity, Span};
 pub use ids::{capture_id, sha256_hex};
-pub use queue::{Delivery, MemoryQueue, Queue, QueueError};
+pub use queue::{Ack, Delivery, MemoryQueue, Queue, QueueError};
 pub use store::{CaseStore, CaseUpsert, ScreenshotRequest, StoreError};
 pub use taxonomy::{Category, Localized, RuleInfo, Taxonomy, TaxonomyError};
