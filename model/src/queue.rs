@@ -31,6 +31,9 @@ pub enum QueueError {
 pub trait Ack: Send {
     /// The message was processed; the queue may forget it.
     async fn ack(self: Box<Self>) -> Result<(), QueueError>;
+    /// The message could not be processed. With `requeue` it is delivered again (brokers count
+    /// redeliveries and park a poison message after a limit); without, it is parked at once.
+    async fn nack(self: Box<Self>, requeue: bool) -> Result<(), QueueError>;
 }
 
 /// A message taken from a queue, to be acknowledged once processed.
@@ -58,6 +61,15 @@ impl<T> Delivery<T> {
     pub async fn ack(self) -> Result<(), QueueError> {
         match self.ack {
             Some(a) => a.ack().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Refuse the delivery (see [`Ack::nack`]); a no-op for in-process channels, where a failed
+    /// message has nowhere else to go and the consumer reports it.
+    pub async fn nack(self, requeue: bool) -> Result<(), QueueError> {
+        match self.ack {
+            Some(a) => a.nack(requeue).await,
             None => Ok(()),
         }
     }
