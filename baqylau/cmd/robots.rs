@@ -1,12 +1,14 @@
 //! `baqylau robots-check ROBOTS_FILE URL USER_AGENT`: the crawler's own robots.txt decision, for
 //! conformance suites and for operators answering "why was this page not fetched".
+//!
+//! The URL is matched exactly as given (only its path and query count), through the same RFC 9309
+//! matcher the crawler uses ([`crawler::robots::rules`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::Context;
-use crawler::robots::{RobotsEntry, Verdict};
+use crawler::robots::rules::RobotsRules;
 
 /// Arguments of `baqylau robots-check`.
 #[derive(Debug, clap::Args)]
@@ -19,15 +21,14 @@ pub struct Args {
     pub user_agent: String,
 }
 
-/// Exit 0 allowed, 1 disallowed, 2 error.
+/// Exit 0 allowed, 1 disallowed, 2 error (unreadable file).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let body = std::fs::read(&args.robots_file)
         .with_context(|| format!("cannot read {}", args.robots_file.display()))?;
-    let url = url::Url::parse(&args.url).with_context(|| format!("invalid URL {:?}", args.url))?;
-    let entry = RobotsEntry::from_fetch(&args.user_agent, Ok((200, body)), Instant::now());
-    Ok(match entry.verdict(&url) {
-        Verdict::Allowed => ExitCode::SUCCESS,
-        Verdict::Denied => ExitCode::from(1),
-        Verdict::Unreachable(e) => anyhow::bail!("{}", e.message),
+    let rules = RobotsRules::parse(&body, &args.user_agent);
+    Ok(if rules.allowed(&args.url) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }

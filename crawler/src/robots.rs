@@ -1,21 +1,24 @@
 //! robots.txt: fetch once per host, cache, answer "may we fetch this URL".
 //!
 //! RFC 9309 semantics for availability: a 2xx body is parsed (first 500 KiB), a 4xx means no
-//! restrictions, a 5xx or network failure means *disallow all*. Parsing and matching (longest
-//! match, Allow wins ties, `*` and `$`) are done by `texting_robots` with our product token.
+//! restrictions, a 5xx or network failure means *disallow all*; redirects are followed (up to the
+//! fetcher's redirect cap, ≥ 5 as the RFC asks). Parsing and matching (longest match, Allow wins
+//! ties, `*` and `$`, percent-encoding normalisation) live in [`rules`].
 //! `Crawl-delay` is honoured up to a cap. One fetch per host even under concurrency: the cache
 //! holds a `OnceCell` per host, so concurrent workers wait for the first fetch.
+
+pub mod rules;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use model::FailureKind;
-use texting_robots::Robot;
 use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::fetch::{FetchError, Fetcher, Overflow};
+use rules::RobotsRules;
 
 /// RFC 9309 asks crawlers to parse at least 500 KiB.
 pub const MAX_ROBOTS_BYTES: usize = 500 * 1024;
@@ -27,8 +30,8 @@ pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
 /// What a host's robots.txt allows.
 #[derive(Debug)]
 pub enum RobotsPolicy {
-    /// Parsed rules for our product token.
-    Rules(Box<Robot>),
+    /// Parsed rules for our product token (with the file's sitemap lines).
+    Rules(RobotsRules),
     /// No usable robots.txt (4xx, unparsable): everything allowed.
     AllowAll,
     /// Server error: nothing allowed until a later success.
@@ -69,13 +72,9 @@ impl RobotsEntry {
         now: Instant,
     ) -> Self {
         let policy = match result {
-            Ok((status, body)) if (200..300).contains(&status) => match Robot::new(token, &body) {
-                Ok(robot) => RobotsPolicy::Rules(Box::new(robot)),
-                Err(e) => {
-                    tracing::debug!(error = %e, "unparsable robots.txt, allowing all");
-                    RobotsPolicy::AllowAll
-                }
-            },
+            Ok((status, body)) if (200..300).contains(&status) => {
+                RobotsPolicy::Rules(RobotsRules::parse(&body, token))
+            }
             // 429 is a server asking us to slow down, not "no robots.txt".
             Ok((429, _)) => RobotsPolicy::DisallowAll {
                 reason: "robots.txt answered 429".into(),
@@ -98,8 +97,8 @@ impl RobotsEntry {
     /// May `url` be fetched?
     pub fn verdict(&self, url: &Url) -> Verdict {
         match &self.policy {
-            RobotsPolicy::Rules(robot) => {
-                if robot.allowed(url.as_str()) {
+            RobotsPolicy::Rules(rules) => {
+                if rules.allowed(url.as_str()) {
                     Verdict::Allowed
                 } else {
                     Verdict::Denied
@@ -114,13 +113,21 @@ impl RobotsEntry {
         }
     }
 
+    /// `Sitemap:` URLs listed in the file (empty unless it was parsed).
+    pub fn sitemaps(&self) -> &[String] {
+        match &self.policy {
+            RobotsPolicy::Rules(rules) => &rules.sitemaps,
+            _ => &[],
+        }
+    }
+
     /// `Crawl-delay` for our token, capped at [`MAX_CRAWL_DELAY`].
     pub fn crawl_delay(&self) -> Option<Duration> {
         match &self.policy {
-            RobotsPolicy::Rules(robot) => robot
-                .delay
+            RobotsPolicy::Rules(rules) => rules
+                .crawl_delay
                 .filter(|d| d.is_finite() && *d > 0.0)
-                .map(|d| Duration::from_secs_f32(d).min(MAX_CRAWL_DELAY)),
+                .map(|d| Duration::from_secs_f64(d.min(MAX_CRAWL_DELAY.as_secs_f64()))),
             _ => None,
         }
     }
