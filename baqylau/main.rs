@@ -49,6 +49,8 @@ enum Command {
     Crawl(cmd::crawl::Args),
     /// Classify JSONL documents with a rule set (one JSON object per line in and out).
     Classify(cmd::classify::Args),
+    /// Score a rule set against a labelled corpus (precision, recall, F1 per category).
+    Eval(cmd::eval::Args),
     /// Full-text search over the captures of a data directory.
     Search(cmd::search::Args),
     /// Serve the analyst web UI and JSON API over a data directory.
@@ -60,6 +62,15 @@ enum Command {
     Rules(cmd::rules::Command),
     /// Crawl statistics of a data directory.
     Stats(cmd::stats::Args),
+    /// Manage desk users (add, list).
+    #[command(subcommand)]
+    User(cmd::user::Command),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(cmd::token::Command),
+    /// Verify the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(cmd::audit::Command),
 }
 
 fn main() -> ExitCode {
@@ -69,11 +80,15 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Crawl(a) => cmd::crawl::run(a),
         Command::Classify(a) => cmd::classify::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
         Command::Search(a) => cmd::search::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::RobotsCheck(a) => cmd::robots::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Stats(a) => cmd::stats::run(a),
+        Command::User(c) => cmd::user::run(c),
+        Command::Token(c) => cmd::token::run(c),
+        Command::Audit(c) => cmd::audit::run(c),
     };
     match result {
         Ok(code) => code,

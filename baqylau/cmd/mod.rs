@@ -1,13 +1,17 @@
 //! One module per subcommand (group); each has `Args` and `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod audit;
 pub mod classify;
 pub mod crawl;
 pub mod demo;
+pub mod eval;
 pub mod robots;
 pub mod rules;
 pub mod search;
 pub mod serve;
 pub mod stats;
+pub mod token;
+pub mod user;
 
 use std::collections::HashMap;
 use std::sync::Arc;
