@@ -47,6 +47,7 @@ mod matcher;
 pub mod normalize;
 mod rules;
 mod ruleset;
+mod translit;
 
 pub use error::LoadError;
 pub use explain::{ExampleFailure, ExampleFailureKind};

@@ -15,6 +15,7 @@ use regex::{Regex, RegexSet};
 use crate::indicators::Indicator;
 use crate::normalize::{self, Normalized};
 use crate::rules::compile::{Atoms, FieldMask, Node, Positive, positive_atoms};
+use crate::translit;
 
 /// At most this many occurrences are kept per atom and node: enough evidence, bounded work on
 /// pages that repeat a word ten thousand times.
@@ -93,19 +94,24 @@ pub(crate) struct Matcher {
 impl Matcher {
     /// Builds the automaton and regex set. Regexes were validated at compile time.
     pub(crate) fn new(atoms: Atoms, programs: Vec<RuleProgram>) -> Matcher {
-        let mut lit_ids: HashMap<&str, usize> = HashMap::new();
-        let mut patterns: Vec<&str> = Vec::new();
+        // Every literal, plus the Latin transliteration skeleton of every Cyrillic literal
+        // (Kazakh typed in Latin letters meets the same rule words; see `translit`).
+        let mut lit_ids: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
         let mut pattern_pieces: Vec<(Option<usize>, Option<usize>)> = Vec::new();
         for (id, p) in atoms.pieces.iter().enumerate() {
-            let pat = *lit_ids.entry(p.lit.as_str()).or_insert_with(|| {
-                patterns.push(p.lit.as_str());
-                pattern_pieces.push((None, None));
-                patterns.len() - 1
-            });
-            if p.prefix {
-                pattern_pieces[pat].1 = Some(id);
-            } else {
-                pattern_pieces[pat].0 = Some(id);
+            let skeleton = translit::cyrillic_skeleton(&p.lit);
+            for lit in std::iter::once(p.lit.clone()).chain(skeleton) {
+                let pat = *lit_ids.entry(lit.clone()).or_insert_with(|| {
+                    patterns.push(lit);
+                    pattern_pieces.push((None, None));
+                    patterns.len() - 1
+                });
+                if p.prefix {
+                    pattern_pieces[pat].1 = Some(id);
+                } else {
+                    pattern_pieces[pat].0 = Some(id);
+                }
             }
         }
         let ac = AhoCorasick::builder()
@@ -505,6 +511,18 @@ mod tests {
             ("kazakh", "несие*", "Несиеге кепілсіз", Some(&["несиеге"])),
             ("title scope misses text", "title:казино", "казино", None),
             ("digits split", "1xbet", "играй в 1xbet!", Some(&["1xbet"])),
+            (
+                "kazakh latin",
+                "тексерусіз NEAR/1 несие*",
+                "Tekserusiz nesie bar",
+                Some(&["tekserusiz", "nesie"]),
+            ),
+            (
+                "kazakh latin phrase",
+                "\"қаржы пирамида*\"",
+                "Bul qarjy piramidasy emes",
+                Some(&["karjy piramidasy"]),
+            ),
         ];
         for (name, expr, text, want) in cases {
             let got = run(expr, text);

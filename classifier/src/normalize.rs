@@ -11,9 +11,14 @@
 //! characters, soft hyphens and variation selectors dropped; emoji between two letters dropped;
 //! runs of four or more single letters separated by single spaces joined; then, inside words
 //! that contain Cyrillic letters and whose other letters are all look-alikes, Latin, Greek and
-//! small-capital look-alikes, the digits `0 3 4 6` and an `@` between letters folded to Cyrillic.
+//! small-capital look-alikes, the digits `0 3 4 6` and an `@` between letters folded to Cyrillic;
+//! finally words in Latin letters are folded to the Latin skeleton that Kazakh (and Russian)
+//! transliterations share (see [`crate::translit`]) — except inside URLs, handles and tokens
+//! with digits, which indicators read as written.
 
 use unicode_normalization::UnicodeNormalization;
+
+use crate::translit;
 use unicode_normalization::char::canonical_combining_class;
 
 /// A normalized text and, per normalized character, the original byte range it came from.
@@ -59,7 +64,9 @@ impl Normalized {
 
 /// Normalizes `input` (see the module docs for the steps).
 pub fn normalize(input: &str) -> Normalized {
-    let chars = fold_lookalikes(join_letter_spaced(drop_noise(nfkc_lower(input))));
+    let chars = fold_latin(fold_lookalikes(join_letter_spaced(drop_noise(nfkc_lower(
+        input,
+    )))));
     let mut text = String::with_capacity(input.len());
     let mut map = Vec::with_capacity(chars.len());
     for nc in chars {
@@ -333,6 +340,69 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
     chars
 }
 
+/// True when a whitespace-delimited chunk is an identifier (URL, domain, handle, e-mail,
+/// wallet, code with digits) rather than words: its Latin letters are left as written.
+fn is_identifier_chunk(chunk: &[NChar]) -> bool {
+    chunk.iter().enumerate().any(|(k, n)| match n.c {
+        '/' | '@' | '_' | '\\' | '=' | '#' => true,
+        '.' | ':' => chunk.get(k + 1).is_some_and(|m| is_letter(m.c)),
+        c => c.is_ascii_digit(),
+    })
+}
+
+/// Folds words written in Latin letters to the transliteration skeleton (see the module docs).
+fn fold_latin(chars: Vec<NChar>) -> Vec<NChar> {
+    if !chars.iter().any(|n| translit::is_latin_letter(n.c)) {
+        return chars;
+    }
+    let mut out = Vec::with_capacity(chars.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].c.is_whitespace() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && !chars[j].c.is_whitespace() {
+            j += 1;
+        }
+        let chunk = &chars[i..j];
+        if is_identifier_chunk(chunk) {
+            out.extend_from_slice(chunk);
+        } else {
+            let mut k = 0;
+            while k < chunk.len() {
+                if !is_letter(chunk[k].c) {
+                    out.push(chunk[k]);
+                    k += 1;
+                    continue;
+                }
+                let mut e = k;
+                while e < chunk.len() && is_letter(chunk[e].c) {
+                    e += 1;
+                }
+                let word = &chunk[k..e];
+                if word.iter().all(|n| translit::is_latin_letter(n.c)) {
+                    let letters: Vec<char> = word.iter().map(|n| n.c).collect();
+                    for (c, a, b) in translit::fold_latin_word(&letters) {
+                        out.push(NChar {
+                            c,
+                            start: word[a].start,
+                            end: word[b].end,
+                        });
+                    }
+                } else {
+                    out.extend_from_slice(word);
+                }
+                k = e;
+            }
+        }
+        i = j;
+    }
+    out
+}
+
 /// Word tokens of a normalized text as byte ranges: maximal runs of letters, or of digits (a
 /// letter–digit change starts a new token, so "1xbet" is `1`, `xbet` in rules and text alike).
 pub fn tokens(text: &str) -> Vec<(usize, usize)> {
@@ -395,6 +465,12 @@ mod tests {
             ("latin word kept", "Bonus casino", "bonus casino"),
             ("u as i", "Нaбuрaю", "набираю"),
             ("at as a", "Ст@вки @jackpot", "ставки @jackpot"),
+            ("kazakh latin", "Qarjy piramidasy", "karjy piramidasy"),
+            ("kazakh 2021 latin", "Tabıs jäne teñge", "tabys jane tenge"),
+            ("digraph", "Zhalga beremiz", "jalga beremiz"),
+            ("handle kept", "@qazaq_bet", "@qazaq_bet"),
+            ("domain kept", "qazaq.kz/aqsha", "qazaq.kz/aqsha"),
+            ("sentence end folds", "aqsha.", "aksha."),
         ];
         for (name, input, want) in cases {
             assert_eq!(normalize(input).text, *want, "case {name}");
@@ -409,6 +485,8 @@ mod tests {
             ("lookalike", "Пpивeт мир", "Пpивeт"),
             ("emoji", "ка💰зино", "ка💰зино"),
             ("fullwidth", "ＣＡＳＩＮＯ", "ＣＡＳＩＮＯ"),
+            ("kazakh latin digraph", "bir zhalga beru", "zhalga"),
+            ("kazakh 2021 latin", "jaqsy teñge", "teñge"),
         ];
         for (name, input, orig) in cases {
             let n = normalize(input);
