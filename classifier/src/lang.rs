@@ -237,11 +237,11 @@ pub fn detect(text: &str) -> Lang {
             return;
         }
         let lower = w.to_lowercase();
-        let vote = if lower.chars().any(is_kazakh_letter) || KK_WORDS.contains(&lower.as_str()) {
-            Some(0)
-        } else if lower.chars().any(is_kazakh_latin_letter)
-            || KK_LATIN_WORDS.contains(&lower.as_str())
-        {
+        let kazakh = lower.chars().any(is_kazakh_letter)
+            || KK_WORDS.contains(&lower.as_str())
+            || lower.chars().any(is_kazakh_latin_letter)
+            || KK_LATIN_WORDS.contains(&lower.as_str());
+        let vote = if kazakh {
             Some(0)
         } else if RU_WORDS.contains(&lower.as_str()) || lower.chars().any(|c| "ёъщэ".contains(c))
         {
@@ -281,6 +281,12 @@ pub fn detect(text: &str) -> Lang {
     order.sort_by_key(|&i| std::cmp::Reverse(votes[i]));
     let (first, second) = (order[0], order[1]);
     if votes[second] >= 2 && votes[second] * 4 >= total {
+        return Lang::Mixed;
+    }
+    // The script overrules function words when they disagree with it: Russian or Kazakh
+    // offers sprinkled with English slogans are not English.
+    let letters = (cyr_letters + lat_letters).max(1);
+    if first == 2 && cyr_letters * 5 >= letters {
         return Lang::Mixed;
     }
     // A Russian text quoting a Kazakh name ("Қайрат") is still Russian: a lone Kazakh vote

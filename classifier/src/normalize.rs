@@ -286,6 +286,14 @@ pub(crate) fn is_word(c: char) -> bool {
     }
 }
 
+/// Cyrillic vowels (Russian and Kazakh), lowercase.
+fn is_vowel(c: char) -> bool {
+    matches!(
+        c,
+        'а' | 'е' | 'ё' | 'и' | 'о' | 'у' | 'ы' | 'э' | 'ю' | 'я' | 'ә' | 'ө' | 'ұ' | 'ү' | 'і'
+    )
+}
+
 /// True for letters of the Cyrillic blocks (Russian and Kazakh alphabets).
 pub(crate) fn is_cyrillic(c: char) -> bool {
     matches!(c, '\u{0400}'..='\u{04FF}' | '\u{0500}'..='\u{052F}')
@@ -298,6 +306,13 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
     for k in 1..chars.len().saturating_sub(1) {
         if chars[k].c == '@' && is_cyrillic(chars[k - 1].c) && is_cyrillic(chars[k + 1].c) {
             chars[k].c = 'а';
+        }
+        // "U$DT": a `$` between two Latin letters stands for `s`
+        if chars[k].c == '$'
+            && chars[k - 1].c.is_ascii_alphabetic()
+            && chars[k + 1].c.is_ascii_alphabetic()
+        {
+            chars[k].c = 's';
         }
     }
     let mut i = 0;
@@ -324,6 +339,12 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
                     }
                     let Some(f) = digit_fold(c) else { return c };
                     let prev = (k > i).then(|| chars[k - 1].c);
+                    // `4` is `ч` by sound ("4ат", "о4ень") but `а` by shape after a consonant
+                    // ("з4йм", "г4рантия"): no Russian or Kazakh word has `ч` right there often
+                    let f = match (f, prev) {
+                        ('ч', Some(p)) if is_cyrillic(p) && !is_vowel(p) => 'а',
+                        _ => f,
+                    };
                     let next = (k + 1 < j).then(|| chars[k + 1].c);
                     let digit_near = prev.is_some_and(|p| p.is_numeric())
                         || next.is_some_and(|n| n.is_numeric());
@@ -447,6 +468,9 @@ mod tests {
             ("yo", "Ещё всё", "еще все"),
             ("latin lookalikes", "Пpивeт, дpyг", "привет, друг"),
             ("digit lookalikes", "к0нтакт 3аработок", "контакт заработок"),
+            ("4 as a after a consonant", "з4йм г4рантия", "займ гарантия"),
+            ("4 as ch after a vowel", "о4ень 4ат", "очень чат"),
+            ("dollar as s", "U$DT и 100$", "usdt и 100$"),
             ("numbers untouched", "100тг и 2024 год", "100тг и 2024 год"),
             ("brand with suffix kept", "Kaspiде", "kaspiде"),
             ("zero width", "ка\u{200B}зи\u{00AD}но", "казино"),

@@ -47,7 +47,7 @@ pub(crate) const NAMES: &[(&str, Indicator)] = &[
     ("tron", Indicator::Tron),
 ];
 
-const PERIOD: &str = r"(?:дня|день|суток|сутки|недел[юяи]|месяца|месяц|мес|в\s+год|год|ежедневно|ежемесячно|еженедельно|в\s+неделю|daily|day|weekly|week|monthly|month|күніне|күн|аптасына|апта|айына|айлық|ай|жылына)";
+const PERIOD: &str = r"(?:дня|день|суток|сутки|недел[юяи]|месяца|месяц|мес|в\s+год|год|ежедневно|ежемесячно|еженедельно|в\s+неделю|daily|day|weekly|week|monthly|month|күніне|күн|аптасына|апта|айына|айлық|ай|жылына|kunine|aptasyna|aiyna|jylyna)";
 
 static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
     let pct = r"\d+(?:[.,]\d+)?(?:\s?[-–]\s?\d+(?:[.,]\d+)?)?\s?(?:%|процент(?:ов|а)?|пайыз)";
@@ -61,7 +61,7 @@ static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
         (
             Indicator::PercentPerPeriod,
             format!(
-                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
+                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|kunine|aptasyna|aiyna|(?:күн|апта|ай|kun|apta|ai)\s+сайын|(?:kun|apta|ai)\s+saiyn|каждый\s+день|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
             ),
         ),
         (
@@ -169,6 +169,16 @@ mod tests {
                 Indicator::PercentPerPeriod,
                 "от 3-6% в день",
                 Some("3-6% в день"),
+            ),
+            (
+                Indicator::PercentPerPeriod,
+                "апта сайын 12% табыс",
+                Some("апта сайын 12%"),
+            ),
+            (
+                Indicator::PercentPerPeriod,
+                "kunine 3% tabys",
+                Some("kunine 3%"),
             ),
             (
                 Indicator::PercentPerPeriod,
