@@ -10,13 +10,15 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use util::{Dir, Server, baqylau, http, run, stderr, stdout};
+use util::{Dir, Server, baqylau, http, http_with, run, stderr, stdout};
 
 /// One `baqylau demo --once --json` run shared by the tests that inspect its result.
 struct DemoRun {
     _dir: Dir,
     data: PathBuf,
     summary: Value,
+    /// API token of an analyst created on the demo data (the API needs a login).
+    token: String,
 }
 
 fn demo() -> &'static DemoRun {
@@ -35,12 +37,52 @@ fn demo() -> &'static DemoRun {
         );
         let summary: Value = serde_json::from_str(stdout(&out).trim())
             .unwrap_or_else(|e| panic!("summary is not one JSON object ({e}): {}", stdout(&out)));
+        add_user(&data, "e2e-reader", "analyst", None);
+        let token = create_token(&data, "e2e-reader");
         DemoRun {
             _dir: dir,
             data,
             summary,
+            token,
         }
     })
+}
+
+/// `baqylau user add NAME --role ROLE --json` (password from stdin when given); returns the
+/// printed JSON (generated password, TOTP secret).
+fn add_user(data: &Path, name: &str, role: &str, password: Option<&str>) -> Value {
+    use std::io::Write;
+    let mut cmd = baqylau();
+    cmd.args(["user", "add", name, "--role", role, "--json", "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if password.is_some() {
+        cmd.arg("--password-stdin")
+            .stdin(std::process::Stdio::piped());
+    }
+    let mut child = cmd.spawn().expect("start user add");
+    if let Some(p) = password {
+        writeln!(child.stdin.take().unwrap(), "{p}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "user add {name}: {}", stderr(&out));
+    serde_json::from_str(stdout(&out).trim()).expect("user add prints JSON")
+}
+
+/// `baqylau token create --user NAME`.
+fn create_token(data: &Path, name: &str) -> String {
+    let out = run(baqylau()
+        .args(["token", "create", "--user", name, "--data"])
+        .arg(data));
+    assert!(out.status.success(), "token create: {}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// GET `path` with the demo analyst's bearer token.
+fn api_get(server: &Server, path: &str) -> util::Response {
+    let auth = format!("Bearer {}", demo().token);
+    http_with("GET", server.addr, path, None, &[("Authorization", &auth)])
 }
 
 #[derive(serde::Deserialize)]
@@ -66,7 +108,7 @@ fn expected() -> Expected {
 }
 
 fn all_cases(server: &Server) -> Vec<Value> {
-    let r = http("GET", server.addr, "/api/cases", None);
+    let r = api_get(server, "/api/cases");
     assert_eq!(r.status, 200, "{}", r.body);
     r.json().as_array().expect("array of cases").clone()
 }
@@ -136,7 +178,7 @@ fn every_case_has_a_png_screenshot_matching_its_sha256() {
     assert!(!cases.is_empty());
     for c in cases {
         let id = c["id"].as_i64().unwrap();
-        let detail = http("GET", server.addr, &format!("/api/cases/{id}"), None).json();
+        let detail = api_get(&server, &format!("/api/cases/{id}")).json();
         let shots: Vec<&Value> = detail["evidence"]
             .as_array()
             .unwrap()
@@ -181,6 +223,7 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     use headless_chrome::{Browser, LaunchOptions};
 
     let d = demo();
+    add_user(&d.data, "aigul", "analyst", Some("aigul-password-1"));
     let server = Server::start(&d.data);
     let browser = Browser::new(LaunchOptions {
         headless: true,
@@ -197,7 +240,11 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     .expect("chromium starts (apt-get install -y chromium)");
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(20));
+    // Not signed in: the case list sends the browser to the login page.
     tab.navigate_to(&server.url("/cases?status=new")).unwrap();
+    tab.wait_for_element("form.login").unwrap();
+    assert!(tab.get_url().contains("/login?next="), "{}", tab.get_url());
+    login(&tab, "aigul", "aigul-password-1", "");
     tab.wait_for_element("table#cases tr.case-row a.case-link")
         .unwrap();
     let rows = tab.find_elements("tr.case-row").unwrap();
@@ -228,6 +275,22 @@ fn analyst_confirms_a_case_in_a_real_browser() {
         "no highlighted span"
     );
 
+    // A form stripped of its CSRF token is refused, and nothing changes.
+    tab.evaluate(
+        "document.querySelector('form.dismiss input[name=csrf]').remove(); \
+         document.querySelector('textarea[name=reason]').value = 'forged';",
+        false,
+    )
+    .unwrap();
+    tab.find_element("button#dismiss").unwrap().click().unwrap();
+    let refused = wait_true(&tab, "document.body.innerText.includes('CSRF')");
+    assert!(refused, "a form without its CSRF token was not refused");
+    let case = api_get(&server, &format!("/api/cases/{id}")).json();
+    assert_eq!(case["status"], "in_review", "{case}");
+    tab.navigate_to(&server.url(&format!("/cases/{id}")))
+        .unwrap();
+    tab.wait_for_element("button#confirm").unwrap();
+
     tab.evaluate(
         "document.querySelector('select[name=route]').value = 'blocking'; \
          document.querySelector('textarea[name=justification]').value = 'казино без лицензии, зеркало';",
@@ -241,9 +304,98 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     );
     assert!(confirmed, "UI does not show the confirmed status");
 
-    let case = http("GET", server.addr, &format!("/api/cases/{id}"), None).json();
+    let case = api_get(&server, &format!("/api/cases/{id}")).json();
     assert_eq!(case["status"], "confirmed", "{case}");
     assert_eq!(case["route"], "blocking", "{case}");
+    assert_eq!(case["decided_by"], "aigul", "{case}");
+}
+
+/// Fills and submits the login form on the current page.
+fn login(tab: &headless_chrome::Tab, name: &str, password: &str, totp: &str) {
+    tab.wait_for_element("form.login").unwrap();
+    let js = format!(
+        "document.querySelector('input[name=name]').value = {name:?}; \
+         document.querySelector('input[name=password]').value = {password:?}; \
+         document.querySelector('input[name=totp]').value = {totp:?};"
+    );
+    tab.evaluate(&js, false).unwrap();
+    tab.find_element("button#login").unwrap().click().unwrap();
+    let ok = wait_true(
+        tab,
+        "(() => !!document.querySelector('#whoami') || !!document.querySelector('#login-error'))()",
+    );
+    let body = tab
+        .evaluate("document.body.innerText", false)
+        .ok()
+        .and_then(|r| r.value)
+        .unwrap_or_default();
+    assert!(ok, "login page did not answer: {} {body}", tab.get_url());
+    assert!(
+        tab.find_elements("#login-error")
+            .map(|e| e.is_empty())
+            .unwrap_or(true),
+        "login of {name} refused"
+    );
+}
+
+#[test]
+fn desk_refuses_anonymous_callers_and_detects_a_tampered_audit_log() {
+    let dir = Dir::new("security");
+    let data = dir.path().join("data");
+    add_user(&data, "aigul", "analyst", Some("aigul-password-1"));
+    let token = create_token(&data, "aigul");
+    {
+        let server = Server::start(&data);
+        let r = http("GET", server.addr, "/api/cases", None);
+        assert_eq!(r.status, 401, "{}", r.body);
+        let r = http("GET", server.addr, "/cases", None);
+        assert_eq!(
+            r.status, 303,
+            "the UI sends anonymous browsers to the login page"
+        );
+        let r = http(
+            "POST",
+            server.addr,
+            "/api/cases/1/decision",
+            Some(r#"{"action":"dismiss","reason":"x"}"#),
+        );
+        assert_eq!(r.status, 401);
+        let auth = format!("Bearer {token}");
+        let r = http_with(
+            "GET",
+            server.addr,
+            "/api/cases",
+            None,
+            &[("Authorization", &auth)],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = http_with(
+            "GET",
+            server.addr,
+            "/admin/users",
+            None,
+            &[("Authorization", &auth)],
+        );
+        assert_eq!(r.status, 403, "an analyst is no admin");
+    }
+    let verify = || run(baqylau().args(["audit", "verify", "--data"]).arg(&data));
+    let ok = verify();
+    assert_eq!(ok.status.code(), Some(0), "{}{}", stdout(&ok), stderr(&ok));
+    assert!(stdout(&ok).contains("intact"), "{}", stdout(&ok));
+
+    let db = rusqlite::Connection::open(data.join("cases.sqlite")).unwrap();
+    let n = db
+        .execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1", [])
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let bad = verify();
+    assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+    assert!(
+        stdout(&bad).contains("BROKEN at entry 1"),
+        "{}",
+        stdout(&bad)
+    );
 }
 
 fn wait_true(tab: &headless_chrome::Tab, js: &str) -> bool {

@@ -132,12 +132,26 @@ impl Response {
 
 /// Minimal HTTP/1.1 request over loopback (`Connection: close`), enough for the JSON API.
 pub fn http(method: &str, addr: SocketAddr, path: &str, json_body: Option<&str>) -> Response {
+    http_with(method, addr, path, json_body, &[])
+}
+
+/// [`http`] with extra request headers, e.g. `("Authorization", "Bearer …")`.
+pub fn http_with(
+    method: &str,
+    addr: SocketAddr,
+    path: &str,
+    json_body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Response {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
     let body = json_body.unwrap_or("");
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n"
     );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
     if json_body.is_some() {
         req.push_str(&format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",

@@ -108,15 +108,73 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "analyst UI: http://{addr}/   (data: {})",
             data.root().display()
         );
-        let state = reporter::web::AppState {
-            store: Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?),
-            blobs_dir: data.blobs_dir(),
-            taxonomy,
-            rules: catalog,
-        };
+        let store = Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?);
+        println!("demo users (one per role; passwords and TOTP secrets are shown only now):");
+        for created in demo_users(&store).await? {
+            super::user::print_created(&created);
+        }
+        let state = reporter::web::AppState::new(store, data.blobs_dir(), taxonomy, catalog);
         reporter::web::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Creates one demo user per role, plus a second approver so that four-eyes approval can be
+/// tried: `analyst`, `rule_author`, `approver`, `approver2`, `admin`.
+async fn demo_users(
+    store: &reporter::SqliteCaseStore,
+) -> anyhow::Result<Vec<super::user::Created>> {
+    use reporter::auth::{NewUser, Role};
+    let people = [
+        (
+            "analyst",
+            Role::Analyst,
+            "Әйгерім Сапарова",
+            "талдаушы / аналитик",
+        ),
+        (
+            "rule_author",
+            Role::RuleAuthor,
+            "Бауыржан Омаров",
+            "ереже авторы / автор правил",
+        ),
+        (
+            "approver",
+            Role::Approver,
+            "Дәурен Қасымов",
+            "Департамент директоры / директор департамента",
+        ),
+        (
+            "approver2",
+            Role::Approver,
+            "Гүлнар Есенова",
+            "Директордың орынбасары / заместитель директора",
+        ),
+        (
+            "admin",
+            Role::Admin,
+            "Нұрлан Бекұлы",
+            "әкімші / администратор",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, role, full_name, position) in people {
+        out.push(
+            super::user::create(
+                store,
+                NewUser {
+                    name: name.into(),
+                    role: Some(role),
+                    full_name: full_name.into(),
+                    position: position.into(),
+                    email: format!("{name}@afm.example.kz"),
+                    ..NewUser::default()
+                },
+            )
+            .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// Empties the demo directory (only if it is ours) and recreates it.

@@ -25,10 +25,12 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod auth;
 mod error;
 pub mod evidence;
+pub mod forms;
 mod stage;
-mod store;
+pub mod store;
 pub mod web;
 pub mod workflow;
 

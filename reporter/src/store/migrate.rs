@@ -20,11 +20,18 @@ struct Migration {
 }
 
 /// All migrations, in order. Append only: never edit a released file.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "cases",
-    sql: include_str!("migrations/001_cases.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "cases",
+        sql: include_str!("migrations/001_cases.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "desk",
+        sql: include_str!("migrations/002_desk.sql"),
+    },
+];
 
 /// Latest schema version this binary knows.
 pub(crate) fn latest_version() -> u32 {

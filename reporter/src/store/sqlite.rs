@@ -56,7 +56,7 @@ impl SqliteCaseStore {
     }
 
     /// Runs `f` with the connection on the blocking pool.
-    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -73,11 +73,11 @@ impl SqliteCaseStore {
 }
 
 /// RFC 3339 UTC with microseconds: fixed width, so text order is time order.
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| conversion(format!("bad time {s:?}: {e}")))
@@ -121,7 +121,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encode: {e}")))
 }
 
-fn current_status(tx: &Transaction<'_>, id: i64) -> Result<CaseStatus, StoreError> {
+pub(crate) fn current_status(tx: &Transaction<'_>, id: i64) -> Result<CaseStatus, StoreError> {
     let s: Option<String> = tx
         .query_row("SELECT status FROM cases WHERE id = ?1", [id], |r| r.get(0))
         .optional()
@@ -130,7 +130,7 @@ fn current_status(tx: &Transaction<'_>, id: i64) -> Result<CaseStatus, StoreErro
     parse_status(&s).map_err(db_err)
 }
 
-fn check_actor(actor: &str) -> Result<&str, StoreError> {
+pub(crate) fn check_actor(actor: &str) -> Result<&str, StoreError> {
     let actor = actor.trim();
     if actor.is_empty() {
         Err(StoreError::Invalid("actor must not be empty".into()))
@@ -321,7 +321,7 @@ fn evidence_row(r: &Row<'_>) -> rusqlite::Result<Evidence> {
     })
 }
 
-fn load_case(conn: &Connection, id: i64) -> Result<Option<Case>, StoreError> {
+pub(crate) fn load_case(conn: &Connection, id: i64) -> Result<Option<Case>, StoreError> {
     let case = conn
         .query_row(
             &format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"),
@@ -421,18 +421,18 @@ fn list(conn: &Connection, filter: &CaseFilter) -> Result<Vec<CaseSummary>, Stor
 }
 
 /// One row of the decision audit trail.
-struct Event<'a> {
-    case_id: i64,
-    action: &'a str,
-    from: CaseStatus,
-    to: CaseStatus,
-    route: Option<Route>,
-    note: Option<&'a str>,
-    actor: &'a str,
-    at: &'a str,
+pub(crate) struct Event<'a> {
+    pub(crate) case_id: i64,
+    pub(crate) action: &'a str,
+    pub(crate) from: CaseStatus,
+    pub(crate) to: CaseStatus,
+    pub(crate) route: Option<Route>,
+    pub(crate) note: Option<&'a str>,
+    pub(crate) actor: &'a str,
+    pub(crate) at: &'a str,
 }
 
-fn insert_event(tx: &Transaction<'_>, e: &Event<'_>) -> Result<(), StoreError> {
+pub(crate) fn insert_event(tx: &Transaction<'_>, e: &Event<'_>) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO case_events (case_id, action, from_status, to_status, route, note, actor, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

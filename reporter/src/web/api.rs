@@ -10,8 +10,10 @@ use axum::extract::{Path, Query, State};
 use model::{Case, CaseFilter, CaseStatus, CaseSummary, Decision};
 use serde::Deserialize;
 
+use super::AppState;
+use super::auth::Identity;
 use super::error::AppError;
-use super::{Actor, AppState};
+use crate::auth::Perm;
 
 /// Query of `GET /api/cases` (and of the UI list): every filter optional, empty means any.
 #[derive(Debug, Default, Deserialize)]
@@ -58,8 +60,10 @@ pub(crate) fn case_id(raw: &str) -> Result<i64, AppError> {
 /// `GET /api/cases`.
 pub(crate) async fn list(
     State(state): State<AppState>,
+    ident: Identity,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Vec<CaseSummary>>, AppError> {
+    ident.require(Perm::ViewCases)?;
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     Ok(Json(state.store.list_cases(&q.to_filter()?).await?))
 }
@@ -67,11 +71,19 @@ pub(crate) async fn list(
 /// `GET /api/cases/{id}`.
 pub(crate) async fn get(
     State(state): State<AppState>,
+    ident: Identity,
     Path(id): Path<String>,
 ) -> Result<Json<Case>, AppError> {
+    ident.require(Perm::ViewCases)?;
     let id = case_id(&id)?;
     match state.store.get_case(id).await? {
-        Some(case) => Ok(Json(case)),
+        Some(case) => {
+            state
+                .desk
+                .audit(ident.name(), "case.view", &format!("case:{id}"), "api")
+                .await?;
+            Ok(Json(case))
+        }
         None => Err(AppError::NotFound(format!("case {id} not found"))),
     }
 }
@@ -79,13 +91,15 @@ pub(crate) async fn get(
 /// `POST /api/cases/{id}/decision` with a [`Decision`] body; answers the updated case.
 pub(crate) async fn decide(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    ident: Identity,
     Path(id): Path<String>,
     body: Result<Json<Decision>, JsonRejection>,
 ) -> Result<Json<Case>, AppError> {
     let id = case_id(&id)?;
     let Json(decision) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    Ok(Json(state.store.decide(id, &decision, &actor).await?))
+    Ok(Json(
+        super::pages::record_decision(&state, &ident, id, &decision).await?,
+    ))
 }
 
 #[cfg(test)]

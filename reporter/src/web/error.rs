@@ -18,6 +18,10 @@ use super::i18n::{Lang, Msg};
 pub enum AppError {
     /// The request is malformed (400).
     BadRequest(String),
+    /// Not logged in (401).
+    Unauthorized(String),
+    /// Logged in, but the role may not do this (403).
+    Forbidden(String),
     /// No such case or file (404).
     NotFound(String),
     /// Not allowed in the current state (409).
@@ -30,6 +34,8 @@ impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -39,7 +45,11 @@ impl AppError {
     /// The message for the client; logs internal errors.
     fn public_message(&self) -> String {
         match self {
-            AppError::BadRequest(m) | AppError::NotFound(m) | AppError::Conflict(m) => m.clone(),
+            AppError::BadRequest(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Conflict(m) => m.clone(),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 "internal error".to_string()
@@ -99,6 +109,7 @@ impl IntoResponse for PageError {
             title: title.to_string(),
             body,
             path: "/cases".into(),
+            user: None,
         }
         .into_response()
     }

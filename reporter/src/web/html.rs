@@ -60,6 +60,37 @@ pub struct Page {
     pub body: String,
     /// Path of the current page without query, for the language switcher.
     pub path: String,
+    /// The signed-in user (header: name, role, navigation, sign-out form).
+    pub user: Option<PageUser>,
+}
+
+/// What the page header shows about the signed-in user.
+#[derive(Debug, Clone)]
+pub struct PageUser {
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: crate::auth::Role,
+    /// CSRF token for the sign-out form.
+    pub csrf: String,
+}
+
+impl From<&super::auth::Identity> for PageUser {
+    fn from(i: &super::auth::Identity) -> Self {
+        PageUser {
+            name: i.user.name.clone(),
+            role: i.user.role,
+            csrf: i.csrf().to_string(),
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(token: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(token)
+    )
 }
 
 impl Page {
@@ -83,17 +114,43 @@ impl Page {
             })
             .collect::<Vec<_>>()
             .join(" ");
+        let (nav, who) = match &self.user {
+            Some(u) => {
+                let mut nav = format!(
+                    "<a href=\"/cases\">{}</a><a href=\"/notifications\">{}</a>",
+                    Msg::Cases.get(lang),
+                    Msg::Notifications.get(lang)
+                );
+                if u.role.allows(crate::auth::Perm::Admin) {
+                    nav.push_str(&format!(
+                        "<a href=\"/admin/users\">{}</a>",
+                        Msg::Admin.get(lang)
+                    ));
+                }
+                let who = format!(
+                    "<span class=\"who\" id=\"whoami\" data-role=\"{role}\">{name} · {role_t}</span>\
+                     <form method=\"post\" action=\"/logout\" class=\"logout\">{csrf}\
+                     <button type=\"submit\" id=\"logout\">{out}</button></form>",
+                    role = u.role.as_str(),
+                    name = escape(&u.name),
+                    role_t = super::i18n::role(u.role, lang),
+                    csrf = csrf_field(&u.csrf),
+                    out = Msg::Logout.get(lang),
+                );
+                (nav, who)
+            }
+            None => (String::new(), String::new()),
+        };
         format!(
             "<!doctype html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{title} · baqylau</title><style>{STYLE}</style></head><body>\
              <header><a class=\"brand\" href=\"/cases\">baqylau</a>\
-             <nav><a href=\"/cases\">{cases}</a></nav>\
-             <div class=\"langs\" title=\"{language}\">{switcher}</div></header>\
+             <nav>{nav}</nav>\
+             <div class=\"langs\" title=\"{language}\">{switcher}</div>{who}</header>\
              <main>{body}</main></body></html>",
             code = lang.code(),
             title = escape(&self.title),
-            cases = Msg::Cases.get(lang),
             language = Msg::Language.get(lang),
             body = self.body,
         )

@@ -3,8 +3,12 @@
 //! Server-rendered HTML in Kazakh, Russian and English — no JavaScript framework, nothing loaded
 //! from outside the server, because the UI runs in a closed network. Routes:
 //!
+//! Every route but `/login` and `/healthz` needs a logged-in user (session cookie) or an API
+//! token (`Authorization: Bearer`), see [`auth`]; every handler checks the caller's role.
+//!
 //! | route | what |
 //! |---|---|
+//! | `GET /login`, `POST /login`, `POST /logout` | sign in (password + TOTP for approvers/admins), sign out |
 //! | `GET /` | redirect to `/cases` |
 //! | `GET /cases?status=&category=&source=&host=` | case list, newest activity first |
 //! | `GET /cases/{id}` | case detail with evidence, marked text, rule explanations, decision forms; opening a `new` case puts it `in_review` |
@@ -12,11 +16,17 @@
 //! | `GET /blobs/{*path}` | evidence files (screenshots) from the blobs directory |
 //! | `GET /api/cases`, `GET /api/cases/{id}`, `POST /api/cases/{id}/decision` | JSON API |
 //! | `GET /healthz` | liveness |
+//! | `GET /admin/users`, `POST /admin/users`, `POST /admin/users/{name}/disabled` | user management (admin) |
+//! | `GET /admin/form1`, `GET /admin/form1.csv` | Form 1: staff authorized to enter data (admin) |
+//! | `GET /admin/inactive?days=182` | accounts without activity, for the half-yearly review (admin) |
+//! | `GET /admin/audit` | the audit chain's latest entries and its verification (admin) |
 //!
 //! The state holds the store as `Arc<dyn CaseStore>` so the same router serves SQLite or
 //! PostgreSQL, and tests drive [`router`] with `tower::ServiceExt::oneshot`, without a socket.
 
+mod admin;
 mod api;
+pub mod auth;
 mod blobs;
 mod error;
 mod highlight;
@@ -37,8 +47,29 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use model::{CaseStore, RuleInfo, Taxonomy};
 
-use error::AppError;
+use crate::SqliteCaseStore;
 use i18n::Lang;
+
+/// Deployment settings of the desk.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Mark cookies `Secure` (the UI is served over TLS, directly or by a proxy).
+    pub secure_cookies: bool,
+    /// Session lifetime in hours.
+    pub session_hours: i64,
+    /// A case open longer than this many hours since detection is flagged overdue.
+    pub overdue_hours: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secure_cookies: false,
+            session_hours: 8,
+            overdue_hours: 24,
+        }
+    }
+}
 
 /// What every handler needs.
 #[derive(Clone)]
@@ -51,6 +82,30 @@ pub struct AppState {
     pub taxonomy: Arc<Taxonomy>,
     /// Loaded rules by id, to explain hits.
     pub rules: Arc<HashMap<String, RuleInfo>>,
+    /// The desk's own tables (users, sessions, audit, comments, notifications) — the same
+    /// database as `store` in the embedded deployment.
+    pub desk: Arc<SqliteCaseStore>,
+    /// Deployment settings.
+    pub settings: Settings,
+}
+
+impl AppState {
+    /// State over one SQLite store (cases and desk), with default [`Settings`].
+    pub fn new(
+        store: Arc<SqliteCaseStore>,
+        blobs_dir: PathBuf,
+        taxonomy: Arc<Taxonomy>,
+        rules: Arc<HashMap<String, RuleInfo>>,
+    ) -> AppState {
+        AppState {
+            store: store.clone(),
+            blobs_dir,
+            taxonomy,
+            rules,
+            desk: store,
+            settings: Settings::default(),
+        }
+    }
 }
 
 /// The application: every route of the UI and the API.
@@ -65,6 +120,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases/{id}", get(api::get))
         .route("/api/cases/{id}/decision", post(api::decide))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{name}/disabled", post(admin::set_disabled))
+        .route("/admin/form1", get(admin::form1))
+        .route("/admin/form1.csv", get(admin::form1_csv))
+        .route("/admin/inactive", get(admin::inactive))
+        .route("/admin/audit", get(admin::audit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .with_state(state)
 }
 
@@ -74,43 +141,6 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         tracing::info!(%addr, "analyst ui listening");
     }
     axum::serve(listener, router(state)).await
-}
-
-/// Header naming the person acting.
-pub const USER_HEADER: &str = "x-baqylau-user";
-
-/// Actor recorded when the request names nobody.
-pub const DEFAULT_ACTOR: &str = "analyst";
-
-/// The person acting on a request, recorded with every decision.
-///
-/// Taken from the `X-Baqylau-User` header, else [`DEFAULT_ACTOR`]. This trusts the client: there
-/// is no authentication or RBAC yet (DESIGN §7 roles, sessions, TOTP, API tokens are a later
-/// issue); until then the UI must only be reachable from the analysts' network or behind a proxy
-/// that sets this header.
-pub(crate) struct Actor(pub(crate) String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get(USER_HEADER) else {
-            return Ok(Actor(DEFAULT_ACTOR.into()));
-        };
-        let name = v.to_str().map(str::trim).unwrap_or("");
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b));
-        if valid {
-            Ok(Actor(name.to_string()))
-        } else {
-            Err(AppError::BadRequest(format!(
-                "{USER_HEADER} must be 1-64 characters of a-z, 0-9, '.', '_', '@', '-'"
-            )))
-        }
-    }
 }
 
 /// The UI language of a request: `?lang=` (then remembered in a cookie), else the `lang` cookie,

@@ -17,11 +17,13 @@ use model::{Case, CaseHit, CaseStatus, CaseSummary, Decision, Evidence, Field, R
 use serde::Deserialize;
 
 use super::api::{ListQuery, case_id};
+use super::auth::Identity;
 use super::error::{AppError, PageError};
 use super::highlight::{CONTEXT_BYTES, FULL_TEXT_BYTES, highlight};
-use super::html::{Page, escape, url_encode};
+use super::html::{Page, csrf_field, escape, url_encode};
 use super::i18n::{self, Lang, Msg};
-use super::{Actor, AppState, UiLang};
+use super::{AppState, UiLang};
+use crate::auth::Perm;
 
 fn time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -171,9 +173,11 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
 pub(crate) async fn list(
     State(state): State<AppState>,
     ui: UiLang,
+    ident: Identity,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Page, PageError> {
     let lang = ui.lang;
+    ident.require(Perm::ViewCases).map_err(|e| e.page(lang))?;
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()).page(lang))?;
     let filter = q.to_filter().map_err(|e| e.page(lang))?;
     let rows = state
@@ -188,6 +192,7 @@ pub(crate) async fn list(
         title: Msg::Cases.get(lang).to_string(),
         body: render_list(&state, lang, &q, &rows),
         path: "/cases".into(),
+        user: Some((&ident).into()),
     })
 }
 
@@ -347,8 +352,11 @@ fn render_evidence(state: &AppState, lang: Lang, ev: &Evidence, hits: &[&CaseHit
     s
 }
 
-fn render_decision(state: &AppState, lang: Lang, case: &Case) -> String {
+fn render_decision(state: &AppState, lang: Lang, case: &Case, ident: &Identity) -> String {
     let t = |m: Msg| m.get(lang);
+    if !ident.user.role.allows(Perm::Triage) {
+        return String::new();
+    }
     if !case.status.is_open() {
         return format!("<p class=\"note\">{}</p>", t(Msg::AlreadyDecided));
     }
@@ -368,16 +376,17 @@ fn render_decision(state: &AppState, lang: Lang, case: &Case) -> String {
         );
     }
     format!(
-        "<form method=\"post\" action=\"/cases/{id}/decision\" class=\"confirm\">\
+        "<form method=\"post\" action=\"/cases/{id}/decision\" class=\"confirm\">{csrf}\
          <input type=\"hidden\" name=\"action\" value=\"confirm\">\
          <label>{route}<br><select name=\"route\" required>{options}</select></label>\
          <label>{just}<textarea name=\"justification\" required maxlength=\"4000\"></textarea></label>\
          <button type=\"submit\" id=\"confirm\">{confirm}</button></form>\
-         <form method=\"post\" action=\"/cases/{id}/decision\" class=\"dismiss\">\
+         <form method=\"post\" action=\"/cases/{id}/decision\" class=\"dismiss\">{csrf}\
          <input type=\"hidden\" name=\"action\" value=\"dismiss\">\
          <label>{reason}<textarea name=\"reason\" required maxlength=\"4000\"></textarea></label>\
          <button type=\"submit\" id=\"dismiss\">{dismiss}</button></form>",
         id = case.id,
+        csrf = csrf_field(ident.csrf()),
         route = t(Msg::Route),
         just = t(Msg::Justification),
         confirm = t(Msg::Confirm),
@@ -387,7 +396,7 @@ fn render_decision(state: &AppState, lang: Lang, case: &Case) -> String {
 }
 
 /// The case page body.
-fn render_case(state: &AppState, lang: Lang, case: &Case) -> String {
+fn render_case(state: &AppState, lang: Lang, case: &Case, ident: &Identity) -> String {
     let t = |m: Msg| m.get(lang);
     let category = state.taxonomy.get(&case.category);
     let title = category_title(state, &case.category, lang);
@@ -439,7 +448,7 @@ fn render_case(state: &AppState, lang: Lang, case: &Case) -> String {
         body,
         "</section><section class=\"decision\"><h2>{}</h2>{}</section></div>",
         t(Msg::Decision),
-        render_decision(state, lang, case)
+        render_decision(state, lang, case, ident)
     );
     let _ = write!(body, "<h2>{}</h2>", t(Msg::Evidence));
     for ev in case.evidence.iter().rev() {
@@ -457,12 +466,14 @@ fn render_case(state: &AppState, lang: Lang, case: &Case) -> String {
 pub(crate) async fn detail(
     State(state): State<AppState>,
     ui: UiLang,
-    Actor(actor): Actor,
+    ident: Identity,
     Path(raw): Path<String>,
 ) -> Result<Page, PageError> {
     let lang = ui.lang;
     let fail = |e: AppError| e.page(lang);
+    ident.require(Perm::ViewCases).map_err(fail)?;
     let id = case_id(&raw).map_err(fail)?;
+    let actor = ident.name().to_string();
     let load = || async {
         state
             .store
@@ -472,7 +483,12 @@ pub(crate) async fn detail(
             .ok_or_else(|| fail(AppError::NotFound(format!("case {id} not found"))))
     };
     let mut case = load().await?;
-    if case.status == CaseStatus::New {
+    state
+        .desk
+        .audit(&actor, "case.view", &format!("case:{id}"), "")
+        .await
+        .map_err(|e| fail(e.into()))?;
+    if case.status == CaseStatus::New && ident.user.role.allows(Perm::Triage) {
         match state.store.start_review(id, &actor).await {
             Ok(()) => case = load().await?,
             // Decided by someone else in between: show what it is now.
@@ -485,14 +501,18 @@ pub(crate) async fn detail(
         lang,
         remember_lang: ui.from_query,
         title: format!("{} #{id}", Msg::Case.get(lang)),
-        body: render_case(&state, lang, &case),
+        body: render_case(&state, lang, &case, &ident),
         path: format!("/cases/{id}"),
+        user: Some((&ident).into()),
     })
 }
 
 /// The decision forms' fields.
 #[derive(Debug, Deserialize)]
 pub(crate) struct DecisionForm {
+    #[serde(default)]
+    #[allow(dead_code)]
+    csrf: String,
     action: String,
     #[serde(default)]
     route: String,
@@ -526,7 +546,7 @@ impl DecisionForm {
 pub(crate) async fn decide(
     State(state): State<AppState>,
     ui: UiLang,
-    Actor(actor): Actor,
+    ident: Identity,
     Path(raw): Path<String>,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
@@ -535,12 +555,36 @@ pub(crate) async fn decide(
     let id = case_id(&raw).map_err(fail)?;
     let Form(form) = form.map_err(|e| fail(AppError::BadRequest(e.body_text())))?;
     let decision = form.into_decision().map_err(fail)?;
-    state
-        .store
-        .decide(id, &decision, &actor)
+    record_decision(&state, &ident, id, &decision)
         .await
-        .map_err(|e| fail(e.into()))?;
+        .map_err(fail)?;
     Ok(Redirect::to(&format!("/cases/{id}")))
+}
+
+/// Applies a decision for `ident` (who must hold [`Perm::Triage`]) and audits it.
+pub(crate) async fn record_decision(
+    state: &AppState,
+    ident: &Identity,
+    id: i64,
+    decision: &Decision,
+) -> Result<Case, AppError> {
+    ident.require(Perm::Triage)?;
+    let case = state.store.decide(id, decision, ident.name()).await?;
+    let (action, detail) = match decision {
+        Decision::Confirm {
+            route,
+            justification,
+        } => (
+            "case.confirm",
+            format!("{}: {}", route.as_str(), justification.trim()),
+        ),
+        Decision::Dismiss { reason } => ("case.dismiss", reason.trim().to_string()),
+    };
+    state
+        .desk
+        .audit(ident.name(), action, &format!("case:{id}"), &detail)
+        .await?;
+    Ok(case)
 }
 
 #[cfg(test)]
@@ -550,6 +594,7 @@ mod tests {
     #[test]
     fn form_to_decision_table() {
         let form = |action: &str, route: &str, j: &str, r: &str| DecisionForm {
+            csrf: String::new(),
             action: action.into(),
             route: route.into(),
             justification: j.into(),

@@ -15,6 +15,7 @@ use tower::ServiceExt;
 
 use super::{AppState, router};
 use crate::SqliteCaseStore;
+use crate::auth::{NewUser, Role};
 use crate::evidence::tests::{capture, hit};
 
 const TAXONOMY: &str = r#"
@@ -33,6 +34,8 @@ route = "criminal"
 
 struct Fixture {
     state: AppState,
+    /// API token of `aigul` (analyst), sent by [`send`] unless the request carries its own.
+    token: String,
     store: Arc<SqliteCaseStore>,
     blobs: PathBuf,
     gambling: i64,
@@ -124,14 +127,16 @@ async fn fixture(name: &str) -> Fixture {
         expr: r#"any("онлайн казино", "казино онлайн") & !near("лицензия", 5)"#.into(),
         file: "gambling.toml".into(),
     };
-    let state = AppState {
-        store: store.clone(),
-        blobs_dir: blobs.clone(),
-        taxonomy: Arc::new(Taxonomy::from_toml(TAXONOMY).unwrap()),
-        rules: Arc::new(HashMap::from([(rule.id.clone(), rule)])),
-    };
+    let state = AppState::new(
+        store.clone(),
+        blobs.clone(),
+        Arc::new(Taxonomy::from_toml(TAXONOMY).unwrap()),
+        Arc::new(HashMap::from([(rule.id.clone(), rule)])),
+    );
+    let token = add_user(&store, "aigul", Role::Analyst).await;
     Fixture {
         state,
+        token,
         store,
         blobs,
         gambling,
@@ -140,8 +145,45 @@ async fn fixture(name: &str) -> Fixture {
     }
 }
 
-async fn send(f: &Fixture, req: Request<Body>) -> Response {
+/// Adds a user with password [`PASSWORD`]; returns an API token of theirs.
+async fn add_user(store: &SqliteCaseStore, name: &str, role: Role) -> String {
+    store
+        .add_user(NewUser {
+            name: name.into(),
+            role: Some(role),
+            password: Some(PASSWORD.into()),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    store.create_token(name).await.unwrap()
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Sends `req` as `aigul` (bearer token) unless it already names a caller.
+async fn send(f: &Fixture, mut req: Request<Body>) -> Response {
+    let h = req.headers_mut();
+    let has_session = h
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("baqylau_session="));
+    if !h.contains_key(header::AUTHORIZATION) && !has_session {
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {}", f.token).parse().unwrap(),
+        );
+    }
+    send_raw(f, req).await
+}
+
+/// Sends `req` exactly as given.
+async fn send_raw(f: &Fixture, req: Request<Body>) -> Response {
     router(f.state.clone()).oneshot(req).await.unwrap()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 async fn get(f: &Fixture, uri: &str) -> Response {
@@ -321,7 +363,6 @@ async fn form_decision_redirects_back() {
     let f = fixture("form").await;
     let req = Request::post(format!("/cases/{}/decision", f.gambling))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("X-Baqylau-User", "aigul")
         .body(Body::from(
             "action=confirm&route=blocking&justification=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE",
         ))
@@ -412,9 +453,10 @@ async fn api_decision_statuses() {
         assert_eq!(res.status(), want);
         assert!(json(res).await["error"].is_string());
     }
+    let bolat = add_user(&f.store, "bolat", Role::Analyst).await;
     let mut req = post_json(&uri, confirm);
     req.headers_mut()
-        .insert("X-Baqylau-User", "bolat".parse().unwrap());
+        .insert(header::AUTHORIZATION, bearer(&bolat).parse().unwrap());
     let res = send(&f, req).await;
     assert_eq!(res.status(), StatusCode::OK);
     let v = json(res).await;
@@ -440,12 +482,7 @@ async fn api_decision_statuses() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(json(res).await["decided_by"], "analyst");
-
-    let mut req = post_json(&uri, confirm);
-    req.headers_mut()
-        .insert("X-Baqylau-User", "a b<".parse().unwrap());
-    assert_eq!(send(&f, req).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(res).await["decided_by"], "aigul");
 }
 
 #[tokio::test]
@@ -478,4 +515,241 @@ async fn blobs_are_served_and_traversal_refused() {
             res.status()
         );
     }
+}
+
+/// `name=value` of the `Set-Cookie` header starting with `name=`.
+fn set_cookie(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// The value of the first hidden `csrf` field in `html`.
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// Logs in through the form; returns the session cookie (`name=value`) and the page's CSRF token.
+async fn login(f: &Fixture, name: &str, totp: &str) -> Result<(String, String), StatusCode> {
+    let res = send_raw(f, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let login_cookie = set_cookie(&res, "baqylau_login").unwrap();
+    let login_cookie = login_cookie.split(';').next().unwrap().to_string();
+    let token = csrf_in(&text(res).await);
+    let body = format!(
+        "csrf={token}&next=%2Fcases&name={name}&password=correct+horse+battery&totp={totp}"
+    );
+    let res = send_raw(f, form("/login", &login_cookie, &body)).await;
+    if res.status() != StatusCode::SEE_OTHER {
+        return Err(res.status());
+    }
+    let cookie = set_cookie(&res, "baqylau_session").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let req = Request::get("/cases")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let html = text(send_raw(f, req).await).await;
+    Ok((cookie, csrf_in(&html)))
+}
+
+#[tokio::test]
+async fn nothing_is_reachable_without_login() {
+    let f = fixture("nologin").await;
+    for uri in ["/cases", "/", "/blobs/shots/a.png", "/admin/users"] {
+        let res = send_raw(&f, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{uri}");
+        assert!(
+            res.headers()[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next=")
+        );
+    }
+    let res = send_raw(&f, Request::get("/api/cases").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let req = Request::get("/cases")
+        .header(header::AUTHORIZATION, "Bearer bq_forged")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send_raw(&f, req).await.status(), StatusCode::UNAUTHORIZED);
+    let req = Request::get("/cases")
+        .header(header::COOKIE, "baqylau_session=forged")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send_raw(&f, req).await.status(), StatusCode::SEE_OTHER);
+    let res = send_raw(&f, Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn session_forms_need_the_csrf_token() {
+    let f = fixture("csrf").await;
+    assert_eq!(login(&f, "aigul", "").await.err(), None);
+    let (cookie, csrf) = login(&f, "aigul", "").await.unwrap();
+    let uri = format!("/cases/{}/decision", f.gambling);
+    let body = "action=confirm&route=blocking&justification=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE";
+    let res = send_raw(&f, form(&uri, &cookie, body)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token");
+    let res = send_raw(
+        &f,
+        form(&uri, &cookie, &format!("{body}&csrf=0{}", &csrf[1..])),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "wrong token");
+    let mut api = post_json(
+        &format!("/api/cases/{}/decision", f.fraud),
+        r#"{"action":"dismiss","reason":"сатира"}"#,
+    );
+    api.headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    assert_eq!(
+        send_raw(&f, api).await.status(),
+        StatusCode::FORBIDDEN,
+        "API via cookie"
+    );
+    assert_eq!(
+        f.store.get_case(f.gambling).await.unwrap().unwrap().status,
+        CaseStatus::New
+    );
+
+    let res = send_raw(&f, form(&uri, &cookie, &format!("{body}&csrf={csrf}"))).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut api = post_json(
+        &format!("/api/cases/{}/decision", f.fraud),
+        r#"{"action":"dismiss","reason":"сатира"}"#,
+    );
+    api.headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    api.headers_mut()
+        .insert("x-csrf-token", csrf.parse().unwrap());
+    assert_eq!(send_raw(&f, api).await.status(), StatusCode::OK);
+
+    // Logging out ends the session.
+    let res = send_raw(&f, form("/logout", &cookie, &format!("csrf={csrf}"))).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let req = Request::get("/cases")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send_raw(&f, req).await.status(), StatusCode::SEE_OTHER);
+    // A login form post without its double-submit cookie is refused.
+    let req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(
+            "csrf=x&name=aigul&password=correct+horse+battery",
+        ))
+        .unwrap();
+    assert_eq!(send_raw(&f, req).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn approvers_log_in_with_totp_and_roles_are_enforced() {
+    let f = fixture("roles").await;
+    let (_, secret) = f
+        .store
+        .add_user(NewUser {
+            name: "dana".into(),
+            role: Some(Role::Admin),
+            password: Some(PASSWORD.into()),
+            full_name: "Дана Серікова".into(),
+            email: "dana@afm.gov.kz".into(),
+            mobile: "+7 701 000 00 00".into(),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let secret = secret.unwrap();
+    assert_eq!(
+        login(&f, "dana", "").await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        login(&f, "dana", "000000").await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    let code = crate::auth::totp::code_at(&secret, chrono::Utc::now().timestamp()).unwrap();
+    let (cookie, _) = login(&f, "dana", &code).await.unwrap();
+    let req = Request::get("/admin/users")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = send_raw(&f, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(html.contains("data-name=\"aigul\"") && html.contains("data-name=\"dana\""));
+
+    // The analyst may not administer; the admin may not decide cases.
+    assert_eq!(
+        get(&f, "/admin/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&f, "/admin/form1.csv").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin_token = f.store.create_token("dana").await.unwrap();
+    let mut req = post_json(
+        &format!("/api/cases/{}/decision", f.fraud),
+        r#"{"action":"dismiss","reason":"x"}"#,
+    );
+    req.headers_mut()
+        .insert(header::AUTHORIZATION, bearer(&admin_token).parse().unwrap());
+    assert_eq!(send(&f, req).await.status(), StatusCode::FORBIDDEN);
+
+    // Form 1 CSV: analysts and approvers only, with the form's columns.
+    f.store
+        .add_user(NewUser {
+            name: "erlan".into(),
+            role: Some(Role::Analyst),
+            full_name: "Ерлан Ахметов, аға талдаушы".into(),
+            email: "erlan@afm.gov.kz".into(),
+            mobile: "+77010000001".into(),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let req = Request::get("/admin/form1.csv?lang=kk")
+        .header(header::AUTHORIZATION, bearer(&admin_token))
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&f, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = text(res).await;
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "№ р/с,\"Тегі, аты, әкесінің аты (ол болған жағдайда)\",Жұмыс электрондық поштасы,Ұялы телефон"
+    );
+    assert_eq!(lines.len(), 3, "aigul and erlan, not the admin: {csv}");
+    assert!(lines[2].contains("\"Ерлан Ахметов, аға талдаушы\",erlan@afm.gov.kz,+77010000001"));
+
+    // Every case view is in the audit chain, and the chain verifies.
+    get(&f, &format!("/cases/{}", f.gambling)).await;
+    let views = f
+        .store
+        .audit_entries(Some(&format!("case:{}", f.gambling)), 10)
+        .await
+        .unwrap();
+    assert!(
+        views
+            .iter()
+            .any(|e| e.action == "case.view" && e.actor == "aigul")
+    );
+    assert_eq!(f.store.verify_audit().await.unwrap().broken, None);
 }
