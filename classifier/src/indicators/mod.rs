@@ -22,6 +22,9 @@ pub(crate) enum Indicator {
     IbanKz,
     /// A percentage tied to a period: "30% в месяц", "айына 10%", "5% ежедневно".
     PercentPerPeriod,
+    /// An amount of money tied to a period: "600 000 тг в месяц", "от 500$ в неделю",
+    /// "айына 150 000 теңге" — the income promise of fake investments and mule "jobs".
+    MoneyPerPeriod,
     /// Telegram link (t.me/…) or @handle.
     Telegram,
     /// A URL or bare domain.
@@ -40,6 +43,7 @@ pub(crate) const NAMES: &[(&str, Indicator)] = &[
     ("card", Indicator::Card),
     ("iban_kz", Indicator::IbanKz),
     ("percent_per_period", Indicator::PercentPerPeriod),
+    ("money_per_period", Indicator::MoneyPerPeriod),
     ("telegram", Indicator::Telegram),
     ("url", Indicator::Url),
     ("btc", Indicator::Btc),
@@ -51,6 +55,8 @@ const PERIOD: &str = r"(?:дня|день|суток|сутки|недел[юя�
 
 static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
     let pct = r"\d+(?:[.,]\d+)?(?:\s?[-–]\s?\d+(?:[.,]\d+)?)?\s?(?:%|процент(?:ов|а)?|пайыз)";
+    // an amount with a currency or a thousands word: "600 000 тг", "2 500$", "$300", "100 мың"
+    let money = r"(?:[$💵]\s?\d[\d\s.,]*\d|\d(?:[\d\s.,]*\d)?\s?(?:[$₸💵]|usdt|тг|тенге|теңге|tenge|руб\w*|долл\w*|тыс\w*|мың|к(?:\s|$)|млн))";
     let list = [
         (
             Indicator::PhoneKz,
@@ -61,7 +67,13 @@ static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
         (
             Indicator::PercentPerPeriod,
             format!(
-                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|kunine|aptasyna|aiyna|(?:күн|апта|ай|kun|apta|ai)\s+сайын|(?:kun|apta|ai)\s+saiyn|каждый\s+день|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
+                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|kunine|aptasyna|aiyna|(?:күн|апта|ай|kun|apta|ai)\s+сайын|(?:kun|apta|ai)\s+saiyn|каждый\s+(?:день|месяц)|каждую\s+неделю|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
+            ),
+        ),
+        (
+            Indicator::MoneyPerPeriod,
+            format!(
+                r"{money}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|kunine|aptasyna|aiyna|(?:күн|апта|ай)\s+сайын|каждый\s+(?:день|месяц)|каждую\s+неделю|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{money}"
             ),
         ),
         (
@@ -110,7 +122,7 @@ impl Indicator {
         // the regexes avoid `\b`: Unicode word boundaries force the slow regex engine
         match self {
             Indicator::Url => !glued(before) && before != Some('@') && !glued(after),
-            Indicator::PercentPerPeriod => {
+            Indicator::PercentPerPeriod | Indicator::MoneyPerPeriod => {
                 !glued(before) && !after.is_some_and(crate::normalize::is_letter)
             }
             _ => !glued(before) && !glued(after),
@@ -170,6 +182,22 @@ mod tests {
                 "от 3-6% в день",
                 Some("3-6% в день"),
             ),
+            (
+                Indicator::MoneyPerPeriod,
+                "получай 600 000 тг в месяц",
+                Some("600 000 тг в месяц"),
+            ),
+            (
+                Indicator::MoneyPerPeriod,
+                "от 2 500$ в неделю",
+                Some("2 500$ в неделю"),
+            ),
+            (
+                Indicator::MoneyPerPeriod,
+                "айына 150 000 теңге",
+                Some("айына 150 000 теңге"),
+            ),
+            (Indicator::MoneyPerPeriod, "в 2024 году", None),
             (
                 Indicator::PercentPerPeriod,
                 "апта сайын 12% табыс",
