@@ -23,6 +23,7 @@ use crate::config::{IndexerConfig, MIN_HEAP_PER_THREAD, writer_threads};
 use crate::error::{IndexError, Result};
 use crate::schema::{self, Fields};
 use crate::search::{self, SearchHit, SearchQuery};
+use crate::stored::{self, StoredDoc};
 
 /// When the input has been quiet this long, pending documents are committed so they become
 /// searchable without waiting for a full batch (monitoring mode trickles captures in).
@@ -217,6 +218,12 @@ impl Indexer {
             query.as_ref(),
             q.limit,
         )
+    }
+
+    /// Calls `f` with every committed capture (title and text included), in index order, and
+    /// returns how many there were — the input of `baqylau rules backtest`.
+    pub fn for_each_stored(&self, f: impl FnMut(StoredDoc)) -> Result<u64> {
+        stored::for_each(&self.reader.searcher(), &self.fields, f)
     }
 
     /// Number of committed documents.
@@ -445,6 +452,59 @@ mod tests {
         let mut all_tg = SearchQuery::new("  ");
         all_tg.host = Some("t.me".into());
         assert_eq!(urls(&idx, &all_tg), ["https://t.me/kaz_casino/7"]);
+    }
+
+    #[test]
+    fn date_range_and_capture_ids_filter() {
+        let mut old = capture("https://a.kz/old", "Казино", "казино старое");
+        old.fetched_at = at(-86_400);
+        old.id = model::capture_id(&old.url, old.fetched_at);
+        let new = capture("https://a.kz/new", "Казино", "казино новое");
+        let idx = indexed(&[old.clone(), new.clone()]);
+        let with = |f: &dyn Fn(&mut SearchQuery)| {
+            let mut q = SearchQuery::new("казино");
+            f(&mut q);
+            urls(&idx, &q)
+        };
+        assert_eq!(with(&|q| q.since = Some(at(-10))), ["https://a.kz/new"]);
+        assert_eq!(with(&|q| q.until = Some(at(-10))), ["https://a.kz/old"]);
+        assert_eq!(
+            with(&|q| {
+                q.since = Some(at(-86_400));
+                q.until = Some(at(1));
+            }),
+            ["https://a.kz/new", "https://a.kz/old"]
+        );
+        assert_eq!(
+            with(&|q| q.capture_ids = Some(vec![old.id.clone()])),
+            ["https://a.kz/old"]
+        );
+        assert!(with(&|q| q.capture_ids = Some(Vec::new())).is_empty());
+        let hit = &idx.search(&SearchQuery::new("новое")).unwrap()[0];
+        assert_eq!(hit.lang.as_deref(), Some("ru"));
+    }
+
+    #[test]
+    fn every_stored_capture_is_read_back_once() {
+        let mut a = capture("https://a.kz/1", "Заголовок", "Текст первой страницы");
+        let b = capture("https://a.kz/2", "", "Вторая");
+        let idx = indexed(&[a.clone(), b.clone()]);
+        a.text = "Текст заменён".to_owned();
+        idx.add(&a).unwrap();
+        idx.commit().unwrap();
+        let mut docs = Vec::new();
+        let n = idx.for_each_stored(|d| docs.push(d)).unwrap();
+        assert_eq!(n, 2);
+        docs.sort_by(|x, y| x.url.cmp(&y.url));
+        assert_eq!(docs[0].capture_id, a.id);
+        assert_eq!(docs[0].title, "Заголовок");
+        assert_eq!(docs[0].text, "Текст заменён");
+        assert_eq!(docs[0].lang.as_deref(), Some("ru"));
+        assert_eq!(docs[0].fetched_at, at(0));
+        assert_eq!(
+            (docs[1].url.as_str(), docs[1].host.as_str()),
+            ("https://a.kz/2", "a.kz")
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod error;
 mod indexer;
 mod schema;
 mod search;
+mod stored;
 
 pub use config::{
     IndexerConfig, MIN_HEAP_PER_THREAD, default_commit_every, default_writer_heap_bytes,
@@ -41,3 +42,4 @@ pub use config::{
 pub use error::{IndexError, Result};
 pub use indexer::{Indexer, IndexerStats};
 pub use search::{DEFAULT_LIMIT, MAX_LIMIT, SearchHit, SearchQuery};
+pub use stored::StoredDoc;

@@ -5,13 +5,19 @@
 //! analyzer used at indexing time, so «пирамиды» finds «пирамида» and Kazakh endings are stripped
 //! on both sides. Words are combined with AND by default: monitoring queries are narrowing
 //! ("казино промокод"), not exploratory. Host, source and language filters are exact term matches
-//! that do not affect the score. Each hit carries an HTML snippet with the matched words in `<b>`.
+//! that do not affect the score; so are the fetch-date range and a set of capture ids (how the
+//! binary applies a *category* filter: the categories of a capture are known to the classifier
+//! and the case store, not to the index, so the caller resolves them to capture ids first). Each
+//! hit carries an HTML snippet with the matched words in `<b>`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::ops::Bound;
 use tantivy::collector::TopDocs;
+
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -48,6 +54,16 @@ pub struct SearchQuery {
     /// Only captures in this language (`kk`, `ru`, `en`, `mixed`).
     #[serde(default)]
     pub lang: Option<String>,
+    /// Only captures fetched at or after this time.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only captures fetched before this time.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    /// Only these captures (e.g. the captures flagged with a category); `Some(empty)` matches
+    /// nothing.
+    #[serde(default)]
+    pub capture_ids: Option<Vec<String>>,
 }
 
 impl SearchQuery {
@@ -74,6 +90,8 @@ pub struct SearchHit {
     pub host: String,
     /// Source kind: `web` or `telegram`.
     pub source: String,
+    /// Language tag, when known.
+    pub lang: Option<String>,
     /// When the capture was fetched (UTC, second precision).
     pub fetched_at: DateTime<Utc>,
     /// Relevance score (BM25).
@@ -112,6 +130,39 @@ pub(crate) fn build_query(
         if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
             clauses.push((Occur::Must, exact(field, value)));
         }
+    }
+    let date = |t: Option<DateTime<Utc>>, incl: bool| match t {
+        None => Bound::Unbounded,
+        Some(t) => {
+            let term = Term::from_field_date_for_search(
+                fields.fetched_at,
+                tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+            );
+            if incl {
+                Bound::Included(term)
+            } else {
+                Bound::Excluded(term)
+            }
+        }
+    };
+    if q.since.is_some() || q.until.is_some() {
+        let range = RangeQuery::new(date(q.since, true), date(q.until, false));
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(range), 0.0)),
+        ));
+    }
+    if let Some(ids) = &q.capture_ids {
+        let set: Box<dyn Query> = if ids.is_empty() {
+            Box::new(EmptyQuery)
+        } else {
+            let terms = ids.iter().map(|id| Term::from_field_text(fields.id, id));
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermSetQuery::new(terms)),
+                0.0,
+            ))
+        };
+        clauses.push((Occur::Must, set));
     }
     if clauses.len() == 1 {
         return Ok(clauses.remove(0).1);
@@ -168,6 +219,7 @@ pub(crate) fn execute(
             title: stored_str(&doc, fields.title),
             host: stored_str(&doc, fields.host),
             source: stored_str(&doc, fields.source),
+            lang: Some(stored_str(&doc, fields.lang)).filter(|l| !l.is_empty()),
             fetched_at,
             score,
             snippet_html,
