@@ -98,6 +98,17 @@ impl CaseStatus {
     pub fn is_open(&self) -> bool {
         matches!(self, CaseStatus::New | CaseStatus::InReview)
     }
+
+    /// Whether work on the case is finished (no deadline runs any more).
+    pub fn is_closed(&self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Sent
+                | CaseStatus::Acknowledged
+                | CaseStatus::Rejected
+                | CaseStatus::Dismissed
+        )
+    }
 }
 
 /// An analyst's decision on a case. A machine never decides: this always carries a person.
@@ -253,6 +264,15 @@ pub struct Case {
     pub last_seen: DateTime<Utc>,
     /// Highest severity among hits.
     pub severity: Severity,
+    /// Analyst the case is assigned to.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// When the current status began (age clock of the status).
+    #[serde(default)]
+    pub status_since: Option<DateTime<Utc>>,
+    /// The case this one was merged into as a duplicate.
+    #[serde(default)]
+    pub merged_into: Option<i64>,
     /// Hits, oldest first.
     pub hits: Vec<CaseHit>,
     /// Evidence per capture, oldest first.
@@ -286,6 +306,28 @@ pub struct CaseSummary {
     pub hit_count: u32,
     /// Whether at least one screenshot is attached.
     pub has_screenshot: bool,
+    /// Analyst the case is assigned to.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// When the current status began.
+    #[serde(default)]
+    pub status_since: Option<DateTime<Utc>>,
+    /// The case this one was merged into as a duplicate.
+    #[serde(default)]
+    pub merged_into: Option<i64>,
+}
+
+/// Order of the case list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Latest activity first (the default).
+    #[default]
+    Newest,
+    /// Oldest detection first (work the queue in order).
+    Oldest,
+    /// Highest severity first, then newest.
+    Severity,
 }
 
 /// Filters of the case list; `None` means any.
@@ -306,4 +348,16 @@ pub struct CaseFilter {
     /// At most this many rows (default: all).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Only cases assigned to this analyst.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Only cases first detected before this time (overdue queue) and still being worked.
+    #[serde(default)]
+    pub detected_before: Option<DateTime<Utc>>,
+    /// Also list cases merged into another one (hidden by default).
+    #[serde(default)]
+    pub include_merged: bool,
+    /// Order.
+    #[serde(default)]
+    pub sort: CaseSort,
 }

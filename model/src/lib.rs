@@ -25,8 +25,8 @@ mod taxonomy;
 
 pub use capture::{Capture, FailureKind, FetchFailure, Source, WarcRef};
 pub use case::{
-    Case, CaseFilter, CaseHit, CaseStatus, CaseSummary, Decision, Evidence, Route, Screenshot,
-    Viewport,
+    Case, CaseFilter, CaseHit, CaseSort, CaseStatus, CaseSummary, Decision, Evidence, Route,
+    Screenshot, Viewport,
 };
 pub use hit::{Field, Flagged, Hit, Severity, Span};
 pub use ids::{capture_id, sha256_hex};

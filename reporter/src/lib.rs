@@ -29,6 +29,7 @@ pub mod auth;
 mod error;
 pub mod evidence;
 pub mod forms;
+pub mod indicators;
 mod stage;
 pub mod store;
 pub mod web;

@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "desk",
         sql: include_str!("migrations/002_desk.sql"),
     },
+    Migration {
+        version: 3,
+        name: "links",
+        sql: include_str!("migrations/003_links.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

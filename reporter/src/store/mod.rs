@@ -9,6 +9,7 @@
 pub mod audit;
 mod migrate;
 mod sqlite;
+pub mod triage;
 pub mod users;
 
 pub use sqlite::SqliteCaseStore;

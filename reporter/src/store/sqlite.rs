@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use model::{
-    Case, CaseFilter, CaseHit, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision, Evidence,
-    Flagged, Route, Screenshot, Severity, Source, Span, StoreError, WarcRef,
+    Case, CaseFilter, CaseHit, CaseSort, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision,
+    Evidence, Flagged, Route, Screenshot, Severity, Source, Span, StoreError, WarcRef,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
@@ -163,8 +163,8 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
             None => {
                 tx.execute(
                     "INSERT INTO cases (dedup_key, category, url, host, source_kind, source_json,
-                        status, first_seen, last_seen, severity)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+                        status, first_seen, last_seen, severity, status_since)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?8)",
                     params![
                         key,
                         category,
@@ -224,6 +224,9 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
                 )
                 .map_err(db_err)?;
         }
+        if evidence_added {
+            super::triage::index_evidence(tx, case_id, &capture.title, &capture.text)?;
+        }
         if !created && (evidence_added || hits_added > 0) {
             tx.execute(
                 "UPDATE cases SET severity = ?2, last_seen = MAX(last_seen, ?3) WHERE id = ?1",
@@ -243,7 +246,8 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
 }
 
 const CASE_COLUMNS: &str = "id, dedup_key, category, url, host, source_json, status, route,
-    decision_note, decided_by, decided_at, first_seen, last_seen, severity";
+    decision_note, decided_by, decided_at, first_seen, last_seen, severity, assignee, status_since,
+    merged_into";
 
 fn case_row(r: &Row<'_>) -> rusqlite::Result<Case> {
     let source: String = r.get(5)?;
@@ -267,6 +271,13 @@ fn case_row(r: &Row<'_>) -> rusqlite::Result<Case> {
         first_seen: parse_ts(&first_seen)?,
         last_seen: parse_ts(&last_seen)?,
         severity: parse_severity(&severity)?,
+        assignee: r.get(14)?,
+        status_since: r
+            .get::<_, Option<String>>(15)?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        merged_into: r.get(16)?,
         hits: Vec::new(),
         evidence: Vec::new(),
     })
@@ -376,6 +387,13 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
         last_seen: parse_ts(&last_seen)?,
         hit_count: r.get(10)?,
         has_screenshot: r.get(11)?,
+        assignee: r.get(12)?,
+        status_since: r
+            .get::<_, Option<String>>(13)?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        merged_into: r.get(14)?,
     })
 }
 
@@ -398,19 +416,40 @@ fn list(conn: &Connection, filter: &CaseFilter) -> Result<Vec<CaseSummary>, Stor
     if let Some(s) = &filter.source {
         cond("source_kind", s.clone());
     }
+    if let Some(a) = &filter.assignee {
+        cond("assignee", a.clone());
+    }
+    if let Some(t) = filter.detected_before {
+        args.push(ts(t));
+        conditions.push(format!(
+            "c.first_seen < ?{} AND c.status NOT IN ('sent', 'acknowledged', 'rejected', 'dismissed')",
+            args.len()
+        ));
+    }
+    if !filter.include_merged {
+        conditions.push("c.merged_into IS NULL".to_string());
+    }
     let mut sql = String::from(
         "SELECT c.id, c.category, c.url, c.host, c.source_kind, c.status, c.route, c.severity,
             c.first_seen, c.last_seen,
             (SELECT COUNT(*) FROM case_hits h WHERE h.case_id = c.id),
             EXISTS (SELECT 1 FROM evidence e WHERE e.case_id = c.id
-                    AND e.screenshot_path IS NOT NULL)
+                    AND e.screenshot_path IS NOT NULL),
+            c.assignee, c.status_since, c.merged_into
          FROM cases c",
     );
     if !conditions.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.join(" AND "));
     }
-    sql.push_str(" ORDER BY c.last_seen DESC, c.id DESC");
+    sql.push_str(match filter.sort {
+        CaseSort::Newest => " ORDER BY c.last_seen DESC, c.id DESC",
+        CaseSort::Oldest => " ORDER BY c.first_seen ASC, c.id ASC",
+        CaseSort::Severity => {
+            " ORDER BY CASE c.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
+                c.last_seen DESC, c.id DESC"
+        }
+    });
     if let Some(limit) = filter.limit {
         sql.push_str(&format!(" LIMIT {limit}"));
     }
@@ -556,7 +595,7 @@ impl CaseStore for SqliteCaseStore {
             let at = ts(Utc::now());
             tx.execute(
                 "UPDATE cases SET status = ?2, route = ?3, decision_note = ?4, decided_by = ?5,
-                    decided_at = ?6 WHERE id = ?1",
+                    decided_at = ?6, status_since = ?6 WHERE id = ?1",
                 params![
                     id,
                     valid.status.as_str(),
@@ -593,12 +632,13 @@ impl CaseStore for SqliteCaseStore {
             let tx = conn.transaction().map_err(db_err)?;
             let from = current_status(&tx, id)?;
             if let Some(to) = workflow::review_transition(id, from)? {
+                let at = ts(Utc::now());
                 tx.execute(
-                    "UPDATE cases SET status = ?2 WHERE id = ?1",
-                    params![id, to.as_str()],
+                    "UPDATE cases SET status = ?2, status_since = ?3,
+                        assignee = COALESCE(assignee, ?4) WHERE id = ?1",
+                    params![id, to.as_str(), at, actor],
                 )
                 .map_err(db_err)?;
-                let at = ts(Utc::now());
                 let event = Event {
                     case_id: id,
                     action: "start_review",

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use model::{Case, CaseFilter, CaseStatus, CaseSummary, Decision};
+use model::{Case, CaseFilter, CaseSort, CaseStatus, CaseSummary, Decision};
 use serde::Deserialize;
 
 use super::AppState;
@@ -23,11 +23,20 @@ pub(crate) struct ListQuery {
     pub(crate) source: Option<String>,
     pub(crate) host: Option<String>,
     pub(crate) limit: Option<u32>,
+    /// `me` (the caller) or a user name.
+    pub(crate) assignee: Option<String>,
+    /// Non-empty: only overdue cases.
+    pub(crate) overdue: Option<String>,
+    /// `newest`, `oldest`, `severity`.
+    pub(crate) sort: Option<String>,
+    /// Non-empty: include merged duplicates.
+    pub(crate) merged: Option<String>,
 }
 
 impl ListQuery {
-    /// The store filter; an unknown status is refused rather than silently matching everything.
-    pub(crate) fn to_filter(&self) -> Result<CaseFilter, AppError> {
+    /// The store filter for caller `me` with the overdue deadline `overdue_hours`; an unknown
+    /// status or sort is refused rather than silently matching everything.
+    pub(crate) fn to_filter(&self, me: &str, overdue_hours: i64) -> Result<CaseFilter, AppError> {
         let nonempty = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -41,12 +50,23 @@ impl ListQuery {
                     .ok_or_else(|| AppError::BadRequest(format!("unknown status {s:?}")))?,
             ),
         };
+        let sort = match nonempty(&self.sort).as_deref() {
+            None | Some("newest") => CaseSort::Newest,
+            Some("oldest") => CaseSort::Oldest,
+            Some("severity") => CaseSort::Severity,
+            Some(other) => return Err(AppError::BadRequest(format!("unknown sort {other:?}"))),
+        };
         Ok(CaseFilter {
             status,
             category: nonempty(&self.category),
             host: nonempty(&self.host),
             source: nonempty(&self.source),
             limit: self.limit,
+            assignee: nonempty(&self.assignee).map(|a| if a == "me" { me.to_string() } else { a }),
+            detected_before: nonempty(&self.overdue)
+                .map(|_| chrono::Utc::now() - chrono::Duration::hours(overdue_hours)),
+            include_merged: nonempty(&self.merged).is_some(),
+            sort,
         })
     }
 }
@@ -65,7 +85,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Vec<CaseSummary>>, AppError> {
     ident.require(Perm::ViewCases)?;
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    Ok(Json(state.store.list_cases(&q.to_filter()?).await?))
+    let filter = q.to_filter(ident.name(), state.settings.overdue_hours)?;
+    Ok(Json(state.store.list_cases(&filter).await?))
 }
 
 /// `GET /api/cases/{id}`.
@@ -114,7 +135,7 @@ mod tests {
             source: Some("telegram".into()),
             ..ListQuery::default()
         };
-        let f = q.to_filter().unwrap();
+        let f = q.to_filter("aigul", 24).unwrap();
         assert_eq!(f.status, Some(CaseStatus::InReview));
         assert_eq!(f.category, None);
         assert_eq!(f.source.as_deref(), Some("telegram"));
@@ -122,6 +143,25 @@ mod tests {
             status: Some("closed".into()),
             ..ListQuery::default()
         };
-        assert!(matches!(bad.to_filter(), Err(AppError::BadRequest(_))));
+        assert!(matches!(
+            bad.to_filter("aigul", 24),
+            Err(AppError::BadRequest(_))
+        ));
+        let mine = ListQuery {
+            assignee: Some("me".into()),
+            overdue: Some("1".into()),
+            sort: Some("oldest".into()),
+            ..ListQuery::default()
+        }
+        .to_filter("aigul", 24)
+        .unwrap();
+        assert_eq!(mine.assignee.as_deref(), Some("aigul"));
+        assert_eq!(mine.sort, CaseSort::Oldest);
+        assert!(mine.detected_before.unwrap() < chrono::Utc::now() - chrono::Duration::hours(23));
+        let bad = ListQuery {
+            sort: Some("random".into()),
+            ..ListQuery::default()
+        };
+        assert!(bad.to_filter("aigul", 24).is_err());
     }
 }

@@ -12,6 +12,7 @@
 //! | `GET /` | redirect to `/cases` |
 //! | `GET /cases?status=&category=&source=&host=` | case list, newest activity first |
 //! | `GET /cases/{id}` | case detail with evidence, marked text, rule explanations, decision forms; opening a `new` case puts it `in_review` |
+//! | `POST /cases/{id}/assign`, `/comments`, `/merge` | assignment (`assignee=`), comment (`body=`), merge as duplicate (`into=`) |
 //! | `POST /cases/{id}/decision` | form decision (`action=confirm&route=…&justification=…` or `action=dismiss&reason=…`), redirects back |
 //! | `GET /blobs/{*path}` | evidence files (screenshots) from the blobs directory |
 //! | `GET /api/cases`, `GET /api/cases/{id}`, `POST /api/cases/{id}/decision` | JSON API |
@@ -28,6 +29,7 @@ mod admin;
 mod api;
 pub mod auth;
 mod blobs;
+mod casework;
 mod error;
 mod highlight;
 mod html;
@@ -115,6 +117,9 @@ pub fn router(state: AppState) -> Router {
         .route("/cases", get(pages::list))
         .route("/cases/{id}", get(pages::detail))
         .route("/cases/{id}/decision", post(pages::decide))
+        .route("/cases/{id}/assign", post(casework::assign))
+        .route("/cases/{id}/comments", post(casework::comment))
+        .route("/cases/{id}/merge", post(casework::merge))
         .route("/blobs/{*path}", get(blobs::serve_blob))
         .route("/api/cases", get(api::list))
         .route("/api/cases/{id}", get(api::get))

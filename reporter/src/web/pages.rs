@@ -97,9 +97,13 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
         .collect();
     let cur = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut body = format!("<h1>{}</h1>", t(Msg::Cases));
+    let checked = |on: bool| if on { " checked" } else { "" };
     let _ = write!(
         body,
-        "<form class=\"filters\" method=\"get\" action=\"/cases\">{}{}{}<button type=\"submit\">{}</button></form>",
+        "<form class=\"filters\" method=\"get\" action=\"/cases\">{}{}{}{}\
+         <label><span><input type=\"checkbox\" name=\"assignee\" value=\"me\"{}> {}</span></label>\
+         <label><span><input type=\"checkbox\" name=\"overdue\" value=\"1\"{}> {}</span></label>\
+         <button type=\"submit\">{}</button></form>",
         select(
             "status",
             t(Msg::Status),
@@ -121,6 +125,20 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
             &sources,
             &cur(&q.source)
         ),
+        select(
+            "sort",
+            t(Msg::Sort),
+            t(Msg::SortNewest),
+            &[
+                ("oldest".to_string(), t(Msg::SortOldest).to_string()),
+                ("severity".to_string(), t(Msg::SortSeverity).to_string()),
+            ],
+            &cur(&q.sort)
+        ),
+        checked(q.assignee.as_deref() == Some("me")),
+        t(Msg::Mine),
+        checked(q.overdue.as_deref().is_some_and(|v| !v.is_empty())),
+        t(Msg::OverdueOnly),
         t(Msg::Apply),
     );
     if rows.is_empty() {
@@ -130,7 +148,7 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
     let _ = write!(
         body,
         "<table id=\"cases\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
-         <th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+         <th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t(Msg::Id),
         t(Msg::Category),
         t(Msg::Url),
@@ -141,13 +159,15 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
         t(Msg::Status),
         t(Msg::Severity),
         t(Msg::Screenshot),
+        t(Msg::Assignee),
+        t(Msg::Age),
     );
     for c in rows {
         let _ = write!(
             body,
             "<tr class=\"case-row\" data-id=\"{id}\"><td><a class=\"case-link\" href=\"/cases/{id}\">#{id}</a></td>\
              <td><a href=\"/cases?category={cat_q}\">{cat}</a></td><td class=\"url\">{url}</td><td>{host}</td><td>{src}</td><td>{first}</td>\
-             <td>{last}</td><td>{status}</td><td>{sev}</td><td>{shot}</td></tr>",
+             <td>{last}</td><td>{status}</td><td>{sev}</td><td>{shot}</td><td>{assignee}</td><td>{age}</td></tr>",
             id = c.id,
             cat = escape(&category_title(state, &c.category, lang)),
             cat_q = url_encode(&c.category),
@@ -163,6 +183,12 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
             } else {
                 t(Msg::No)
             },
+            assignee = c
+                .assignee
+                .as_deref()
+                .map(escape)
+                .unwrap_or_else(|| "—".into()),
+            age = super::casework::age_cell(state, lang, c.first_seen, c.status),
         );
     }
     body.push_str("</tbody></table>");
@@ -179,7 +205,9 @@ pub(crate) async fn list(
     let lang = ui.lang;
     ident.require(Perm::ViewCases).map_err(|e| e.page(lang))?;
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()).page(lang))?;
-    let filter = q.to_filter().map_err(|e| e.page(lang))?;
+    let filter = q
+        .to_filter(ident.name(), state.settings.overdue_hours)
+        .map_err(|e| e.page(lang))?;
     let rows = state
         .store
         .list_cases(&filter)
@@ -396,7 +424,13 @@ fn render_decision(state: &AppState, lang: Lang, case: &Case, ident: &Identity) 
 }
 
 /// The case page body.
-fn render_case(state: &AppState, lang: Lang, case: &Case, ident: &Identity) -> String {
+fn render_case(
+    state: &AppState,
+    lang: Lang,
+    case: &Case,
+    ident: &Identity,
+    work: &super::casework::Work,
+) -> String {
     let t = |m: Msg| m.get(lang);
     let category = state.taxonomy.get(&case.category);
     let title = category_title(state, &case.category, lang);
@@ -434,6 +468,28 @@ fn render_case(state: &AppState, lang: Lang, case: &Case, ident: &Identity) -> S
         (t(Msg::Severity), severity_badge(case.severity, lang)),
         (t(Msg::FirstSeen), time(case.first_seen)),
         (t(Msg::LastSeen), time(case.last_seen)),
+        (
+            t(Msg::Age),
+            super::casework::age_cell(state, lang, case.first_seen, case.status),
+        ),
+        (
+            t(Msg::InStatus),
+            case.status_since.map_or("—".into(), |s| {
+                super::casework::age(chrono::Utc::now() - s, lang)
+            }),
+        ),
+        (
+            t(Msg::Assignee),
+            case.assignee
+                .as_deref()
+                .map(escape)
+                .unwrap_or_else(|| t(Msg::Unassigned).to_string()),
+        ),
+        (
+            t(Msg::MergedInto),
+            case.merged_into
+                .map_or("—".into(), |p| format!("<a href=\"/cases/{p}\">#{p}</a>")),
+        ),
         (t(Msg::Hits), case.hits.len().to_string()),
         (
             t(Msg::Route),
@@ -450,6 +506,7 @@ fn render_case(state: &AppState, lang: Lang, case: &Case, ident: &Identity) -> S
         t(Msg::Decision),
         render_decision(state, lang, case, ident)
     );
+    body.push_str(&super::casework::render(state, lang, case, ident, work));
     let _ = write!(body, "<h2>{}</h2>", t(Msg::Evidence));
     for ev in case.evidence.iter().rev() {
         let hits: Vec<&CaseHit> = case
@@ -496,12 +553,15 @@ pub(crate) async fn detail(
             Err(e) => return Err(fail(e.into())),
         }
     }
+    let work = super::casework::Work::load(&state, id)
+        .await
+        .map_err(fail)?;
     Ok(Page {
         status: StatusCode::OK,
         lang,
         remember_lang: ui.from_query,
         title: format!("{} #{id}", Msg::Case.get(lang)),
-        body: render_case(&state, lang, &case, &ident),
+        body: render_case(&state, lang, &case, &ident, &work),
         path: format!("/cases/{id}"),
         user: Some((&ident).into()),
     })

@@ -753,3 +753,70 @@ async fn approvers_log_in_with_totp_and_roles_are_enforced() {
     );
     assert_eq!(f.store.verify_audit().await.unwrap().broken, None);
 }
+
+#[tokio::test]
+async fn case_work_assign_comment_and_queue_filters() {
+    let f = fixture("work").await;
+    let form_req = |uri: String, body: &str| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let id = f.gambling;
+    let res = send(
+        &f,
+        form_req(format!("/cases/{id}/assign"), "assignee=aigul"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = send(
+        &f,
+        form_req(
+            format!("/cases/{id}/comments"),
+            "body=%D0%B0%D0%B9%D0%BD%D0%B0",
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(get(&f, &format!("/cases/{id}?lang=en")).await).await;
+    assert!(html.contains("id=\"assign-me\""), "{html}");
+    assert!(html.contains("<p>айна</p>"));
+    assert!(html.contains("id=\"related\""));
+    assert!(html.contains("Since detection"));
+    // The fixture capture is from 2023: long past the 24-hour deadline.
+    assert!(html.contains("class=\"overdue\""));
+
+    let mine = json(get(&f, "/api/cases?assignee=me").await).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["assignee"], "aigul");
+    let overdue = json(get(&f, "/api/cases?overdue=1&sort=oldest").await).await;
+    assert_eq!(overdue.as_array().unwrap().len(), 2);
+    let list = text(get(&f, "/cases?assignee=me").await).await;
+    assert_eq!(list.matches("<tr class=\"case-row\"").count(), 1);
+
+    // A rule author may comment but not assign.
+    let ra = add_user(&f.store, "ramil", Role::RuleAuthor).await;
+    let mut req = form_req(format!("/cases/{id}/assign"), "assignee=ramil");
+    req.headers_mut()
+        .insert(header::AUTHORIZATION, bearer(&ra).parse().unwrap());
+    assert_eq!(send(&f, req).await.status(), StatusCode::FORBIDDEN);
+    let mut req = form_req(format!("/cases/{}/merge", f.fraud), &format!("into={id}"));
+    req.headers_mut()
+        .insert(header::AUTHORIZATION, bearer(&ra).parse().unwrap());
+    assert_eq!(send(&f, req).await.status(), StatusCode::FORBIDDEN);
+    let res = send(
+        &f,
+        form_req(format!("/cases/{}/merge", f.fraud), &format!("into={id}")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        json(get(&f, "/api/cases").await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,526 @@
+//! Working a case beyond the first decision: assignment, comments, merging duplicates, and the
+//! links between cases (shared indicators, near-duplicate pages).
+//!
+//! Every change here is one transaction that also appends to the audit chain, so the trail
+//! cannot miss an action that happened.
+
+use chrono::{DateTime, Utc};
+use model::StoreError;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::audit;
+use super::sqlite::{SqliteCaseStore, check_actor, current_status, db_err, parse_ts, ts};
+use crate::indicators::{self, Kind};
+use crate::workflow::MAX_NOTE_CHARS;
+
+/// A comment on a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    /// Author.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+}
+
+/// Why two cases are related.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Link {
+    /// Both cases' evidence carries this indicator.
+    Shared {
+        /// Indicator kind.
+        indicator: Kind,
+        /// Normalized value.
+        value: String,
+    },
+    /// The pages' texts are near-duplicates (a mirror, or the same text elsewhere).
+    NearDuplicate {
+        /// Hamming distance of the SimHash fingerprints (0 = same shingles).
+        distance: u32,
+    },
+    /// Merged into this case, or this case was merged into it.
+    Merged,
+}
+
+/// A case related to another one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// The other case.
+    pub case_id: i64,
+    /// Its category.
+    pub category: String,
+    /// Its URL.
+    pub url: String,
+    /// Its status.
+    pub status: String,
+    /// Why it is related (one entry per shared indicator).
+    pub links: Vec<Link>,
+}
+
+/// Indexes the indicators and fingerprint of one new piece of evidence (inside `record`).
+pub(crate) fn index_evidence(
+    tx: &Transaction<'_>,
+    case_id: i64,
+    title: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    let all = format!("{title}\n{text}");
+    for (kind, value) in indicators::extract(&all) {
+        tx.execute(
+            "INSERT OR IGNORE INTO case_indicators (case_id, kind, value) VALUES (?1, ?2, ?3)",
+            params![case_id, kind.as_str(), value],
+        )
+        .map_err(db_err)?;
+    }
+    if let Some(h) = indicators::simhash(text) {
+        tx.execute(
+            "UPDATE cases SET simhash = ?2 WHERE id = ?1",
+            params![case_id, h as i64],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn note(what: &str, text: &str) -> Result<String, StoreError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(StoreError::Invalid(format!("{what} must not be empty")));
+    }
+    if t.chars().count() > MAX_NOTE_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "{what} is longer than {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+impl SqliteCaseStore {
+    /// Assigns the case to `assignee` (`None`: unassigns). The assignee must be an enabled user
+    /// whose role may triage.
+    pub async fn assign(
+        &self,
+        case_id: i64,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let actor = check_actor(actor)?.to_string();
+        let assignee = assignee.map(|a| a.trim().to_string());
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            current_status(&tx, case_id)?;
+            if let Some(a) = &assignee {
+                let role: Option<String> = tx
+                    .query_row(
+                        "SELECT role FROM users WHERE name = ?1 AND disabled = 0",
+                        [a],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                let can = role
+                    .as_deref()
+                    .and_then(crate::auth::Role::parse)
+                    .is_some_and(|r| r.allows(crate::auth::Perm::Triage));
+                if !can {
+                    return Err(StoreError::Invalid(format!(
+                        "{a:?} is not an enabled user who may triage cases"
+                    )));
+                }
+            }
+            tx.execute(
+                "UPDATE cases SET assignee = ?2 WHERE id = ?1",
+                params![case_id, assignee],
+            )
+            .map_err(db_err)?;
+            audit::append(
+                &tx,
+                &actor,
+                "case.assign",
+                &format!("case:{case_id}"),
+                assignee.as_deref().unwrap_or(""),
+            )?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    /// Adds a comment.
+    pub async fn add_comment(
+        &self,
+        case_id: i64,
+        author: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let author = check_actor(author)?.to_string();
+        let body = note("comment", body)?;
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            current_status(&tx, case_id)?;
+            tx.execute(
+                "INSERT INTO case_comments (case_id, author, body, at) VALUES (?1, ?2, ?3, ?4)",
+                params![case_id, author, body, ts(Utc::now())],
+            )
+            .map_err(db_err)?;
+            audit::append(
+                &tx,
+                &author,
+                "case.comment",
+                &format!("case:{case_id}"),
+                &body,
+            )?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    /// Comments of a case, oldest first.
+    pub async fn comments(&self, case_id: i64) -> Result<Vec<Comment>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT author, body, at FROM case_comments WHERE case_id = ?1 ORDER BY id",
+                )
+                .map_err(db_err)?;
+            stmt.query_map([case_id], |r| {
+                let at: String = r.get(2)?;
+                Ok(Comment {
+                    author: r.get(0)?,
+                    body: r.get(1)?,
+                    at: parse_ts(&at)?,
+                })
+            })
+            .and_then(|r| r.collect())
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    /// Merges `duplicate` into `primary`: the duplicate leaves the queues (it stays readable and
+    /// points to the primary). Only cases not yet confirmed or dismissed can be merged, into a
+    /// case that is not itself merged.
+    pub async fn merge(&self, duplicate: i64, primary: i64, actor: &str) -> Result<(), StoreError> {
+        let actor = check_actor(actor)?.to_string();
+        if duplicate == primary {
+            return Err(StoreError::Invalid(
+                "a case cannot be merged into itself".into(),
+            ));
+        }
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let status = current_status(&tx, duplicate)?;
+            current_status(&tx, primary)?;
+            if !status.is_open() {
+                return Err(StoreError::Conflict(format!(
+                    "case {duplicate} is {} and can no longer be merged",
+                    status.as_str()
+                )));
+            }
+            let merged: Option<i64> = tx
+                .query_row(
+                    "SELECT merged_into FROM cases WHERE id = ?1",
+                    [primary],
+                    |r| r.get(0),
+                )
+                .map_err(db_err)?;
+            if merged.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "case {primary} is itself merged; merge into #{} instead",
+                    merged.unwrap_or_default()
+                )));
+            }
+            tx.execute(
+                "UPDATE cases SET merged_into = ?2 WHERE id = ?1 AND merged_into IS NULL",
+                params![duplicate, primary],
+            )
+            .map_err(db_err)?;
+            audit::append(
+                &tx,
+                &actor,
+                "case.merge",
+                &format!("case:{duplicate}"),
+                &format!("into case:{primary}"),
+            )?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    /// Indicators found in a case's evidence.
+    pub async fn case_indicators(&self, case_id: i64) -> Result<Vec<(Kind, String)>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT kind, value FROM case_indicators WHERE case_id = ?1 ORDER BY kind, value",
+                )
+                .map_err(db_err)?;
+            let rows: Vec<(String, String)> = stmt
+                .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|r| r.collect())
+                .map_err(db_err)?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(k, v)| Kind::parse(&k).map(|k| (k, v)))
+                .collect())
+        })
+        .await
+    }
+
+    /// Cases related to `case_id`: sharing an indicator, near-duplicate text, or merged with it.
+    pub async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError> {
+        self.call(move |conn| {
+            let mut out: std::collections::BTreeMap<i64, Vec<Link>> = Default::default();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT o.case_id, o.kind, o.value FROM case_indicators m
+                     JOIN case_indicators o ON o.kind = m.kind AND o.value = m.value
+                     WHERE m.case_id = ?1 AND o.case_id != ?1 ORDER BY o.case_id, o.kind, o.value",
+                )
+                .map_err(db_err)?;
+            let shared: Vec<(i64, String, String)> = stmt
+                .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .and_then(|r| r.collect())
+                .map_err(db_err)?;
+            for (id, kind, value) in shared {
+                if let Some(indicator) = Kind::parse(&kind) {
+                    out.entry(id)
+                        .or_default()
+                        .push(Link::Shared { indicator, value });
+                }
+            }
+            let (mine, merged_into): (Option<i64>, Option<i64>) = conn
+                .query_row(
+                    "SELECT simhash, merged_into FROM cases WHERE id = ?1",
+                    [case_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)?
+                .ok_or(StoreError::NotFound(case_id))?;
+            if let Some(mine) = mine {
+                let mut stmt = conn
+                    .prepare("SELECT id, simhash FROM cases WHERE simhash IS NOT NULL AND id != ?1")
+                    .map_err(db_err)?;
+                let all: Vec<(i64, i64)> = stmt
+                    .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .and_then(|r| r.collect())
+                    .map_err(db_err)?;
+                for (id, h) in all {
+                    if indicators::near_duplicate(mine as u64, h as u64) {
+                        let distance = ((mine ^ h) as u64).count_ones();
+                        out.entry(id)
+                            .or_default()
+                            .push(Link::NearDuplicate { distance });
+                    }
+                }
+            }
+            if let Some(p) = merged_into {
+                out.entry(p).or_default().push(Link::Merged);
+            }
+            let mut stmt = conn
+                .prepare("SELECT id FROM cases WHERE merged_into = ?1")
+                .map_err(db_err)?;
+            let dups: Vec<i64> = stmt
+                .query_map([case_id], |r| r.get(0))
+                .and_then(|r| r.collect())
+                .map_err(db_err)?;
+            for d in dups {
+                out.entry(d).or_default().push(Link::Merged);
+            }
+            let mut related = Vec::new();
+            for (id, links) in out {
+                let row: Option<(String, String, String)> = conn
+                    .query_row(
+                        "SELECT category, url, status FROM cases WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                if let Some((category, url, status)) = row {
+                    related.push(Related {
+                        case_id: id,
+                        category,
+                        url,
+                        status,
+                        links,
+                    });
+                }
+            }
+            Ok(related)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{NewUser, Role};
+    use crate::evidence::tests::{capture, hit};
+    use model::{CaseStore, Flagged, Severity};
+
+    const CASINO: &str = "Лучшее онлайн казино Казахстана без верификации. Бонус 200% на первый \
+        депозит, фриспины каждый день, вывод на карту 4111 1111 1111 1111 за 5 минут. Играйте в \
+        слоты, рулетку и покер, зеркало работает всегда, пишите @casino_support";
+
+    async fn case(store: &SqliteCaseStore, url: &str, text: &str) -> i64 {
+        let mut c = capture(url, 1_700_000_000);
+        c.text = text.into();
+        let h = hit(
+            &c,
+            "gambling.casino",
+            "illegal_gambling",
+            "казино",
+            Severity::High,
+        );
+        store
+            .record_flagged(&Flagged {
+                capture: c,
+                hits: vec![h],
+            })
+            .await
+            .unwrap()[0]
+            .case_id
+    }
+
+    #[tokio::test]
+    async fn mirrors_and_shared_handles_are_related() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let a = case(&store, "http://casino.kz/", CASINO).await;
+        let mirror = case(
+            &store,
+            "http://casino-mirror.kz/",
+            &CASINO.replace("всегда", "круглосуточно"),
+        )
+        .await;
+        let other = case(
+            &store,
+            "http://t.me/drops/1",
+            "Аренда карт для казино, пишите @casino_support, оплата каждый день",
+        )
+        .await;
+        let unrelated = case(
+            &store,
+            "http://news.kz/",
+            "Бір жолдық жаңалық: казино жабылды",
+        )
+        .await;
+        let rel = store.related(a).await.unwrap();
+        let ids: Vec<i64> = rel.iter().map(|r| r.case_id).collect();
+        assert_eq!(ids, [mirror, other]);
+        assert!(
+            rel[0]
+                .links
+                .iter()
+                .any(|l| matches!(l, Link::NearDuplicate { .. }))
+        );
+        assert!(rel[0].links.contains(&Link::Shared {
+            indicator: Kind::Card,
+            value: "4111111111111111".into()
+        }));
+        assert_eq!(
+            rel[1].links,
+            [Link::Shared {
+                indicator: Kind::Telegram,
+                value: "casino_support".into()
+            }]
+        );
+        assert!(store.related(unrelated).await.unwrap().is_empty());
+        assert_eq!(store.case_indicators(a).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn assign_comment_merge() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        for (name, role) in [("aigul", Role::Analyst), ("dana", Role::Admin)] {
+            store
+                .add_user(NewUser {
+                    name: name.into(),
+                    role: Some(role),
+                    ..NewUser::default()
+                })
+                .await
+                .unwrap();
+        }
+        let a = case(&store, "http://casino.kz/", CASINO).await;
+        let b = case(&store, "http://casino.kz/?ref=1", CASINO).await;
+        store.assign(a, Some("aigul"), "aigul").await.unwrap();
+        assert!(matches!(
+            store.assign(a, Some("dana"), "aigul").await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store.assign(a, Some("nobody"), "aigul").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let c = store.get_case(a).await.unwrap().unwrap();
+        assert_eq!(c.assignee.as_deref(), Some("aigul"));
+        let mine = store
+            .list_cases(&model::CaseFilter {
+                assignee: Some("aigul".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+
+        store
+            .add_comment(a, "aigul", "  айна сайт  ")
+            .await
+            .unwrap();
+        assert!(store.add_comment(a, "aigul", " ").await.is_err());
+        let cs = store.comments(a).await.unwrap();
+        assert_eq!(
+            (cs[0].author.as_str(), cs[0].body.as_str()),
+            ("aigul", "айна сайт")
+        );
+
+        assert!(store.merge(a, a, "aigul").await.is_err());
+        store.merge(b, a, "aigul").await.unwrap();
+        assert!(matches!(
+            store.merge(a, b, "aigul").await,
+            Err(StoreError::Conflict(_))
+        ));
+        let list = store
+            .list_cases(&model::CaseFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            list.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [a],
+            "merged leave the queue"
+        );
+        let all = store
+            .list_cases(&model::CaseFilter {
+                include_merged: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            store.get_case(b).await.unwrap().unwrap().merged_into,
+            Some(a)
+        );
+        assert!(
+            store
+                .related(a)
+                .await
+                .unwrap()
+                .iter()
+                .any(|r| r.case_id == b && r.links.contains(&Link::Merged))
+        );
+        let actions: Vec<String> = store
+            .audit_entries(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["case.merge", "case.comment", "case.assign"]);
+    }
+}
