@@ -30,6 +30,8 @@ mod error;
 pub mod evidence;
 pub mod forms;
 pub mod indicators;
+pub mod notification;
+pub mod outbox;
 mod stage;
 pub mod store;
 pub mod web;

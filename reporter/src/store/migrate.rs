@@ -36,6 +36,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "links",
         sql: include_str!("migrations/003_links.sql"),
     },
+    Migration {
+        version: 4,
+        name: "signatory",
+        sql: include_str!("migrations/004_signatory.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

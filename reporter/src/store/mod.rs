@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod migrate;
+pub mod notifications;
 mod sqlite;
 pub mod triage;
 pub mod users;

@@ -32,7 +32,7 @@ mod blobs;
 mod casework;
 mod error;
 mod highlight;
-mod html;
+pub(crate) mod html;
 mod i18n;
 mod pages;
 
