@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod bundle;
 mod error;
 pub mod evidence;
 pub mod forms;

@@ -211,6 +211,11 @@ async fn check_csrf(req: Request, csrf: &str) -> (bool, Request) {
 
 /// Value of field `name` in a url-encoded form body (percent-decoded, `+` as space).
 fn form_field(body: &[u8], name: &str) -> Option<String> {
+    form_values(body, name).into_iter().next()
+}
+
+/// Every value of field `name` in a url-encoded form body (repeated checkboxes).
+pub(crate) fn form_values(body: &[u8], name: &str) -> Vec<String> {
     fn decode(s: &str) -> String {
         let b = s.as_bytes();
         let mut out = Vec::with_capacity(b.len());
@@ -234,8 +239,9 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     String::from_utf8_lossy(body)
         .split('&')
         .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| decode(k) == name)
+        .filter(|(k, _)| decode(k) == name)
         .map(|(_, v)| decode(v))
+        .collect()
 }
 
 /// Sets a cookie on `res`.

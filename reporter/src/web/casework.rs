@@ -88,6 +88,8 @@ pub(crate) struct Work {
     pub(crate) comments: Vec<Comment>,
     pub(crate) related: Vec<Related>,
     pub(crate) indicators: Vec<(crate::indicators::Kind, String)>,
+    /// The rendered notification panel.
+    pub(crate) notifications: String,
 }
 
 impl Work {
@@ -97,6 +99,7 @@ impl Work {
             comments: state.desk.comments(id).await?,
             related: state.desk.related(id).await?,
             indicators: state.desk.case_indicators(id).await?,
+            notifications: String::new(),
         })
     }
 }

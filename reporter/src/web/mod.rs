@@ -13,10 +13,15 @@
 //! | `GET /cases?status=&category=&source=&host=` | case list, newest activity first |
 //! | `GET /cases/{id}` | case detail with evidence, marked text, rule explanations, decision forms; opening a `new` case puts it `in_review` |
 //! | `POST /cases/{id}/assign`, `/comments`, `/merge` | assignment (`assignee=`), comment (`body=`), merge as duplicate (`into=`) |
+//! | `GET /cases/{id}/bundle.zip` | evidence bundle: Form 2 PDFs, screenshots, WARC records, capture metadata, SHA-256 manifest |
 //! | `POST /cases/{id}/decision` | form decision (`action=confirm&route=…&justification=…` or `action=dismiss&reason=…`), redirects back |
 //! | `GET /blobs/{*path}` | evidence files (screenshots) from the blobs directory |
 //! | `GET /api/cases`, `GET /api/cases/{id}`, `POST /api/cases/{id}/decision` | JSON API |
 //! | `GET /healthz` | liveness |
+//! | `GET /notifications`, `POST /notifications` (`case=ID&case=ID…`) | notifications; draft a Form 2 over confirmed blocking cases |
+//! | `GET /notifications/{id}`, `POST …/approve` (`sha256=`), `POST …/cases` | a notification; four-eyes approval bound to the content hash; revision (voids approval) |
+//! | `GET /notifications/{id}/form2?lang=kk\|ru`, `GET …/form2.pdf?lang=` | the Form 2 document, HTML and PDF |
+//! | `GET/POST /api/notifications`, `GET /api/notifications/{id}`, `POST …/approve`, `POST …/receipts` | the same as JSON; receipts `{"line","verdict":"accepted"\|"rejected","justification"}` |
 //! | `GET /admin/users`, `POST /admin/users`, `POST /admin/users/{name}/disabled` | user management (admin) |
 //! | `GET /admin/form1`, `GET /admin/form1.csv` | Form 1: staff authorized to enter data (admin) |
 //! | `GET /admin/inactive?days=182` | accounts without activity, for the half-yearly review (admin) |
@@ -34,6 +39,7 @@ mod error;
 mod highlight;
 pub(crate) mod html;
 mod i18n;
+mod notifications;
 mod pages;
 
 use std::collections::HashMap;
@@ -89,6 +95,10 @@ pub struct AppState {
     pub desk: Arc<SqliteCaseStore>,
     /// Deployment settings.
     pub settings: Settings,
+    /// Prints Form 2 to PDF; `None` when no Chromium is configured (PDF links answer 503).
+    pub pdf: Option<Arc<dyn crate::outbox::PdfPrinter>>,
+    /// Woken after an approval so the outbox relay publishes at once.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -106,6 +116,8 @@ impl AppState {
             rules,
             desk: store,
             settings: Settings::default(),
+            pdf: None,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -120,11 +132,34 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/assign", post(casework::assign))
         .route("/cases/{id}/comments", post(casework::comment))
         .route("/cases/{id}/merge", post(casework::merge))
+        .route("/cases/{id}/bundle.zip", get(notifications::bundle))
         .route("/blobs/{*path}", get(blobs::serve_blob))
         .route("/api/cases", get(api::list))
         .route("/api/cases/{id}", get(api::get))
         .route("/api/cases/{id}/decision", post(api::decide))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/notifications",
+            get(notifications::list).post(notifications::draft),
+        )
+        .route("/notifications/{id}", get(notifications::show))
+        .route("/notifications/{id}/approve", post(notifications::approve))
+        .route("/notifications/{id}/cases", post(notifications::revise))
+        .route("/notifications/{id}/form2", get(notifications::document))
+        .route("/notifications/{id}/form2.pdf", get(notifications::pdf))
+        .route(
+            "/api/notifications",
+            get(notifications::api_list).post(notifications::api_draft),
+        )
+        .route("/api/notifications/{id}", get(notifications::api_get))
+        .route(
+            "/api/notifications/{id}/approve",
+            post(notifications::api_approve),
+        )
+        .route(
+            "/api/notifications/{id}/receipts",
+            post(notifications::api_receipt),
+        )
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/admin/users", get(admin::users).post(admin::add_user))

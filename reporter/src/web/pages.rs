@@ -506,6 +506,7 @@ fn render_case(
         t(Msg::Decision),
         render_decision(state, lang, case, ident)
     );
+    body.push_str(&work.notifications);
     body.push_str(&super::casework::render(state, lang, case, ident, work));
     let _ = write!(body, "<h2>{}</h2>", t(Msg::Evidence));
     for ev in case.evidence.iter().rev() {
@@ -553,7 +554,10 @@ pub(crate) async fn detail(
             Err(e) => return Err(fail(e.into())),
         }
     }
-    let work = super::casework::Work::load(&state, id)
+    let mut work = super::casework::Work::load(&state, id)
+        .await
+        .map_err(fail)?;
+    work.notifications = super::notifications::case_panel(&state, lang, &case, &ident)
         .await
         .map_err(fail)?;
     Ok(Page {

@@ -820,3 +820,140 @@ async fn case_work_assign_comment_and_queue_filters() {
         1
     );
 }
+
+#[tokio::test]
+async fn notification_flow_four_eyes_document_and_bundle() {
+    let f = fixture("notify").await;
+    let id = f.gambling;
+    let confirm = r#"{"action":"confirm","route":"blocking","justification":"лицензиясыз казино"}"#;
+    let res = send(&f, post_json(&format!("/api/cases/{id}/decision"), confirm)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(get(&f, &format!("/cases/{id}")).await).await;
+    assert!(
+        html.contains("id=\"draft-form2\""),
+        "confirmed blocking case offers Form 2"
+    );
+
+    let req = Request::post("/notifications")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("case={id}")))
+        .unwrap();
+    let res = send(&f, req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let loc = res.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nid: i64 = loc.rsplit('/').next().unwrap().parse().unwrap();
+    let n = json(get(&f, &format!("/api/notifications/{nid}")).await).await;
+    let sha = n["content_sha256"].as_str().unwrap().to_string();
+    assert_eq!(n["status"], "draft");
+    assert_eq!(n["content"]["facts"][0]["case_id"], id);
+
+    // The analyst who drafted it cannot approve (role), neither can an approver who authored
+    // a revision (four eyes); another approver can, bound to the hash.
+    let approve = |sha: &str| {
+        post_json(
+            &format!("/api/notifications/{nid}/approve"),
+            &format!("{{\"sha256\":\"{sha}\"}}"),
+        )
+    };
+    assert_eq!(
+        send(&f, approve(&sha)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let mut tokens = HashMap::new();
+    for name in ["bolat", "dana"] {
+        f.store
+            .add_user(NewUser {
+                name: name.into(),
+                role: Some(Role::Approver),
+                full_name: format!("{name} Серікұлы"),
+                position: "Департамент директоры".into(),
+                ..NewUser::default()
+            })
+            .await
+            .unwrap();
+        tokens.insert(name, f.store.create_token(name).await.unwrap());
+    }
+    let as_user = |mut req: Request<Body>, name: &str| {
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            bearer(&tokens[name]).parse().unwrap(),
+        );
+        req
+    };
+    let revise = Request::post(format!("/notifications/{nid}/cases"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("case={id}")))
+        .unwrap();
+    assert_eq!(
+        send(&f, as_user(revise, "bolat")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = send(&f, as_user(approve(&sha), "bolat")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "four eyes");
+    let stale = send(&f, as_user(approve(&"0".repeat(64)), "dana")).await;
+    assert_eq!(
+        stale.status(),
+        StatusCode::CONFLICT,
+        "bound to the hash shown"
+    );
+    let res = send(&f, as_user(approve(&sha), "dana")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let n = json(res).await;
+    assert_eq!(n["status"], "approved");
+    assert_eq!(n["signatory"]["user"], "dana");
+    assert_eq!(f.store.pending_outbox().await.unwrap().len(), 1);
+
+    // The document, in both languages, signed by dana.
+    let kk = text(get(&f, &format!("/notifications/{nid}/form2?lang=kk")).await).await;
+    assert!(kk.contains(crate::forms::FORM2_INTRO.kk));
+    assert!(kk.contains(crate::forms::FORM2_CERTIFY.kk));
+    assert!(kk.contains("dana Серікұлы"));
+    assert!(kk.contains("ҚР ҚК 307-бабы"));
+    let ru = text(get(&f, &format!("/notifications/{nid}/form2?lang=ru")).await).await;
+    assert!(ru.contains("1. Вид нарушения"));
+    let res = get(&f, &format!("/notifications/{nid}/form2.pdf")).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no printer in this state"
+    );
+    let page = text(get(&f, &format!("/notifications/{nid}")).await).await;
+    assert!(page.contains("data-status=\"approved\"") && !page.contains("id=\"approve\""));
+
+    // Published, then the authority answers.
+    let out = f.store.pending_outbox().await.unwrap();
+    f.store
+        .outbox_published(out[0].outbox_id, "test")
+        .await
+        .unwrap();
+    let res = send(
+        &f,
+        post_json(
+            &format!("/api/notifications/{nid}/receipts"),
+            r#"{"line":1,"verdict":"accepted","justification":"доступ ограничен"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(get(&f, &format!("/cases/{id}")).await).await;
+    assert!(
+        html.contains("data-verdict=\"accepted\""),
+        "receipt shows on the case"
+    );
+    assert!(html.contains("data-status=\"acknowledged\""));
+
+    // The bundle downloads; its verification flags the fixture's screenshot, whose recorded
+    // hash is of other bytes than the file (exactly what the custody check is for).
+    let res = get(&f, &format!("/cases/{id}/bundle.zip")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    let v = crate::bundle::verify(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert_eq!(v.case_id, id);
+    assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+    assert!(v.problems[0].contains("differs from the screenshot recorded"));
+}
