@@ -285,6 +285,65 @@ pub fn verify<R: Read + Seek>(input: R) -> Result<Verification, BundleError> {
     })
 }
 
+/// The Form 2 PDFs (Kazakh and Russian) of `notifications`, printed by `printer`.
+pub async fn notification_pdfs(
+    printer: &std::sync::Arc<dyn crate::outbox::PdfPrinter>,
+    notifications: &[Notification],
+) -> Result<Vec<(i64, &'static str, Vec<u8>)>, String> {
+    let mut out = Vec::new();
+    for n in notifications {
+        for lang in ["kk", "ru"] {
+            let html = render_document(
+                &n.content,
+                lang,
+                &n.message_id,
+                &n.content_sha256,
+                n.signatory.as_ref().filter(|_| n.approval_holds()),
+            );
+            let p = std::sync::Arc::clone(printer);
+            let pdf = tokio::task::spawn_blocking(move || p.print(&html))
+                .await
+                .map_err(|e| e.to_string())??;
+            out.push((n.id, lang, pdf));
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the bundle of case `id` in memory: the case, its notifications, their PDFs when a
+/// printer is given.
+pub async fn build_for_case(
+    store: &crate::SqliteCaseStore,
+    id: i64,
+    blobs_dir: &Path,
+    printer: Option<&std::sync::Arc<dyn crate::outbox::PdfPrinter>>,
+    created_by: &str,
+) -> Result<(Manifest, Vec<u8>), String> {
+    use model::CaseStore;
+    let case = store
+        .get_case(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("case {id} not found"))?;
+    let notes = store
+        .notifications(Some(id))
+        .await
+        .map_err(|e| e.to_string())?;
+    let pdfs = match printer {
+        Some(p) => notification_pdfs(p, &notes).await?,
+        None => Vec::new(),
+    };
+    let blobs = blobs_dir.to_path_buf();
+    let by = created_by.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let m = write(&mut buf, &case, &notes, &pdfs, &blobs, &by).map_err(|e| e.to_string())?;
+        Ok((m, buf.into_inner()))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,63 +417,4 @@ mod tests {
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// The Form 2 PDFs (Kazakh and Russian) of `notifications`, printed by `printer`.
-pub async fn notification_pdfs(
-    printer: &std::sync::Arc<dyn crate::outbox::PdfPrinter>,
-    notifications: &[Notification],
-) -> Result<Vec<(i64, &'static str, Vec<u8>)>, String> {
-    let mut out = Vec::new();
-    for n in notifications {
-        for lang in ["kk", "ru"] {
-            let html = render_document(
-                &n.content,
-                lang,
-                &n.message_id,
-                &n.content_sha256,
-                n.signatory.as_ref().filter(|_| n.approval_holds()),
-            );
-            let p = std::sync::Arc::clone(printer);
-            let pdf = tokio::task::spawn_blocking(move || p.print(&html))
-                .await
-                .map_err(|e| e.to_string())??;
-            out.push((n.id, lang, pdf));
-        }
-    }
-    Ok(out)
-}
-
-/// Builds the bundle of case `id` in memory: the case, its notifications, their PDFs when a
-/// printer is given.
-pub async fn build_for_case(
-    store: &crate::SqliteCaseStore,
-    id: i64,
-    blobs_dir: &Path,
-    printer: Option<&std::sync::Arc<dyn crate::outbox::PdfPrinter>>,
-    created_by: &str,
-) -> Result<(Manifest, Vec<u8>), String> {
-    use model::CaseStore;
-    let case = store
-        .get_case(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("case {id} not found"))?;
-    let notes = store
-        .notifications(Some(id))
-        .await
-        .map_err(|e| e.to_string())?;
-    let pdfs = match printer {
-        Some(p) => notification_pdfs(p, &notes).await?,
-        None => Vec::new(),
-    };
-    let blobs = blobs_dir.to_path_buf();
-    let by = created_by.to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut buf = std::io::Cursor::new(Vec::new());
-        let m = write(&mut buf, &case, &notes, &pdfs, &blobs, &by).map_err(|e| e.to_string())?;
-        Ok((m, buf.into_inner()))
-    })
-    .await
-    .map_err(|e| e.to_string())?
 }
