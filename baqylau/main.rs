@@ -71,6 +71,13 @@ enum Command {
     /// Verify the hash-chained audit log.
     #[command(subcommand)]
     Audit(cmd::audit::Command),
+    /// Write the evidence bundle (zip) of a case.
+    Export(cmd::export::Args),
+    /// Verify an evidence bundle (exit 0 verified, 1 not).
+    Verify(cmd::verify::Args),
+    /// Notification outbox relay and reference consumer.
+    #[command(subcommand)]
+    Notify(cmd::notify::Command),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +96,9 @@ fn main() -> ExitCode {
         Command::User(c) => cmd::user::run(c),
         Command::Token(c) => cmd::token::run(c),
         Command::Audit(c) => cmd::audit::run(c),
+        Command::Export(a) => cmd::export::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
+        Command::Notify(c) => cmd::notify::run(c),
     };
     match result {
         Ok(code) => code,

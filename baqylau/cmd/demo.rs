@@ -113,7 +113,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for created in demo_users(&store).await? {
             super::user::print_created(&created);
         }
-        let state = reporter::web::AppState::new(store, data.blobs_dir(), taxonomy, catalog);
+        let mut state = reporter::web::AppState::new(store, data.blobs_dir(), taxonomy, catalog);
+        super::serve::start_outbox(
+            &mut state,
+            &data,
+            &super::serve::OutboxArgs {
+                amqp: None,
+                pdf_chromium: args.chromium.clone(),
+                no_pdf: args.no_screenshots,
+            },
+        )
+        .await?;
         reporter::web::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -4,7 +4,9 @@ pub mod audit;
 pub mod classify;
 pub mod crawl;
 pub mod demo;
+pub mod export;
 pub mod eval;
+pub mod notify;
 pub mod robots;
 pub mod rules;
 pub mod search;
@@ -12,6 +14,7 @@ pub mod serve;
 pub mod stats;
 pub mod token;
 pub mod user;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -30,6 +30,46 @@ pub struct Args {
     /// Open cases older than this many hours (since detection) are flagged overdue.
     #[arg(long, default_value_t = 24)]
     pub overdue_hours: i64,
+    #[command(flatten)]
+    pub outbox: OutboxArgs,
+}
+
+/// Where approved notifications go and how Form 2 PDFs are printed.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutboxArgs {
+    /// RabbitMQ URL for approved notifications (exchange `baqylau.notifications`); without it
+    /// they are written to DATA/outbox/ as JSON + PDF.
+    #[arg(long, env = "BAQYLAU_AMQP")]
+    pub amqp: Option<String>,
+    /// Chromium binary printing Form 2 PDFs.
+    #[arg(long = "pdf-chromium", default_value = "/usr/bin/chromium")]
+    pub pdf_chromium: PathBuf,
+    /// Do not print PDFs (no Chromium needed; PDF links answer 503).
+    #[arg(long)]
+    pub no_pdf: bool,
+}
+
+/// Gives `state` its PDF printer and starts the outbox relay (RabbitMQ or the outbox
+/// directory) in the background; a pass runs at once, re-sending what a crash left pending.
+pub async fn start_outbox(
+    state: &mut reporter::web::AppState,
+    data: &DataDir,
+    args: &OutboxArgs,
+) -> anyhow::Result<()> {
+    let printer: Option<Arc<dyn reporter::outbox::PdfPrinter>> = (!args.no_pdf).then(|| {
+        Arc::new(super::notify::ChromePdfPrinter::new(&args.pdf_chromium))
+            as Arc<dyn reporter::outbox::PdfPrinter>
+    });
+    state.pdf = printer.clone();
+    let sink = super::notify::sink(data, args.amqp.as_deref(), printer).await?;
+    tracing::info!(sink = %sink.describe(), "notification outbox relay started");
+    let relay = reporter::outbox::Relay::new(
+        Arc::clone(&state.desk),
+        sink,
+        Arc::clone(&state.outbox_wake),
+    );
+    tokio::spawn(relay.run(std::time::Duration::from_secs(2)));
+    Ok(())
 }
 
 /// Runs `baqylau serve`.
@@ -48,6 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         overdue_hours: args.overdue_hours,
     };
     super::runtime()?.block_on(async move {
+        start_outbox(&mut state, &data, &args.outbox).await?;
         let listener = tokio::net::TcpListener::bind((args.bind, args.port)).await?;
         println!("analyst UI: http://{}/", listener.local_addr()?);
         reporter::web::serve(listener, state).await?;

@@ -1,0 +1,481 @@
+//! Notification plumbing of the binary: the Chromium PDF printer, the RabbitMQ sink of the outbox
+//! relay, and `baqylau notify …` (run the relay; a reference consumer that deduplicates by
+//! message id).
+//!
+//! The reporter crate defines the seams ([`reporter::outbox::PdfPrinter`],
+//! [`reporter::outbox::NotificationSink`]) and stays free of browser and AMQP code; they are
+//! implemented here. Messages go to the durable topic exchange `baqylau.notifications` with
+//! routing key `form2.<category>`, persistent, with the notification's stable `message_id`, and
+//! count as sent only once the broker confirms them (publisher confirms).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use headless_chrome::types::PrintToPdfOptions;
+use headless_chrome::{Browser, LaunchOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::{FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use reporter::outbox::{NotificationSink, PdfPrinter};
+use reporter::store::notifications::{OutboxMessage, Payload};
+
+use crate::data_dir::DataDir;
+
+/// The exchange approved notifications are published to.
+pub const EXCHANGE: &str = "baqylau.notifications";
+
+/// Default broker of this deployment.
+pub const DEFAULT_AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// Prints HTML to PDF with one long-lived headless Chromium (started on first use, restarted
+/// once if it died), a fresh tab per document.
+pub struct ChromePdfPrinter {
+    chromium: PathBuf,
+    browser: Mutex<Option<Browser>>,
+}
+
+impl ChromePdfPrinter {
+    /// A printer using the Chromium binary at `chromium`.
+    pub fn new(chromium: &Path) -> Self {
+        ChromePdfPrinter {
+            chromium: chromium.to_path_buf(),
+            browser: Mutex::new(None),
+        }
+    }
+
+    fn launch(&self) -> Result<Browser, String> {
+        Browser::new(LaunchOptions {
+            headless: true,
+            sandbox: false,
+            path: Some(self.chromium.clone()),
+            idle_browser_timeout: Duration::from_secs(7 * 24 * 3600),
+            args: vec![
+                std::ffi::OsStr::new("--disable-gpu"),
+                std::ffi::OsStr::new("--no-first-run"),
+                std::ffi::OsStr::new("--disable-background-networking"),
+            ],
+            ..LaunchOptions::default()
+        })
+        .map_err(|e| format!("start chromium {}: {e}", self.chromium.display()))
+    }
+}
+
+fn print_with(browser: &Browser, html: &str) -> Result<Vec<u8>, String> {
+    let file = std::env::temp_dir().join(format!(
+        "baqylau-form2-{}.html",
+        reporter::auth::random_hex(8)
+    ));
+    std::fs::write(&file, html).map_err(|e| e.to_string())?;
+    let result = (|| {
+        let tab = browser.new_tab().map_err(|e| e.to_string())?;
+        tab.set_default_timeout(Duration::from_secs(20));
+        tab.navigate_to(&format!("file://{}", file.display()))
+            .and_then(|t| t.wait_until_navigated())
+            .map_err(|e| e.to_string())?;
+        let pdf = tab
+            .print_to_pdf(Some(PrintToPdfOptions {
+                print_background: Some(true),
+                paper_width: Some(8.27),
+                paper_height: Some(11.69),
+                ..PrintToPdfOptions::default()
+            }))
+            .map_err(|e| e.to_string());
+        let _ = tab.close(true);
+        pdf
+    })();
+    let _ = std::fs::remove_file(&file);
+    result
+}
+
+impl PdfPrinter for ChromePdfPrinter {
+    fn print(&self, html: &str) -> Result<Vec<u8>, String> {
+        let mut guard = self.browser.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = String::new();
+        for _ in 0..2 {
+            if guard.is_none() {
+                *guard = Some(self.launch()?);
+            }
+            let Some(browser) = guard.as_ref() else {
+                continue;
+            };
+            match print_with(browser, html) {
+                Ok(pdf) => return Ok(pdf),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pdf printing failed; restarting chromium");
+                    last = e;
+                    *guard = None;
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+/// `amqp://user:***@host` for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+async fn channel(url: &str, name: &str) -> anyhow::Result<(Connection, Channel)> {
+    let conn = Connection::connect(
+        url,
+        ConnectionProperties::default().with_connection_name(format!("baqylau:{name}").into()),
+    )
+    .await
+    .with_context(|| format!("connect to RabbitMQ at {}", redact(url)))?;
+    let ch = conn.create_channel().await?;
+    ch.exchange_declare(
+        EXCHANGE.into(),
+        lapin::ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await?;
+    Ok((conn, ch))
+}
+
+/// Publishes outbox messages to RabbitMQ with publisher confirms.
+pub struct AmqpSink {
+    url: String,
+    link: tokio::sync::Mutex<Option<(Connection, Channel)>>,
+}
+
+impl AmqpSink {
+    /// Connects to `url` and declares the exchange (fails loudly when the broker is absent).
+    pub async fn connect(url: &str) -> anyhow::Result<AmqpSink> {
+        let (conn, ch) = channel(url, "outbox").await?;
+        ch.confirm_select(ConfirmSelectOptions::default()).await?;
+        Ok(AmqpSink {
+            url: url.to_string(),
+            link: tokio::sync::Mutex::new(Some((conn, ch))),
+        })
+    }
+
+    async fn publish_once(&self, msg: &OutboxMessage, payload: &Payload) -> Result<(), String> {
+        let mut guard = self.link.lock().await;
+        if guard.is_none() {
+            let (conn, ch) = channel(&self.url, "outbox")
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            ch.confirm_select(ConfirmSelectOptions::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            *guard = Some((conn, ch));
+        }
+        let Some((_, ch)) = guard.as_ref() else {
+            return Err("no channel".into());
+        };
+        let props = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2)
+            .with_message_id(ShortString::from(msg.message_id.clone()))
+            .with_type("baqylau.form2".into())
+            .with_timestamp(chrono::Utc::now().timestamp().max(0) as u64);
+        let routing = format!("form2.{}", payload.content.category);
+        let confirm = async {
+            ch.basic_publish(
+                EXCHANGE.into(),
+                routing.as_str().into(),
+                BasicPublishOptions::default(),
+                msg.payload.as_bytes(),
+                props,
+            )
+            .await?
+            .await
+        }
+        .await;
+        match confirm {
+            Ok(Confirmation::Ack(_)) => Ok(()),
+            Ok(other) => Err(format!("broker did not confirm: {other:?}")),
+            Err(e) => {
+                *guard = None;
+                Err(e.to_string())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl NotificationSink for AmqpSink {
+    fn describe(&self) -> String {
+        format!("{}/{EXCHANGE}", redact(&self.url))
+    }
+
+    async fn publish(&self, msg: &OutboxMessage, payload: &Payload) -> Result<(), String> {
+        match self.publish_once(msg, payload).await {
+            Ok(()) => Ok(()),
+            // A connection that died while idle: one reconnect. A duplicate is harmless.
+            Err(_) => self.publish_once(msg, payload).await,
+        }
+    }
+}
+
+/// The outbox sink of a deployment: RabbitMQ when `amqp` is set, else `DATA/outbox/`.
+pub async fn sink(
+    data: &DataDir,
+    amqp: Option<&str>,
+    printer: Option<Arc<dyn PdfPrinter>>,
+) -> anyhow::Result<Arc<dyn NotificationSink>> {
+    Ok(match amqp {
+        Some(url) => Arc::new(AmqpSink::connect(url).await?),
+        None => Arc::new(reporter::outbox::DirectorySink::new(
+            &data.root().join("outbox"),
+            printer,
+        )?),
+    })
+}
+
+/// `baqylau notify …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Publish pending approved notifications from the outbox (also runs inside `serve`).
+    Relay(RelayArgs),
+    /// Reference consumer: bind a queue to the exchange and print new messages as JSON lines,
+    /// skipping duplicates by message id.
+    Consume(ConsumeArgs),
+}
+
+/// Arguments of `baqylau notify relay`.
+#[derive(Debug, clap::Args)]
+pub struct RelayArgs {
+    /// Data directory.
+    #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
+    pub data: PathBuf,
+    /// RabbitMQ URL (default: write to DATA/outbox/ instead).
+    #[arg(long, env = "BAQYLAU_AMQP")]
+    pub amqp: Option<String>,
+    /// One pass, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Chromium for the PDFs of the outbox directory.
+    #[arg(long, default_value = "/usr/bin/chromium")]
+    pub chromium: PathBuf,
+}
+
+/// Arguments of `baqylau notify consume`.
+#[derive(Debug, clap::Args)]
+pub struct ConsumeArgs {
+    /// RabbitMQ URL.
+    #[arg(long, env = "BAQYLAU_AMQP", default_value = DEFAULT_AMQP)]
+    pub amqp: String,
+    /// Durable queue to declare, bind (`#`) and read.
+    #[arg(long)]
+    pub queue: String,
+    /// Stop after this many new messages (0: only declare and bind).
+    #[arg(long, default_value_t = 1)]
+    pub max: usize,
+    /// Give up after this many seconds without reaching `--max` (exit 1).
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// File of message ids already processed (one per line), kept across runs.
+    #[arg(long)]
+    pub seen: Option<PathBuf>,
+}
+
+/// Runs `baqylau notify …`.
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    let rt = super::runtime()?;
+    match cmd {
+        Command::Relay(a) => rt.block_on(relay(a)),
+        Command::Consume(a) => rt.block_on(consume(a)),
+    }
+}
+
+async fn relay(a: RelayArgs) -> anyhow::Result<ExitCode> {
+    let data = DataDir::existing(&a.data)?;
+    let store = Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?);
+    let printer: Arc<dyn PdfPrinter> = Arc::new(ChromePdfPrinter::new(&a.chromium));
+    let sink = sink(&data, a.amqp.as_deref(), Some(printer)).await?;
+    let relay = reporter::outbox::Relay::new(store, sink, Arc::new(tokio::sync::Notify::new()));
+    if a.once {
+        let n = relay.run_once().await?;
+        println!("published {n}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    relay.run(Duration::from_secs(2)).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Declares the queue, binds it to every routing key of the exchange.
+async fn bind(ch: &Channel, queue: &str) -> anyhow::Result<()> {
+    ch.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await?;
+    ch.queue_bind(
+        queue.into(),
+        EXCHANGE.into(),
+        "#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn consume(a: ConsumeArgs) -> anyhow::Result<ExitCode> {
+    let (_conn, ch) = channel(&a.amqp, "consumer").await?;
+    bind(&ch, &a.queue).await?;
+    if a.max == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut seen: HashSet<String> = match &a.seen {
+        Some(p) if p.exists() => std::fs::read_to_string(p)?
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        _ => HashSet::new(),
+    };
+    ch.basic_qos(16, BasicQosOptions::default()).await?;
+    let mut consumer = ch
+        .basic_consume(
+            a.queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(a.timeout);
+    let mut printed = 0;
+    let mut duplicates = 0;
+    while printed < a.max {
+        let next = tokio::time::timeout_at(deadline, consumer.next()).await;
+        let Ok(Some(delivery)) = next else {
+            eprintln!(
+                "consumed {printed} of {} (duplicates skipped: {duplicates})",
+                a.max
+            );
+            return Ok(ExitCode::from(1));
+        };
+        let delivery = delivery?;
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        if !seen.insert(id.clone()) {
+            duplicates += 1;
+            delivery.acker.ack(BasicAckOptions::default()).await?;
+            continue;
+        }
+        let payload: serde_json::Value = serde_json::from_slice(&delivery.data)?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "message_id": id,
+                "routing_key": delivery.routing_key.to_string(),
+                "payload": payload,
+            })
+        );
+        if let Some(p) = &a.seen {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?;
+            writeln!(f, "{id}")?;
+        }
+        delivery.acker.ack(BasicAckOptions::default()).await?;
+        printed += 1;
+    }
+    eprintln!("duplicates skipped: {duplicates}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(redact(DEFAULT_AMQP), "amqp://guest:***@127.0.0.1:5672/%2f");
+        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
+    }
+
+    /// Against the real broker (127.0.0.1:5672): the same outbox message published twice — a
+    /// crash between the broker's confirm and the outbox commit — reaches the consumer's queue
+    /// twice with one message id, and the consumer prints it once.
+    #[test]
+    fn publishing_twice_is_deduplicated_by_message_id() {
+        let rt = super::super::runtime().unwrap();
+        rt.block_on(async {
+            let queue = format!("baqylau-test-{}", reporter::auth::random_hex(6));
+            let (_c, ch) = channel(DEFAULT_AMQP, "test")
+                .await
+                .expect("RabbitMQ must be running on 127.0.0.1:5672 (guest/guest)");
+            bind(&ch, &queue).await.unwrap();
+            let sink = AmqpSink::connect(DEFAULT_AMQP).await.unwrap();
+            let content = reporter::notification::Content {
+                category: "illegal_gambling".into(),
+                violation: Default::default(),
+                norm: Default::default(),
+                facts: vec![],
+            };
+            let payload = Payload {
+                message_id: format!("baqylau-n-{}", reporter::auth::random_hex(8)),
+                notification_id: 1,
+                content_sha256: content.sha256(),
+                content,
+                signatory: reporter::notification::Signatory {
+                    user: "dana".into(),
+                    full_name: "Дана".into(),
+                    position: "директор".into(),
+                    approved_at: chrono::Utc::now(),
+                },
+            };
+            let msg = OutboxMessage {
+                outbox_id: 1,
+                notification_id: 1,
+                message_id: payload.message_id.clone(),
+                payload: serde_json::to_string(&payload).unwrap(),
+                attempts: 0,
+            };
+            sink.publish(&msg, &payload).await.unwrap();
+            sink.publish(&msg, &payload).await.unwrap();
+            let seen = std::env::temp_dir().join(format!("{queue}.seen"));
+            let code = consume(ConsumeArgs {
+                amqp: DEFAULT_AMQP.into(),
+                queue: queue.clone(),
+                max: 2,
+                timeout: 3,
+                seen: Some(seen.clone()),
+            })
+            .await
+            .unwrap();
+            assert_eq!(code, ExitCode::from(1), "only one distinct message arrives");
+            let ids = std::fs::read_to_string(&seen).unwrap();
+            assert_eq!(
+                ids.lines().collect::<Vec<_>>(),
+                [payload.message_id.as_str()]
+            );
+            ch.queue_delete(queue.as_str().into(), Default::default())
+                .await
+                .unwrap();
+            let _ = std::fs::remove_file(seen);
+        });
+    }
+}
