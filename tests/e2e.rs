@@ -2,6 +2,7 @@
 //! 127.0.0.1 and a real headless Chromium. Nothing here is mocked, and nothing is skipped: a
 //! missing Chromium fails the tests (the README's test command installs it).
 
+mod detection_e2e;
 mod util;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,6 +10,7 @@
 //! - [`LoadError`] — why rules were rejected, at `file:line:col`.
 //! - [`ExampleFailure`] — a rule example that does not behave (`baqylau rules test`).
 //! - [`lang::detect`] — kk / ru / en / mixed language detection that knows Kazakh.
+//! - [`backtest::Backtest`] — a candidate vs the live rule set over past captures.
 //! - [`eval::evaluate`] — precision, recall and F1 of a rule set on a labelled corpus.
 //!
 //! Internals: text is normalized (NFKC, lowercase, look-alike folding, zero-width removal,
@@ -38,6 +39,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod backtest;
 mod error;
 pub mod eval;
 mod explain;

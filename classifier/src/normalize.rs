@@ -343,7 +343,8 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
                     // ("з4йм", "г4рантия"): no Russian or Kazakh word has `ч` right there often
                     // likewise `3` is `з` by shape but `е` between two consonants ("обм3н")
                     let next_c = (k + 1 < j).then(|| chars[k + 1].c);
-                    let consonant = |x: Option<char>| x.is_some_and(|x| is_cyrillic(x) && !is_vowel(x));
+                    let consonant =
+                        |x: Option<char>| x.is_some_and(|x| is_cyrillic(x) && !is_vowel(x));
                     let f = match (f, prev) {
                         ('ч', Some(p)) if is_cyrillic(p) && !is_vowel(p) => 'а',
                         ('з', p) if consonant(p) && consonant(next_c) => 'е',
@@ -473,7 +474,11 @@ mod tests {
             ("latin lookalikes", "Пpивeт, дpyг", "привет, друг"),
             ("digit lookalikes", "к0нтакт 3аработок", "контакт заработок"),
             ("4 as a after a consonant", "з4йм г4рантия", "займ гарантия"),
-            ("3 as e between consonants", "обм3н бе3 3вонка", "обмен без звонка"),
+            (
+                "3 as e between consonants",
+                "обм3н бе3 3вонка",
+                "обмен без звонка",
+            ),
             ("4 as ch after a vowel", "о4ень 4ат", "очень чат"),
             ("dollar as s", "U$DT и 100$", "usdt и 100$"),
             ("numbers untouched", "100тг и 2024 год", "100тг и 2024 год"),

@@ -480,6 +480,11 @@ mod tests {
             ["https://a.kz/old"]
         );
         assert!(with(&|q| q.capture_ids = Some(Vec::new())).is_empty());
+        let far = DateTime::parse_from_rfc3339("2999-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(with(&|q| q.since = Some(far)).is_empty());
+        assert_eq!(with(&|q| q.until = Some(far)).len(), 2);
         let hit = &idx.search(&SearchQuery::new("новое")).unwrap()[0];
         assert_eq!(hit.lang.as_deref(), Some("ru"));
     }

@@ -32,6 +32,9 @@ pub const MAX_LIMIT: usize = 1_000;
 /// Default number of hits returned by [`SearchQuery::new`].
 pub const DEFAULT_LIMIT: usize = 20;
 
+/// Dates beyond ±this many seconds from 1970 (≈ year 2255) are clamped in date filters.
+const MAX_DATE_SECS: i64 = 9_000_000_000;
+
 /// Maximum length of a snippet, in characters.
 const SNIPPET_CHARS: usize = 200;
 
@@ -136,7 +139,10 @@ pub(crate) fn build_query(
         Some(t) => {
             let term = Term::from_field_date_for_search(
                 fields.fetched_at,
-                tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+                // tantivy counts nanoseconds in an i64: clamp to its years (1678..2262)
+                tantivy::DateTime::from_timestamp_secs(
+                    t.timestamp().clamp(-MAX_DATE_SECS, MAX_DATE_SECS),
+                ),
             );
             if incl {
                 Bound::Included(term)
