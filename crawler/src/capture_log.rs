@@ -2,7 +2,8 @@
 //!
 //! One row per fetch attempt, successful or failed, written by the scheduling loop after the
 //! captures of that fetch were published. Telegram preview pages yield several captures per
-//! fetch; the `captures` column counts them.
+//! fetch; the `captures` column counts them. A failed attempt that was requeued for a retry is
+//! logged with `retried = 1` and publishes nothing; only the last attempt counts as a failure.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,8 @@ pub struct FetchRecord {
     pub captures: u64,
     /// RFC 3339 fetch time.
     pub fetched_at: String,
+    /// The attempt failed transiently and the URL was requeued (nothing was published).
+    pub retried: bool,
 }
 
 pub(crate) fn create(conn: &Connection) -> rusqlite::Result<()> {
@@ -45,16 +48,26 @@ pub(crate) fn create(conn: &Connection) -> rusqlite::Result<()> {
             error_message TEXT,
             bytes         INTEGER NOT NULL DEFAULT 0,
             captures      INTEGER NOT NULL DEFAULT 0,
-            fetched_at    TEXT NOT NULL
+            fetched_at    TEXT NOT NULL,
+            retried       INTEGER NOT NULL DEFAULT 0
         );",
-    )
+    )?;
+    let has_retried: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('captures') WHERE name = 'retried'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_retried {
+        conn.execute_batch("ALTER TABLE captures ADD COLUMN retried INTEGER NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
 }
 
 pub(crate) fn insert(conn: &Connection, r: &FetchRecord) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO captures (url, final_url, host, status, error_kind, error_message, bytes,
-                               captures, fetched_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               captures, fetched_at, retried)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         r.url,
@@ -65,23 +78,27 @@ pub(crate) fn insert(conn: &Connection, r: &FetchRecord) -> rusqlite::Result<()>
         r.error_message,
         r.bytes as i64,
         r.captures as i64,
-        r.fetched_at
+        r.fetched_at,
+        r.retried
     ])?;
     Ok(())
 }
 
 /// Totals over the whole log and frontier.
 pub(crate) fn totals(conn: &Connection) -> rusqlite::Result<CrawlStats> {
-    let (pages_fetched, failed, captures, bytes): (i64, i64, i64, i64) = conn.query_row(
-        "SELECT COALESCE(SUM(error_kind IS NULL), 0), COALESCE(SUM(error_kind IS NOT NULL), 0),
-                COALESCE(SUM(captures), 0), COALESCE(SUM(bytes), 0)
-         FROM captures",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (pages_fetched, failed, captures, bytes, retries): (i64, i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT COALESCE(SUM(error_kind IS NULL), 0),
+                    COALESCE(SUM(error_kind IS NOT NULL AND retried = 0), 0),
+                    COALESCE(SUM(captures), 0), COALESCE(SUM(bytes), 0), COALESCE(SUM(retried), 0)
+             FROM captures",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
     let mut failures_by_kind = BTreeMap::new();
     let mut stmt = conn.prepare(
-        "SELECT error_kind, COUNT(*) FROM captures WHERE error_kind IS NOT NULL GROUP BY error_kind",
+        "SELECT error_kind, COUNT(*) FROM captures WHERE error_kind IS NOT NULL AND retried = 0
+         GROUP BY error_kind",
     )?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (k, n) = row?;
@@ -100,6 +117,11 @@ pub(crate) fn totals(conn: &Connection) -> rusqlite::Result<CrawlStats> {
         bytes: bytes as u64,
         hosts: count("SELECT COUNT(DISTINCT host) FROM urls")?,
         queued: count("SELECT COUNT(*) FROM urls WHERE state = 'queued'")?,
+        retries: retries as u64,
+        parked_hosts: count(
+            "SELECT COUNT(*) FROM hosts
+             WHERE parked_until > CAST(strftime('%s', 'now') AS INTEGER) * 1000",
+        )?,
     })
 }
 
@@ -114,7 +136,9 @@ mod tests {
             "CREATE TABLE urls (url TEXT, host TEXT, state TEXT);
              INSERT INTO urls VALUES ('http://a.kz/', 'a.kz', 'done'),
                                      ('http://a.kz/p', 'a.kz', 'denied'),
-                                     ('http://b.kz/', 'b.kz', 'queued');",
+                                     ('http://b.kz/', 'b.kz', 'queued');
+             CREATE TABLE hosts (host TEXT, parked_until INTEGER);
+             INSERT INTO hosts VALUES ('c.kz', 9999999999999), ('d.kz', 0);",
         )
         .unwrap();
         create(&conn).unwrap();
@@ -128,12 +152,19 @@ mod tests {
             bytes,
             captures,
             fetched_at: "2025-01-01T00:00:00Z".into(),
+            retried: false,
         };
         insert(&conn, &rec(Some(200), None, 100, 1)).unwrap();
         insert(&conn, &rec(Some(200), None, 50, 20)).unwrap();
         insert(&conn, &rec(Some(404), Some("status"), 10, 1)).unwrap();
         insert(&conn, &rec(None, Some("connect"), 0, 1)).unwrap();
         insert(&conn, &rec(None, Some("connect"), 0, 1)).unwrap();
+        let retry = FetchRecord {
+            retried: true,
+            captures: 0,
+            ..rec(Some(429), Some("status"), 0, 0)
+        };
+        insert(&conn, &retry).unwrap();
         let s = totals(&conn).unwrap();
         assert_eq!(
             (s.pages_fetched, s.failed, s.captures, s.bytes),
@@ -141,6 +172,7 @@ mod tests {
         );
         assert_eq!(s.failures_by_kind.get("connect"), Some(&2));
         assert_eq!(s.failures_by_kind.get("status"), Some(&1));
+        assert_eq!((s.retries, s.parked_hosts), (1, 1));
         assert_eq!((s.robots_denied, s.hosts, s.queued), (1, 2, 1));
     }
 }

@@ -57,6 +57,22 @@ pub struct CrawlerConfig {
     pub telegram_hosts: Vec<String>,
     /// How many older (`?before=`) preview pages are followed back from a channel page.
     pub telegram_max_pages: usize,
+    /// Retries of a URL after a transient failure (429, 5xx, timeout, connection error).
+    pub max_retries: u32,
+    /// First retry delay; doubled per attempt, with jitter.
+    pub retry_base: Duration,
+    /// Longest backoff delay.
+    pub retry_max: Duration,
+    /// Longest `Retry-After` waited for; a host asking for more is parked instead.
+    pub max_retry_after: Duration,
+    /// Consecutive transient failures of a host after which it is parked (its URLs stay
+    /// queued for a later run).
+    pub host_error_budget: u32,
+    /// How long a parked host is left alone.
+    pub host_park: Duration,
+    /// PEM files of extra trusted root certificates (`--ca-cert`, `SSL_CERT_FILE`), added to
+    /// the built-in webpki roots.
+    pub ca_certs: Vec<PathBuf>,
 }
 
 impl Default for CrawlerConfig {
@@ -81,6 +97,13 @@ impl Default for CrawlerConfig {
             max_url_len: 2048,
             telegram_hosts: vec!["t.me".to_string()],
             telegram_max_pages: 3,
+            max_retries: 3,
+            retry_base: Duration::from_secs(2),
+            retry_max: Duration::from_secs(600),
+            max_retry_after: Duration::from_secs(120),
+            host_error_budget: 8,
+            host_park: Duration::from_secs(3600),
+            ca_certs: Vec::new(),
         }
     }
 }
@@ -93,6 +116,7 @@ impl CrawlerConfig {
             ("per_host_connections", self.per_host_connections),
             ("max_body_bytes", self.max_body_bytes),
             ("max_url_len", self.max_url_len),
+            ("host_error_budget", self.host_error_budget as usize),
         ];
         for (name, v) in positive {
             if v == 0 {

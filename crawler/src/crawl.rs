@@ -19,10 +19,12 @@ use url::Url;
 use crate::config::CrawlerConfig;
 use crate::error::{CrawlError, Result};
 use crate::fetch::{FetchError, FetchSettings, Fetcher, Overflow};
-use crate::frontier::{Frontier, FrontierEntry, UrlState};
+use crate::frontier::{Frontier, FrontierEntry, UrlState, now_ms};
+use crate::host_book::HostBook;
 use crate::page::{self, Outcome, PageResult};
 use crate::politeness::Politeness;
 use crate::resolve::TargetGuard;
+use crate::retry::{self, Disposition};
 use crate::robots::{RobotsCache, Verdict};
 use crate::stats::{CrawlCounters, CrawlStats, DB_FILE};
 use crate::url_norm;
@@ -79,7 +81,6 @@ impl Crawler {
             frontier.add(url.as_str(), &url_norm::host_key(&url), 0, 0)?;
         }
         let counters = Arc::new(CrawlCounters::default());
-        CrawlCounters::set(&counters.queued, frontier.count(UrlState::Queued)?);
 
         let guard = Arc::new(TargetGuard::new(&cfg.resolve));
         let settings = FetchSettings {
@@ -87,9 +88,10 @@ impl Crawler {
             connect_timeout: cfg.connect_timeout,
             request_timeout: cfg.request_timeout,
             max_redirects: cfg.max_redirects,
+            ca_certs: cfg.ca_certs.clone(),
         };
         let fetcher = Fetcher::new(&settings, guard).map_err(CrawlError::Client)?;
-        let robots = RobotsCache::new(&cfg.robots_token);
+        let robots = RobotsCache::new(&cfg.robots_token, cfg.retry_base);
         Ok(Crawler {
             shared: Arc::new(Shared {
                 cfg,
@@ -133,40 +135,67 @@ impl Crawler {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
 
         let mut politeness = Politeness::new(cfg.per_host_connections, cfg.host_delay);
+        let mut book = HostBook::load(&self.frontier(), now_ms())?;
+        CrawlCounters::set(&self.counters.queued, book.queued_total());
         let mut tasks: JoinSet<PageResult> = JoinSet::new();
         let mut claimed: HashMap<tokio::task::Id, FrontierEntry> = HashMap::new();
         let mut stats = CrawlStats::default();
         let mut started = 0usize;
         let mut denied = 0usize;
+        let mut drained: Vec<String> = Vec::new();
 
         loop {
             let now = Instant::now();
             let mut wake: Option<Instant> = None;
             if tasks.len() < cfg.concurrency && started - denied < cfg.max_pages {
-                let hosts = self.frontier().queued_hosts()?;
-                for host in hosts {
-                    if tasks.len() >= cfg.concurrency || started - denied >= cfg.max_pages {
-                        break;
-                    }
-                    match politeness.ready_at(&host) {
-                        None => continue,
-                        Some(Some(t)) if t > now.into_std() => {
-                            let t = Instant::from_std(t);
-                            wake = Some(wake.map_or(t, |w| w.min(t)));
-                            continue;
+                let mut claims: Vec<FrontierEntry> = Vec::new();
+                {
+                    let f = self.frontier();
+                    let now_ms = now_ms();
+                    for host in book.active() {
+                        if tasks.len() + claims.len() >= cfg.concurrency
+                            || started + claims.len() - denied >= cfg.max_pages
+                        {
+                            break;
                         }
-                        Some(_) => {}
+                        match politeness.ready_at(host) {
+                            None => continue,
+                            Some(Some(t)) if t > now.into_std() => {
+                                let t = Instant::from_std(t);
+                                wake = Some(wake.map_or(t, |w| w.min(t)));
+                                continue;
+                            }
+                            Some(_) => {}
+                        }
+                        match f.claim(host, now_ms)? {
+                            Some(entry) => {
+                                politeness.start(host, now.into_std());
+                                claims.push(entry);
+                            }
+                            // Every queued URL of the host waits for a retry time.
+                            None => match f.next_due(host)? {
+                                Some(due) => {
+                                    let t =
+                                        now + Duration::from_millis((due - now_ms).max(1) as u64);
+                                    politeness.defer(host, t.into_std());
+                                    wake = Some(wake.map_or(t, |w| w.min(t)));
+                                }
+                                None => drained.push(host.clone()),
+                            },
+                        }
                     }
-                    let Some(entry) = self.frontier().claim(&host)? else {
-                        continue;
-                    };
-                    politeness.start(&host, now.into_std());
+                }
+                for host in drained.drain(..) {
+                    book.drained(&host);
+                }
+                for entry in claims {
+                    book.claimed(&entry.host);
                     CrawlCounters::add(&self.counters.in_flight, 1);
-                    CrawlCounters::sub(&self.counters.queued, 1);
                     started += 1;
                     let handle = tasks.spawn(process(self.shared.clone(), entry.clone()));
                     claimed.insert(handle.id(), entry);
                 }
+                CrawlCounters::set(&self.counters.queued, book.queued_total());
             }
             if tasks.is_empty() {
                 match wake {
@@ -211,30 +240,72 @@ impl Crawler {
             if result.outcome == Outcome::Denied {
                 denied += 1;
             }
-            self.complete(&entry, result, out, &mut stats).await?;
+            let verdict = self.retry_verdict(&entry, &result, &mut book);
+            if let Some(wait) = verdict.host_wait() {
+                politeness.defer(&entry.host, (Instant::now() + wait).into_std());
+            }
+            self.complete(&entry, result, verdict, out, &mut stats, &mut book)
+                .await?;
         }
 
         let f = self.frontier();
         stats.hosts = f.host_total()?;
         stats.queued = f.count(UrlState::Queued)?;
+        stats.parked_hosts = book.parked() as u64;
         tracing::info!(
             pages = stats.pages_fetched,
             captures = stats.captures,
             failed = stats.failed,
             robots_denied = stats.robots_denied,
             queued = stats.queued,
+            parked_hosts = book.parked(),
             "crawl finished"
         );
         Ok(stats)
     }
 
-    /// Publishes a result, then records it in the frontier and capture log.
+    /// The retry policy's decision for a result (always `GiveUp` for successes).
+    fn retry_verdict(
+        &self,
+        entry: &FrontierEntry,
+        result: &PageResult,
+        book: &mut HostBook,
+    ) -> Disposition {
+        let cfg = &self.shared.cfg;
+        let Some(err) = result
+            .error
+            .as_ref()
+            .filter(|_| result.outcome == Outcome::Failed)
+        else {
+            if result.outcome == Outcome::Fetched {
+                book.success(&entry.host);
+            }
+            return Disposition::GiveUp;
+        };
+        if !retry::is_transient(err.kind, result.status) {
+            return Disposition::GiveUp;
+        }
+        let host_errors = book.failure(&entry.host);
+        retry::decide(
+            cfg,
+            err.kind,
+            result.status,
+            result.retry_after,
+            entry.attempts,
+            host_errors,
+        )
+    }
+
+    /// Publishes a final result, then records it in the frontier and capture log; a result to
+    /// retry is only logged, and its URL requeued.
     async fn complete(
         &self,
         entry: &FrontierEntry,
         result: PageResult,
+        verdict: Disposition,
         out: &dyn Queue<Capture>,
         stats: &mut CrawlStats,
+        book: &mut HostBook,
     ) -> Result<()> {
         let c = &self.counters;
         if result.outcome == Outcome::Denied {
@@ -245,15 +316,62 @@ impl Crawler {
             return Ok(());
         }
         let mut result = result;
+        let bytes = result.record.as_ref().map_or(0, |r| r.bytes);
+        CrawlCounters::add(&c.bytes, bytes);
+        stats.bytes += bytes;
+        if verdict != Disposition::GiveUp {
+            let message = result.error.as_ref().map_or("", |e| e.message.as_str());
+            let (due, note) = match &verdict {
+                Disposition::Retry { wait } => {
+                    tracing::debug!(url = %entry.url, attempt = entry.attempts, wait_ms = wait.as_millis() as u64, error = %message, "retrying later");
+                    (
+                        now_ms() + wait.as_millis() as i64,
+                        format!("retry in {} ms", wait.as_millis()),
+                    )
+                }
+                Disposition::ParkHost { for_, reason } => {
+                    tracing::warn!(host = %entry.host, reason = %reason, park_s = for_.as_secs(), "host parked; its urls stay queued");
+                    let until = now_ms() + for_.as_millis() as i64;
+                    self.frontier()
+                        .park_host(&entry.host, until, entry.attempts, reason)?;
+                    book.park(&entry.host);
+                    (until, format!("host parked: {reason}"))
+                }
+                Disposition::GiveUp => unreachable!("checked above"),
+            };
+            let f = self.frontier();
+            f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+            let applied = (|| {
+                if let Some(record) = &mut result.record {
+                    record.retried = true;
+                    record.captures = 0;
+                    if let Some(m) = &mut record.error_message {
+                        m.push_str(&format!(" ({note})"));
+                    }
+                    crate::capture_log::insert(f.conn(), record).map_err(|e| f.err(e))?;
+                }
+                f.requeue(entry.id, due, &format!("{message} ({note})"))
+            })();
+            let end = if applied.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
+            f.conn().execute_batch(end).map_err(|e| f.err(e))?;
+            applied?;
+            CrawlCounters::add(&c.retries, 1);
+            stats.retries += 1;
+            book.requeued(&entry.host);
+            CrawlCounters::set(&c.queued, book.queued_total());
+            return Ok(());
+        }
+
         let n_captures = result.captures.len() as u64;
         for capture in std::mem::take(&mut result.captures) {
             out.publish(capture).await?;
         }
         CrawlCounters::add(&c.captures, n_captures);
         stats.captures += n_captures;
-        let bytes = result.record.as_ref().map_or(0, |r| r.bytes);
-        CrawlCounters::add(&c.bytes, bytes);
-        stats.bytes += bytes;
         match (&result.outcome, &result.error) {
             (Outcome::Failed, Some(err)) => {
                 tracing::debug!(url = %entry.url, kind = err.kind.as_str(), error = %err.message, "fetch failed");
@@ -273,7 +391,7 @@ impl Crawler {
 
         let f = self.frontier();
         f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
-        let applied = self.apply(&f, entry, &result);
+        let applied = self.apply(&f, entry, &result, book);
         let end = if applied.is_ok() {
             "COMMIT"
         } else {
@@ -281,11 +399,17 @@ impl Crawler {
         };
         f.conn().execute_batch(end).map_err(|e| f.err(e))?;
         applied?;
-        CrawlCounters::set(&c.queued, f.count(UrlState::Queued)?);
+        CrawlCounters::set(&c.queued, book.queued_total());
         Ok(())
     }
 
-    fn apply(&self, f: &Frontier, entry: &FrontierEntry, result: &PageResult) -> Result<()> {
+    fn apply(
+        &self,
+        f: &Frontier,
+        entry: &FrontierEntry,
+        result: &PageResult,
+        book: &mut HostBook,
+    ) -> Result<()> {
         if let Some(record) = &result.record {
             crate::capture_log::insert(f.conn(), record).map_err(|e| f.err(e))?;
         }
@@ -297,10 +421,12 @@ impl Crawler {
         f.finish(entry.id, state, error)?;
         let cap = self.shared.cfg.max_pages_per_host as u64;
         for link in &result.links {
-            if f.host_count(&link.host)? >= cap {
+            if book.known(&link.host) >= cap {
                 continue;
             }
-            f.add(&link.url, &link.host, link.depth, link.page_seq)?;
+            if f.add(&link.url, &link.host, link.depth, link.page_seq)? {
+                book.added(&link.host);
+            }
         }
         Ok(())
     }
@@ -329,6 +455,12 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
     match robots.verdict(&url) {
         Verdict::Allowed => {}
         Verdict::Denied => return PageResult::denied(),
+        Verdict::Unavailable { status, message } => {
+            let mut failed =
+                PageResult::failed(&entry, &FetchError::new(FailureKind::Status, message));
+            failed.status = Some(status);
+            return failed;
+        }
         Verdict::Unreachable(e) => return PageResult::failed(&entry, &e),
     }
     let resp = match shared

@@ -100,6 +100,8 @@ pub(crate) struct FetchSettings {
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) max_redirects: usize,
+    /// PEM files of extra root certificates.
+    pub(crate) ca_certs: Vec<std::path::PathBuf>,
 }
 
 /// The shared HTTP client.
@@ -132,7 +134,20 @@ impl Fetcher {
             }
             attempt.follow()
         });
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for path in &settings.ca_certs {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("{}: not a PEM certificate bundle: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!("{}: no certificate found", path.display()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .use_rustls_tls()
             .user_agent(settings.user_agent.clone())
             .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
@@ -287,6 +302,7 @@ mod tests {
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
             max_redirects: 3,
+            ca_certs: Vec::new(),
         };
         Fetcher::new(&settings, Arc::new(TargetGuard::new(&rules))).unwrap()
     }

@@ -3,8 +3,15 @@
 //! A URL is inserted once (the normalized URL is unique) as `queued`, claimed as `in_flight`, and
 //! ends `done`, `failed` or `denied` (robots.txt). Because the state lives on disk, a crawl
 //! killed mid-flight resumes: [`Frontier::open`] puts `in_flight` rows back to `queued`, and
-//! `done` rows are never claimed again. The same database holds the capture log
-//! (the `captures` table, see [`crate::FetchRecord`]) so `baqylau stats` reads one file.
+//! `done` rows are never claimed again. A transient failure (429, 503, timeout…) puts the URL back
+//! to `queued` with a `next_fetch_at` in the future (exponential backoff, see the crawler's `retry` module);
+//! claims skip URLs not yet due. Host state that must survive a restart — a host parked after
+//! exhausting its error budget, and until when — lives in the `hosts` table. The same database
+//! holds the capture log (the `captures` table, see [`crate::FetchRecord`]) so `baqylau stats`
+//! reads one file.
+//!
+//! The scheduler keeps per-host counts in memory ([`Frontier::queued_by_host`] and
+//! [`Frontier::known_by_host`] load them once), so no query here scans a host's rows per page.
 
 use std::path::{Path, PathBuf};
 
@@ -24,11 +31,27 @@ CREATE TABLE IF NOT EXISTS urls (
     attempts      INTEGER NOT NULL DEFAULT 0,
     discovered_at TEXT NOT NULL,
     updated_at    TEXT,
-    last_error    TEXT
+    last_error    TEXT,
+    next_fetch_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS urls_state_host ON urls(state, host, id);
 CREATE INDEX IF NOT EXISTS urls_host ON urls(host);
+CREATE TABLE IF NOT EXISTS hosts (
+    host               TEXT PRIMARY KEY,
+    parked_until       INTEGER NOT NULL DEFAULT 0,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    reason             TEXT
+);
 ";
+
+/// Columns added after the first schema, with their definitions (added on open when missing).
+const MIGRATIONS: &[(&str, &str, &str)] =
+    &[("urls", "next_fetch_at", "INTEGER NOT NULL DEFAULT 0")];
+
+/// Milliseconds since the Unix epoch, the unit of `next_fetch_at` and `parked_until`.
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
 
 /// Lifecycle of a frontier URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +94,19 @@ pub struct FrontierEntry {
     pub depth: u32,
     /// Pagination distance (Telegram `?before=` pages) from the first listing page.
     pub page_seq: u32,
+    /// Fetch attempts so far, this claim included.
+    pub attempts: u32,
+}
+
+/// A host taken out of the crawl after too many consecutive failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedHost {
+    /// Politeness key.
+    pub host: String,
+    /// Until when (ms since the epoch) it stays parked.
+    pub until_ms: i64,
+    /// Why.
+    pub reason: String,
 }
 
 /// The frontier database.
@@ -94,6 +130,23 @@ impl Frontier {
             )
             .map_err(|e| f.err(e))?;
         f.conn.execute_batch(SCHEMA).map_err(|e| f.err(e))?;
+        for (table, column, def) in MIGRATIONS {
+            let exists: bool = f
+                .conn
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"
+                    ),
+                    [column],
+                    |r| r.get(0),
+                )
+                .map_err(|e| f.err(e))?;
+            if !exists {
+                f.conn
+                    .execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {def}"))
+                    .map_err(|e| f.err(e))?;
+            }
+        }
         crate::capture_log::create(&f.conn).map_err(|e| f.err(e))?;
         let requeued = f
             .conn
@@ -133,11 +186,13 @@ impl Frontier {
     pub fn add(&self, url: &str, host: &str, depth: u32, page_seq: u32) -> Result<bool> {
         let n = self
             .conn
-            .execute(
+            .prepare_cached(
                 "INSERT OR IGNORE INTO urls (url, host, depth, page_seq, discovered_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![url, host, depth, page_seq, Utc::now().to_rfc3339()],
             )
+            .and_then(|mut stmt| {
+                stmt.execute(params![url, host, depth, page_seq, Utc::now().to_rfc3339()])
+            })
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
@@ -154,56 +209,132 @@ impl Frontier {
 
     /// Hosts that have queued URLs.
     pub fn queued_hosts(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT host FROM urls WHERE state = 'queued'")
-            .map_err(|e| self.err(e))?;
+        Ok(self.queued_by_host()?.into_iter().map(|(h, _)| h).collect())
+    }
+
+    /// Number of queued URLs per host (one grouped scan; the scheduler keeps it in memory).
+    pub fn queued_by_host(&self) -> Result<Vec<(String, u64)>> {
+        self.grouped("SELECT host, COUNT(*) FROM urls WHERE state = 'queued' GROUP BY host")
+    }
+
+    /// Number of known URLs (any state) per host: the per-host budget, kept in memory.
+    pub fn known_by_host(&self) -> Result<Vec<(String, u64)>> {
+        self.grouped("SELECT host, COUNT(*) FROM urls GROUP BY host")
+    }
+
+    fn grouped(&self, sql: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| r.get(0))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
             .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<String>>>();
+            .collect::<rusqlite::Result<Vec<_>>>();
         rows.map_err(|e| self.err(e))
     }
 
-    /// Claims the oldest queued URL of `host`, marking it `in_flight`.
-    pub fn claim(&self, host: &str) -> Result<Option<FrontierEntry>> {
+    /// Claims the oldest queued URL of `host` that is due at `now_ms`, marking it `in_flight`.
+    pub fn claim(&self, host: &str, now_ms: i64) -> Result<Option<FrontierEntry>> {
         let entry = self
             .conn
-            .query_row(
-                "SELECT id, url, host, depth, page_seq FROM urls
-                 WHERE state = 'queued' AND host = ?1 ORDER BY id LIMIT 1",
-                [host],
-                |r| {
+            .prepare_cached(
+                "SELECT id, url, host, depth, page_seq, attempts FROM urls
+                 WHERE state = 'queued' AND host = ?1 AND next_fetch_at <= ?2 ORDER BY id LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![host, now_ms], |r| {
                     Ok(FrontierEntry {
                         id: r.get(0)?,
                         url: r.get(1)?,
                         host: r.get(2)?,
                         depth: r.get(3)?,
                         page_seq: r.get(4)?,
+                        attempts: r.get::<_, u32>(5)? + 1,
                     })
-                },
-            )
-            .optional()
+                })
+                .optional()
+            })
             .map_err(|e| self.err(e))?;
         if let Some(e) = &entry {
             self.conn
-                .execute(
+                .prepare_cached(
                     "UPDATE urls SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2
                      WHERE id = ?1",
-                    params![e.id, Utc::now().to_rfc3339()],
                 )
+                .and_then(|mut stmt| stmt.execute(params![e.id, Utc::now().to_rfc3339()]))
                 .map_err(|e| self.err(e))?;
         }
         Ok(entry)
     }
 
+    /// When the earliest queued URL of `host` becomes due (ms since the epoch).
+    pub fn next_due(&self, host: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT MIN(next_fetch_at) FROM urls WHERE state = 'queued' AND host = ?1",
+                [host],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Puts a claimed URL back in the queue, due at `due_ms` (a retry after a transient failure).
+    pub fn requeue(&self, id: i64, due_ms: i64, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE urls SET state = 'queued', next_fetch_at = ?2, last_error = ?3,
+                 updated_at = ?4 WHERE id = ?1",
+                params![id, due_ms, error, Utc::now().to_rfc3339()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Parks `host` until `until_ms`; its queued URLs stay queued for a later run.
+    pub fn park_host(&self, host: &str, until_ms: i64, errors: u32, reason: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO hosts (host, parked_until, consecutive_errors, reason)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(host) DO UPDATE SET parked_until = ?2, consecutive_errors = ?3,
+                 reason = ?4",
+                params![host, until_ms, errors, reason],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Hosts parked beyond `now_ms`.
+    pub fn parked_hosts(&self, now_ms: i64) -> Result<Vec<ParkedHost>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT host, parked_until, COALESCE(reason, '') FROM hosts
+                 WHERE parked_until > ?1 ORDER BY host",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([now_ms], |r| {
+                Ok(ParkedHost {
+                    host: r.get(0)?,
+                    until_ms: r.get(1)?,
+                    reason: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>();
+        rows.map_err(|e| self.err(e))
+    }
+
     /// Records the outcome of a claimed URL.
     pub fn finish(&self, id: i64, state: UrlState, error: Option<&str>) -> Result<()> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "UPDATE urls SET state = ?2, last_error = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, state.as_str(), error, Utc::now().to_rfc3339()],
             )
+            .and_then(|mut stmt| {
+                stmt.execute(params![id, state.as_str(), error, Utc::now().to_rfc3339()])
+            })
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -269,10 +400,19 @@ mod tests {
         let mut hosts = f.queued_hosts().unwrap();
         hosts.sort();
         assert_eq!(hosts, ["a.kz", "b.kz"]);
-        let e = f.claim("a.kz").unwrap().unwrap();
-        assert_eq!((e.url.as_str(), e.depth), ("http://a.kz/1", 0));
-        assert_eq!(f.claim("a.kz").unwrap().unwrap().url, "http://a.kz/2");
-        assert_eq!(f.claim("a.kz").unwrap(), None);
+        let mut known = f.known_by_host().unwrap();
+        known.sort();
+        assert_eq!(known, [("a.kz".to_string(), 2), ("b.kz".to_string(), 1)]);
+        let e = f.claim("a.kz", now_ms()).unwrap().unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.depth, e.attempts),
+            ("http://a.kz/1", 0, 1)
+        );
+        assert_eq!(
+            f.claim("a.kz", now_ms()).unwrap().unwrap().url,
+            "http://a.kz/2"
+        );
+        assert_eq!(f.claim("a.kz", now_ms()).unwrap(), None);
         assert_eq!(f.count(UrlState::InFlight).unwrap(), 2);
         f.finish(e.id, UrlState::Done, None).unwrap();
         assert_eq!(
@@ -288,18 +428,62 @@ mod tests {
             let f = Frontier::open(&path).unwrap();
             f.add("http://a.kz/1", "a.kz", 0, 0).unwrap();
             f.add("http://a.kz/2", "a.kz", 0, 0).unwrap();
-            let done = f.claim("a.kz").unwrap().unwrap();
+            let done = f.claim("a.kz", now_ms()).unwrap().unwrap();
             f.finish(done.id, UrlState::Done, None).unwrap();
-            f.claim("a.kz").unwrap().unwrap(); // "crash" while in flight
+            f.claim("a.kz", now_ms()).unwrap().unwrap(); // "crash" while in flight
         }
         let f = Frontier::open(&path).unwrap();
         assert_eq!(f.count(UrlState::InFlight).unwrap(), 0);
-        let again = f.claim("a.kz").unwrap().unwrap();
+        let again = f.claim("a.kz", now_ms()).unwrap().unwrap();
         assert_eq!(again.url, "http://a.kz/2");
         assert_eq!(
-            f.claim("a.kz").unwrap(),
+            f.claim("a.kz", now_ms()).unwrap(),
             None,
             "done url is not claimed again"
+        );
+    }
+
+    #[test]
+    fn requeued_url_waits_until_due_and_parked_hosts_persist() {
+        let path = temp_db("retry");
+        let f = Frontier::open(&path).unwrap();
+        f.add("http://a.kz/1", "a.kz", 0, 0).unwrap();
+        let t0 = now_ms();
+        let e = f.claim("a.kz", t0).unwrap().unwrap();
+        f.requeue(e.id, t0 + 60_000, "HTTP 429").unwrap();
+        assert_eq!(f.claim("a.kz", t0).unwrap(), None, "not due yet");
+        assert_eq!(f.next_due("a.kz").unwrap(), Some(t0 + 60_000));
+        let again = f.claim("a.kz", t0 + 60_000).unwrap().unwrap();
+        assert_eq!(again.attempts, 2);
+        f.park_host("a.kz", t0 + 1000, 5, "5 consecutive failures")
+            .unwrap();
+        drop(f);
+        let f = Frontier::open(&path).unwrap();
+        let parked = f.parked_hosts(t0).unwrap();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0].reason, "5 consecutive failures");
+        assert!(f.parked_hosts(t0 + 1000).unwrap().is_empty());
+    }
+
+    #[test]
+    fn old_database_gains_new_columns() {
+        let path = temp_db("migrate");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE urls (id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE,
+                 host TEXT NOT NULL, depth INTEGER NOT NULL, page_seq INTEGER NOT NULL DEFAULT 0,
+                 state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+                 discovered_at TEXT NOT NULL, updated_at TEXT, last_error TEXT);
+                 INSERT INTO urls (url, host, depth, discovered_at)
+                 VALUES ('http://a.kz/', 'a.kz', 0, 'x');",
+            )
+            .unwrap();
+        }
+        let f = Frontier::open(&path).unwrap();
+        assert_eq!(
+            f.claim("a.kz", now_ms()).unwrap().unwrap().url,
+            "http://a.kz/"
         );
     }
 }

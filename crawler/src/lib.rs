@@ -41,14 +41,17 @@ mod error;
 pub mod extract;
 mod fetch;
 pub mod frontier;
+mod host_book;
 pub mod lang;
 mod page;
 mod politeness;
 pub mod render;
 mod resolve;
+mod retry;
 pub mod robots;
 mod stats;
 pub mod telegram;
+pub mod trap;
 pub mod url_norm;
 pub mod warc;
 

@@ -45,6 +45,10 @@ pub(crate) struct PageResult {
     pub(crate) record: Option<FetchRecord>,
     pub(crate) links: Vec<NewUrl>,
     pub(crate) error: Option<FetchFailure>,
+    /// HTTP status of the final response, when there was one (drives the retry policy).
+    pub(crate) status: Option<u16>,
+    /// The response's `Retry-After`, parsed.
+    pub(crate) retry_after: Option<std::time::Duration>,
 }
 
 impl PageResult {
@@ -55,6 +59,8 @@ impl PageResult {
             record: None,
             links: Vec::new(),
             error: None,
+            status: None,
+            retry_after: None,
         }
     }
 
@@ -73,6 +79,8 @@ impl PageResult {
             captures: vec![capture],
             record: Some(record),
             links: Vec::new(),
+            status: None,
+            retry_after: None,
         }
     }
 }
@@ -88,6 +96,7 @@ fn record_for(c: &Capture, bytes: u64, captures: u64) -> FetchRecord {
         bytes,
         captures,
         fetched_at: c.fetched_at.to_rfc3339(),
+        retried: false,
     }
 }
 
@@ -115,7 +124,14 @@ pub(crate) fn process_response(
         let msg = format!("HTTP {} {reason}", resp.status)
             .trim_end()
             .to_string();
-        return failed_with_response(base, FailureKind::Status, msg, bytes);
+        let mut failed = failed_with_response(base, FailureKind::Status, msg, bytes);
+        failed.retry_after = resp
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .and_then(crate::retry::parse_retry_after);
+        return failed;
     }
 
     if let Some(channel) = telegram::channel_of(url, &cfg.telegram_hosts) {
@@ -134,10 +150,12 @@ pub(crate) fn process_response(
         let record = record_for(&base, bytes, 1);
         return PageResult {
             outcome: Outcome::Fetched,
+            status: base.status,
             captures: vec![base],
             record: Some(record),
             links: Vec::new(),
             error: None,
+            retry_after: None,
         };
     }
 
@@ -152,6 +170,13 @@ pub(crate) fn process_response(
         ex.links
             .iter()
             .filter(|l| in_scope(entry, l))
+            .filter(|l| match crate::trap::trap_reason(l) {
+                Some(reason) => {
+                    tracing::debug!(url = %l, reason, "crawler trap skipped");
+                    false
+                }
+                None => true,
+            })
             .map(|l| NewUrl {
                 url: l.to_string(),
                 host: host_key(l),
@@ -172,10 +197,12 @@ pub(crate) fn process_response(
     let record = record_for(&capture, bytes, 1);
     PageResult {
         outcome: Outcome::Fetched,
+        status: capture.status,
         captures: vec![capture],
         record: Some(record),
         links,
         error: None,
+        retry_after: None,
     }
 }
 
@@ -228,10 +255,12 @@ fn failed_with_response(
     let record = record_for(&base, bytes, 1);
     PageResult {
         outcome: Outcome::Failed,
+        status: base.status,
         captures: vec![base],
         record: Some(record),
         links: Vec::new(),
         error: Some(failure),
+        retry_after: None,
     }
 }
 
@@ -309,10 +338,12 @@ fn telegram_page(
     };
     PageResult {
         outcome: Outcome::Fetched,
+        status: Some(resp.status),
         captures,
         record: Some(record),
         links,
         error: None,
+        retry_after: None,
     }
 }
 
@@ -344,6 +375,7 @@ mod tests {
             host: host_key(&u),
             depth,
             page_seq: 0,
+            attempts: 1,
         }
     }
 

@@ -3,7 +3,8 @@
 //! The scheduler asks [`Politeness::ready`] before claiming a URL of a host and reports starts
 //! and completions. A host's delay is the configured minimum, raised by its robots.txt
 //! `Crawl-delay` (already capped by [`crate::robots`]). State is in memory and owned by the
-//! scheduling loop alone, so it needs no lock. Retry-After and error backoff extend this later.
+//! scheduling loop alone, so it needs no lock. A `Retry-After` or an error backoff pushes the
+//! host's next start further out ([`Politeness::defer`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -13,6 +14,9 @@ struct HostState {
     in_flight: usize,
     next_start: Instant,
     delay: Duration,
+    /// A request to the host has completed in this run. Until then one connection at a time:
+    /// the first request fetches robots.txt, whose `Crawl-delay` must govern the second.
+    warmed: bool,
 }
 
 /// Per-host connection and delay bookkeeping.
@@ -37,6 +41,7 @@ impl Politeness {
         match self.hosts.get(host) {
             None => Some(None),
             Some(s) if s.in_flight >= self.per_host_connections => None,
+            Some(s) if !s.warmed && s.in_flight > 0 => None,
             Some(s) => Some(Some(s.next_start)),
         }
     }
@@ -58,6 +63,7 @@ impl Politeness {
             in_flight: 0,
             next_start: now,
             delay: default_delay,
+            warmed: false,
         });
         s.in_flight += 1;
         s.next_start = now + s.delay;
@@ -67,6 +73,7 @@ impl Politeness {
     pub(crate) fn finish(&mut self, host: &str) {
         if let Some(s) = self.hosts.get_mut(host) {
             s.in_flight = s.in_flight.saturating_sub(1);
+            s.warmed = true;
         }
     }
 
@@ -77,12 +84,25 @@ impl Politeness {
             in_flight: 0,
             next_start: now,
             delay: default_delay,
+            warmed: false,
         });
         let delay = crawl_delay.max(default_delay);
         if delay > s.delay {
             s.next_start += delay - s.delay;
         }
         s.delay = delay;
+    }
+
+    /// Holds the host back until `until` (Retry-After, backoff, or all its URLs not yet due).
+    pub(crate) fn defer(&mut self, host: &str, until: Instant) {
+        let default_delay = self.default_delay;
+        let s = self.hosts.entry(host.to_string()).or_insert(HostState {
+            in_flight: 0,
+            next_start: until,
+            delay: default_delay,
+            warmed: false,
+        });
+        s.next_start = s.next_start.max(until);
     }
 
     /// Current delay of a host.
@@ -105,12 +125,25 @@ mod tests {
         assert!(!p.ready("a.kz", t0), "delay not elapsed");
         assert!(p.ready("b.kz", t0), "hosts are independent");
         let t1 = t0 + Duration::from_millis(100);
+        assert!(!p.ready("a.kz", t1), "one at a time until a first answer");
+        p.finish("a.kz");
+        p.start("a.kz", t0);
         assert!(p.ready("a.kz", t1));
         p.start("a.kz", t1);
         let t2 = t1 + Duration::from_millis(500);
         assert!(!p.ready("a.kz", t2), "two connections in flight");
         p.finish("a.kz");
         assert!(p.ready("a.kz", t2));
+    }
+
+    #[test]
+    fn defer_only_postpones() {
+        let t0 = Instant::now();
+        let mut p = Politeness::new(2, Duration::from_millis(100));
+        p.defer("a.kz", t0 + Duration::from_secs(5));
+        assert!(!p.ready("a.kz", t0 + Duration::from_secs(4)));
+        p.defer("a.kz", t0);
+        assert!(p.ready("a.kz", t0 + Duration::from_secs(5)));
     }
 
     #[test]

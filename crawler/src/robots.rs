@@ -34,8 +34,11 @@ pub enum RobotsPolicy {
     Rules(RobotsRules),
     /// No usable robots.txt (4xx, unparsable): everything allowed.
     AllowAll,
-    /// Server error: nothing allowed until a later success.
+    /// Server error (5xx, 429): nothing allowed until a later success. Cached only briefly
+    /// (see [`RobotsCache`]), so the file is asked for again when the URLs are retried.
     DisallowAll {
+        /// Status of the robots.txt response.
+        status: u16,
         /// Why, for the log.
         reason: String,
     },
@@ -60,6 +63,14 @@ pub enum Verdict {
     Allowed,
     /// robots.txt forbids it.
     Denied,
+    /// robots.txt answered a server error: nothing may be fetched now, but the URL is not
+    /// forbidden — it is retried later like a page that answered `status`.
+    Unavailable {
+        /// Status of the robots.txt response.
+        status: u16,
+        /// Why, for the capture and the log.
+        message: String,
+    },
     /// The host is unreachable; fail the page with this error.
     Unreachable(FetchError),
 }
@@ -77,14 +88,19 @@ impl RobotsEntry {
             }
             // 429 is a server asking us to slow down, not "no robots.txt".
             Ok((429, _)) => RobotsPolicy::DisallowAll {
+                status: 429,
                 reason: "robots.txt answered 429".into(),
             },
             Ok((status, _)) if (400..500).contains(&status) => RobotsPolicy::AllowAll,
             Ok((status, _)) => RobotsPolicy::DisallowAll {
+                status,
                 reason: format!("robots.txt answered {status}"),
             },
             Err(e) if matches!(e.kind, FailureKind::Status | FailureKind::Parse) => {
-                RobotsPolicy::DisallowAll { reason: e.message }
+                RobotsPolicy::DisallowAll {
+                    status: 500,
+                    reason: e.message,
+                }
             }
             Err(e) => RobotsPolicy::Unreachable(e),
         };
@@ -105,7 +121,10 @@ impl RobotsEntry {
                 }
             }
             RobotsPolicy::AllowAll => Verdict::Allowed,
-            RobotsPolicy::DisallowAll { .. } => Verdict::Denied,
+            RobotsPolicy::DisallowAll { status, reason } => Verdict::Unavailable {
+                status: *status,
+                message: reason.clone(),
+            },
             RobotsPolicy::Unreachable(e) => Verdict::Unreachable(FetchError::new(
                 e.kind,
                 format!("robots.txt: {}", e.message),
@@ -131,21 +150,32 @@ impl RobotsEntry {
             _ => None,
         }
     }
+
+    /// True when the entry records a failure (server error, unreachable host).
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self.policy,
+            RobotsPolicy::DisallowAll { .. } | RobotsPolicy::Unreachable(_)
+        )
+    }
 }
 
-/// Per-host robots.txt cache.
+/// Per-host robots.txt cache. Answers are kept [`ROBOTS_TTL`]; failures only `error_ttl`, so a
+/// host whose robots.txt failed is asked again when its URLs come up for retry.
 #[derive(Debug)]
 pub(crate) struct RobotsCache {
     token: String,
     ttl: Duration,
+    error_ttl: Duration,
     entries: Mutex<HashMap<String, Arc<OnceCell<Arc<RobotsEntry>>>>>,
 }
 
 impl RobotsCache {
-    pub(crate) fn new(token: &str) -> Self {
+    pub(crate) fn new(token: &str, error_ttl: Duration) -> Self {
         RobotsCache {
             token: token.to_string(),
             ttl: ROBOTS_TTL,
+            error_ttl,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -163,10 +193,14 @@ impl RobotsCache {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut entries = self.entries.lock().expect("robots cache lock");
-            let stale = entries
-                .get(&origin)
-                .and_then(|c| c.get())
-                .is_some_and(|e| e.fetched_at.elapsed() > self.ttl);
+            let stale = entries.get(&origin).and_then(|c| c.get()).is_some_and(|e| {
+                let ttl = if e.is_failure() {
+                    self.error_ttl
+                } else {
+                    self.ttl
+                };
+                e.fetched_at.elapsed() > ttl
+            });
             if stale {
                 entries.remove(&origin);
             }
@@ -233,9 +267,17 @@ mod tests {
     fn availability_table() {
         assert_eq!(entry(Ok((404, ""))).verdict(&url("/x")), Verdict::Allowed);
         assert_eq!(entry(Ok((403, ""))).verdict(&url("/x")), Verdict::Allowed);
-        assert_eq!(entry(Ok((500, ""))).verdict(&url("/x")), Verdict::Denied);
-        assert_eq!(entry(Ok((503, ""))).verdict(&url("/x")), Verdict::Denied);
-        assert_eq!(entry(Ok((429, ""))).verdict(&url("/x")), Verdict::Denied);
+        for status in [500, 503, 429] {
+            let e = entry(Ok((status, "")));
+            assert!(e.is_failure());
+            assert_eq!(
+                e.verdict(&url("/x")),
+                Verdict::Unavailable {
+                    status,
+                    message: format!("robots.txt answered {status}")
+                }
+            );
+        }
         assert!(matches!(
             entry(Err(FailureKind::Connect)).verdict(&url("/x")),
             Verdict::Unreachable(FetchError {

@@ -33,6 +33,8 @@ pub struct CrawlCounters {
     pub in_flight: AtomicU64,
     /// Captures published (Telegram pages publish one per post).
     pub captures: AtomicU64,
+    /// Failed attempts put back in the queue for a retry.
+    pub retries: AtomicU64,
 }
 
 impl CrawlCounters {
@@ -74,8 +76,14 @@ pub struct CrawlStats {
     pub bytes: u64,
     /// Distinct hosts in the frontier.
     pub hosts: u64,
-    /// URLs still queued (left for a later run by `max_pages`).
+    /// URLs still queued (left for a later run by `max_pages`, or on a parked host).
     pub queued: u64,
+    /// Failed attempts that were requeued for a retry (429, 5xx, timeouts…).
+    #[serde(default)]
+    pub retries: u64,
+    /// Hosts parked (too many consecutive failures, or too long a `Retry-After`).
+    #[serde(default)]
+    pub parked_hosts: u64,
 }
 
 /// Totals of everything crawled into `data_dir`, read from its `crawler.sqlite`.
