@@ -313,7 +313,14 @@ fn analyst_confirms_a_case_in_a_real_browser() {
 
 /// Fills and submits the login form on the current page.
 fn login(tab: &headless_chrome::Tab, name: &str, password: &str, totp: &str) {
-    tab.wait_for_element("form.login").unwrap();
+    if tab.wait_for_element("form.login").is_err() {
+        let body = tab
+            .evaluate("document.body.innerText", false)
+            .ok()
+            .and_then(|r| r.value)
+            .unwrap_or_default();
+        panic!("no login form at {}: {body}", tab.get_url());
+    }
     let js = format!(
         "document.querySelector('input[name=name]').value = {name:?}; \
          document.querySelector('input[name=password]').value = {password:?}; \
@@ -337,6 +344,284 @@ fn login(tab: &headless_chrome::Tab, name: &str, password: &str, totp: &str) {
             .unwrap_or(true),
         "login of {name} refused"
     );
+}
+
+/// A consistent copy of the demo data (SQLite `VACUUM INTO` + blobs), for a test that must not
+/// share its outbox with the other tests' servers.
+fn copy_demo_data(to: &Path) {
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+    let d = demo();
+    std::fs::create_dir_all(to).unwrap();
+    let db = rusqlite::Connection::open(d.data.join("cases.sqlite")).unwrap();
+    db.execute(
+        "VACUUM INTO ?1",
+        [to.join("cases.sqlite").to_str().unwrap()],
+    )
+    .unwrap();
+    copy_dir(&d.data.join("blobs"), &to.join("blobs"));
+}
+
+/// The whole way from a hit to the authority, in a real browser and on the real broker: an
+/// analyst logs in, confirms a case on the blocking route and drafts its Form 2; the same analyst
+/// is refused approval; an approver logs in with a TOTP code and approves; the outbox publishes to
+/// RabbitMQ, where a consumer finds the message with the approved content hash; the Form 2 PDF
+/// prints; the evidence bundle exports and verifies, and a tampered one does not.
+#[test]
+fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
+    use headless_chrome::{Browser, LaunchOptions};
+    const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+    let dir = Dir::new("notify");
+    let data = dir.path().join("data");
+    copy_demo_data(&data);
+    add_user(&data, "nurlan", "analyst", Some("nurlan-password-1"));
+    let bolat = add_user(&data, "bolat", "approver", Some("bolat-password-1"));
+    let secret = bolat["totp_secret"]
+        .as_str()
+        .expect("approvers get TOTP")
+        .to_string();
+    let token = create_token(&data, "nurlan");
+    let auth = format!("Bearer {token}");
+
+    let queue = format!("baqylau-e2e-{}", std::process::id());
+    let bind = run(baqylau().args([
+        "notify", "consume", "--amqp", AMQP, "--queue", &queue, "--max", "0",
+    ]));
+    assert!(
+        bind.status.success(),
+        "RabbitMQ must run on 127.0.0.1:5672: {}",
+        stderr(&bind)
+    );
+
+    let server = Server::start_with(&data, &["--amqp", AMQP]);
+    let cases = http_with(
+        "GET",
+        server.addr,
+        "/api/cases?category=illegal_gambling&status=new",
+        None,
+        &[("Authorization", &auth)],
+    )
+    .json();
+    let id = cases[0]["id"]
+        .as_i64()
+        .expect("a new gambling case in the demo");
+
+    let browser = Browser::new(LaunchOptions {
+        headless: true,
+        sandbox: false,
+        path: Some(PathBuf::from("/usr/bin/chromium")),
+        window_size: Some((1366, 900)),
+        ..LaunchOptions::default()
+    })
+    .expect("chromium starts");
+    let tab = browser.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(20));
+
+    // Analyst: log in, triage, confirm with the blocking route, draft Form 2.
+    tab.navigate_to(&server.url(&format!("/cases/{id}")))
+        .unwrap();
+    login(&tab, "nurlan", "nurlan-password-1", "");
+    tab.wait_for_element("button#confirm").unwrap();
+    tab.evaluate(
+        "document.querySelector('select[name=route]').value = 'blocking'; \
+         document.querySelector('textarea[name=justification]').value = 'лицензиясыз онлайн-казино';",
+        false,
+    )
+    .unwrap();
+    tab.find_element("button#confirm").unwrap().click().unwrap();
+    tab.wait_for_element("button#draft-form2").unwrap();
+    tab.find_element("button#draft-form2")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_for_element("#form2").unwrap();
+    let nurl = tab.get_url();
+    let nid: i64 = nurl.rsplit('/').next().unwrap().parse().unwrap();
+    let text_of = |sel: &str| {
+        tab.find_element(sel)
+            .unwrap()
+            .get_inner_text()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let sha = text_of("#content-sha256");
+    let message_id = text_of("#message-id");
+    assert!(text_of("#form2").contains(
+        "Осы хабарламада көрсетілген мәліметтердің заңдылығы мен негізділігін растаймын."
+    ));
+
+    // The same analyst is refused approval (no approve form is offered; a forged one is refused).
+    assert!(
+        tab.find_elements("button#approve")
+            .map(|v| v.is_empty())
+            .unwrap_or(true)
+    );
+    let forge = format!(
+        "(() => {{ const f = document.createElement('form'); f.method = 'post'; \
+         f.action = '/notifications/{nid}/approve'; \
+         const c = document.querySelector('input[name=csrf]').cloneNode(); f.appendChild(c); \
+         const h = document.createElement('input'); h.name = 'sha256'; h.value = '{sha}'; f.appendChild(h); \
+         document.body.appendChild(f); f.submit(); return true; }})()"
+    );
+    tab.evaluate(&forge, false).unwrap();
+    assert!(
+        wait_true(&tab, "document.body.innerText.includes('may not')"),
+        "approval by the analyst was not refused"
+    );
+    let n = http_with(
+        "GET",
+        server.addr,
+        &format!("/api/notifications/{nid}"),
+        None,
+        &[("Authorization", &auth)],
+    )
+    .json();
+    assert_eq!(n["status"], "draft", "{n}");
+
+    // Approver: log in with a TOTP code, approve.
+    tab.navigate_to(&server.url("/cases")).unwrap();
+    tab.wait_for_element("button#logout")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.navigate_to(&server.url(&format!("/notifications/{nid}")))
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let code = reporter::auth::totp::code_at(&secret, now).unwrap();
+    login(&tab, "bolat", "bolat-password-1", &code);
+    tab.wait_for_element("button#approve")
+        .unwrap()
+        .click()
+        .unwrap();
+    let sent = wait_until(&tab, &server.url(&format!("/notifications/{nid}")), "sent");
+    assert!(sent, "the notification was not published");
+    assert_eq!(text_of("#approved-by").split(' ').next(), Some("bolat"));
+
+    // On the real broker.
+    let out = run(baqylau().args([
+        "notify",
+        "consume",
+        "--amqp",
+        AMQP,
+        "--queue",
+        &queue,
+        "--max",
+        "1",
+        "--timeout",
+        "20",
+    ]));
+    assert!(
+        out.status.success(),
+        "no message on {queue}: {}",
+        stderr(&out)
+    );
+    let msg: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(msg["message_id"], message_id.as_str());
+    assert_eq!(msg["routing_key"], "form2.illegal_gambling");
+    assert_eq!(msg["payload"]["content_sha256"], sha.as_str());
+    assert_eq!(msg["payload"]["signatory"]["user"], "bolat");
+    assert_eq!(msg["payload"]["content"]["facts"][0]["case_id"], id);
+    let case = http_with(
+        "GET",
+        server.addr,
+        &format!("/api/cases/{id}"),
+        None,
+        &[("Authorization", &auth)],
+    )
+    .json();
+    assert_eq!(case["status"], "sent", "{case}");
+
+    // The PDF prints; the bundle exports and verifies; tampering is detected.
+    let pdf = http_with(
+        "GET",
+        server.addr,
+        &format!("/notifications/{nid}/form2.pdf?lang=kk"),
+        None,
+        &[("Authorization", &auth)],
+    );
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.body.starts_with("%PDF"), "not a PDF");
+    drop(server);
+    let zip = dir.path().join("bundle.zip");
+    let out = run(baqylau()
+        .args(["export", "--case", &id.to_string(), "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&zip));
+    assert!(out.status.success(), "{}", stderr(&out));
+    for needle in [
+        "notifications/",
+        ".kk.pdf",
+        "screenshots/",
+        "warc/",
+        "captures/",
+    ] {
+        assert!(
+            stdout(&out).contains(needle),
+            "bundle lacks {needle}: {}",
+            stdout(&out)
+        );
+    }
+    let ok = run(baqylau().arg("verify").arg(&zip));
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == b"\x89PNG\r\n\x1a\n")
+        .unwrap()
+        + 100;
+    bytes[at] ^= 0x55;
+    std::fs::write(&zip, bytes).unwrap();
+    let bad = run(baqylau().arg("verify").arg(&zip));
+    assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+}
+
+/// Reloads `url` until its notification status is `status` (20 s).
+fn wait_until(tab: &headless_chrome::Tab, url: &str, status: &str) -> bool {
+    let start = Instant::now();
+    let js = format!(
+        "(() => {{ const s = document.querySelector('.nstatus'); return !!s && s.getAttribute('data-status') === '{status}'; }})()"
+    );
+    while start.elapsed() < Duration::from_secs(20) {
+        tab.navigate_to(url).unwrap();
+        let _ = tab.wait_for_element(".nstatus");
+        if wait_true_for(tab, &js, Duration::from_millis(500)) {
+            return true;
+        }
+    }
+    false
+}
+
+fn wait_true_for(tab: &headless_chrome::Tab, js: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if tab
+            .evaluate(js, false)
+            .ok()
+            .and_then(|r| r.value)
+            .and_then(|v| v.as_bool())
+            == Some(true)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 #[test]

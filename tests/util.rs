@@ -81,9 +81,15 @@ pub struct Server {
 impl Server {
     /// Starts `baqylau serve --data DIR --port 0` and waits for its address line.
     pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// Starts `baqylau serve --data DIR --port 0 ARGS…`.
+    pub fn start_with(data: &Path, args: &[&str]) -> Server {
         let mut child = baqylau()
             .args(["serve", "--port", "0", "--data"])
             .arg(data)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
