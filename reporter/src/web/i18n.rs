@@ -41,7 +41,7 @@ impl Lang {
 
 /// A UI message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs, dead_code)]
+#[allow(missing_docs)]
 pub enum Msg {
     Cases,
     Case,
@@ -128,7 +128,6 @@ pub enum Msg {
     AuditBroken,
     TotpSecretOnce,
     Never,
-    Created,
     Action,
     Object,
     Detail,
@@ -173,10 +172,8 @@ pub enum Msg {
     CasesForNotification,
     EvidenceBundle,
     Pdf,
-    Outbox,
     FourEyes,
     Edit,
-    Signatory,
 }
 
 impl Msg {
@@ -362,7 +359,6 @@ impl Msg {
                 "TOTP secret (shown once; enter it in an authenticator app)",
             ],
             Never => ["Ешқашан", "Никогда", "Never"],
-            Created => ["Құрылды", "Создана", "Created"],
             Action => ["Әрекет", "Действие", "Action"],
             Object => ["Нысан", "Объект", "Object"],
             Detail => ["Толығырақ", "Подробности", "Detail"],
@@ -455,18 +451,12 @@ impl Msg {
                 "Evidence bundle (zip)",
             ],
             Pdf => ["PDF", "PDF", "PDF"],
-            Outbox => ["Жіберу кезегі", "Очередь отправки", "Outbox"],
             FourEyes => [
                 "Екі адам қағидасы: хабарламаны дайындаған адам оны мақұлдай алмайды",
                 "Принцип четырёх глаз: подготовивший уведомление не может его утвердить",
                 "Four eyes: whoever drafted a notification cannot approve it",
             ],
             Edit => ["Өзгерту", "Изменить", "Edit"],
-            Signatory => [
-                "Уәкілетті лауазымды тұлға",
-                "Уполномоченное должностное лицо",
-                "Authorized official",
-            ],
         }
     }
 }
