@@ -86,7 +86,36 @@ impl LoadError {
     }
 }
 
+/// Line starts of a source, for many [`line_col`] look-ups in one file (a rule file with
+/// thousands of rules must not rescan the text for every rule).
+pub(crate) struct LineIndex<'a> {
+    src: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes the line starts of `src`.
+    pub(crate) fn new(src: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { src, starts }
+    }
+
+    /// 1-based line and char column of byte `offset` (clamped to the text).
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.src.len());
+        while !self.src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.src[start..offset].chars().count() + 1)
+    }
+}
+
 /// 1-based line and char column of byte `offset` in `src` (clamped to the text).
+#[cfg(test)]
 pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(src.len());
     while !src.is_char_boundary(offset) {
@@ -138,5 +167,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(p.to_string().lines().count(), 2);
+        let src = "ab\nкд\n\nx";
+        let idx = LineIndex::new(src);
+        for off in 0..=src.len() + 2 {
+            assert_eq!(idx.line_col(off), line_col(src, off), "offset {off}");
+        }
     }
 }

@@ -3,13 +3,17 @@
 //! evaluation for the rules whose literals actually occurred.
 //!
 //! This is the globset/ripgrep shape: presearch once for all rules, then check only candidates.
+//! Every literal is a single token (phrases are split into pieces), so the automaton is walked
+//! *anchored at token starts* only — a trie walk of at most the token's length — instead of an
+//! unanchored overlapping search that would report every literal inside every longer word.
 //! A rule that needs an indicator (`@card`) is always a candidate; its indicator extractors run
 //! lazily, once per scan, only if such a rule is evaluated. Positions are token indices (for
 //! `NEAR/n`) plus normalized byte ranges (for spans), per field.
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{Anchored, MatchKind, StartKind, dfa::DFA};
 use regex::{Regex, RegexSet};
 
 use crate::indicators::Indicator;
@@ -20,6 +24,28 @@ use crate::translit;
 /// At most this many occurrences are kept per atom and node: enough evidence, bounded work on
 /// pages that repeat a word ten thousand times.
 const MAX_OCCS: usize = 256;
+
+/// Hasher for small integer ids (piece and term indices): one multiply instead of SipHash,
+/// which showed up in profiles — the keys are our own indices, not attacker-chosen.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by an id, with [`IdHasher`].
+type IdMap<V> = HashMap<usize, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// One occurrence of an atom or sub-expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,7 +106,8 @@ impl RuleProgram {
 #[derive(Debug)]
 pub(crate) struct Matcher {
     atoms: Atoms,
-    ac: AhoCorasick,
+    /// Anchored DFA over every literal (and its Latin skeleton).
+    dfa: DFA,
     /// Per automaton pattern: (whole-word piece, prefix piece).
     pattern_pieces: Vec<(Option<usize>, Option<usize>)>,
     regex_set: RegexSet,
@@ -114,9 +141,9 @@ impl Matcher {
                 }
             }
         }
-        let ac = AhoCorasick::builder()
+        let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Anchored)
             .build(&patterns)
             .expect("literal patterns build");
         let regex_set = RegexSet::new(&atoms.regexes).expect("regexes validated at compile time");
@@ -144,7 +171,7 @@ impl Matcher {
         }
         Matcher {
             atoms,
-            ac,
+            dfa,
             pattern_pieces,
             regex_set,
             regexes,
@@ -162,34 +189,57 @@ impl Matcher {
         fields: &[Option<FieldText>; 3],
         allowed: impl Fn(usize) -> bool,
     ) -> Vec<(usize, Vec<Occ>)> {
-        let mut piece_hits: Vec<Vec<Occ>> = vec![Vec::new(); self.atoms.pieces.len()];
+        // only the pieces that occur get an entry: a document touches a few dozen of the tens
+        // of thousands of pieces of a large rule set
+        let mut piece_hits: IdMap<Vec<Occ>> = IdMap::default();
         let mut regex_fields: Vec<FieldMask> = vec![0; self.regexes.len()];
         for (fi, f) in fields.iter().enumerate() {
             let Some(f) = f else { continue };
             let text = &f.norm.text;
-            for m in self.ac.find_overlapping_iter(text) {
-                let Ok(ti) = f.tokens.binary_search_by_key(&m.start(), |t| t.0) else {
-                    continue;
-                };
-                let tok = f.tokens[ti];
+            let bytes = text.as_bytes();
+            let start = self
+                .dfa
+                .start_state(Anchored::Yes)
+                .expect("the DFA is built for anchored searches");
+            for (ti, &(t0, t1)) in f.tokens.iter().enumerate() {
                 let occ = Occ {
                     field: fi as u8,
                     t0: ti as u32,
                     t1: ti as u32,
-                    s: tok.0 as u32,
-                    e: tok.1 as u32,
+                    s: t0 as u32,
+                    e: t1 as u32,
                 };
-                let (word, prefix) = self.pattern_pieces[m.pattern().as_usize()];
-                if m.end() == tok.1
-                    && let Some(w) = word
-                    && piece_hits[w].len() < MAX_OCCS * 4
-                {
-                    piece_hits[w].push(occ);
-                }
-                if let Some(p) = prefix
-                    && piece_hits[p].len() < MAX_OCCS * 4
-                {
-                    piece_hits[p].push(occ);
+                let mut sid = start;
+                for (k, &b) in bytes[t0..t1].iter().enumerate() {
+                    sid = self.dfa.next_state(Anchored::Yes, sid, b);
+                    if self.dfa.is_dead(sid) {
+                        break;
+                    }
+                    if !self.dfa.is_match(sid) {
+                        continue;
+                    }
+                    let whole = t0 + k + 1 == t1;
+                    for i in 0..self.dfa.match_len(sid) {
+                        let pat = self.dfa.match_pattern(sid, i);
+                        // a match state also lists patterns that end here but start later
+                        // (suffixes, for unanchored use): only those starting at the token
+                        if self.dfa.pattern_len(pat) != k + 1 {
+                            continue;
+                        }
+                        let (word, prefix) = self.pattern_pieces[pat.as_usize()];
+                        let mut push = |piece: usize| {
+                            let v = piece_hits.entry(piece).or_default();
+                            if v.len() < MAX_OCCS * 4 {
+                                v.push(occ);
+                            }
+                        };
+                        if whole && let Some(w) = word {
+                            push(w);
+                        }
+                        if let Some(p) = prefix {
+                            push(p);
+                        }
+                    }
                 }
             }
             if !self.regexes.is_empty() {
@@ -198,36 +248,30 @@ impl Matcher {
                 }
             }
         }
-        let mut candidate = vec![false; self.programs.len()];
-        for (p, hits) in piece_hits.iter().enumerate() {
-            if !hits.is_empty() {
-                self.piece_rules[p]
-                    .iter()
-                    .for_each(|&r| candidate[r] = true);
-            }
+        let mut candidates: Vec<usize> = Vec::new();
+        for p in piece_hits.keys() {
+            candidates.extend_from_slice(&self.piece_rules[*p]);
         }
         for (x, mask) in regex_fields.iter().enumerate() {
             if *mask != 0 {
-                self.regex_rules[x]
-                    .iter()
-                    .for_each(|&r| candidate[r] = true);
+                candidates.extend_from_slice(&self.regex_rules[x]);
             }
         }
-        self.indicator_rules
-            .iter()
-            .for_each(|&r| candidate[r] = true);
+        candidates.extend_from_slice(&self.indicator_rules);
+        candidates.sort_unstable();
+        candidates.dedup();
 
         let mut ctx = Ctx {
             m: self,
             fields,
             piece_hits,
             regex_fields,
-            terms: HashMap::new(),
+            terms: IdMap::default(),
             regex_occs: HashMap::new(),
             indicator_occs: HashMap::new(),
         };
         let mut fired = Vec::new();
-        for (r, _) in candidate.iter().enumerate().filter(|(_, c)| **c) {
+        for r in candidates {
             if !allowed(r) {
                 continue;
             }
@@ -247,9 +291,9 @@ impl Matcher {
 struct Ctx<'a> {
     m: &'a Matcher,
     fields: &'a [Option<FieldText>; 3],
-    piece_hits: Vec<Vec<Occ>>,
+    piece_hits: IdMap<Vec<Occ>>,
     regex_fields: Vec<FieldMask>,
-    terms: HashMap<usize, Vec<Occ>>,
+    terms: IdMap<Vec<Occ>>,
     regex_occs: HashMap<(usize, FieldMask), Vec<Occ>>,
     indicator_occs: HashMap<(Indicator, FieldMask), Vec<Occ>>,
 }
@@ -297,7 +341,10 @@ impl Ctx<'_> {
             return o.clone();
         }
         let term = &self.m.atoms.terms[t];
-        let first = &self.piece_hits[term.pieces[0]];
+        let Some(first) = self.piece_hits.get(&term.pieces[0]) else {
+            self.terms.insert(t, Vec::new());
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for o in first {
             if term.fields & (1 << o.field) == 0 {
@@ -307,9 +354,10 @@ impl Ctx<'_> {
             let mut ok = true;
             for (k, &p) in term.pieces.iter().enumerate().skip(1) {
                 let want = o.t0 + k as u32;
-                match self.piece_hits[p]
-                    .iter()
-                    .find(|h| h.field == o.field && h.t0 == want)
+                match self
+                    .piece_hits
+                    .get(&p)
+                    .and_then(|v| v.iter().find(|h| h.field == o.field && h.t0 == want))
                 {
                     Some(h) => end = *h,
                     None => {

@@ -84,7 +84,7 @@ fn nfkc_lower(input: &str) -> Vec<NChar> {
     while let Some((i, _)) = iter.next() {
         let next_starter = loop {
             match iter.peek() {
-                Some(&(j, c)) if canonical_combining_class(c) != 0 => {
+                Some(&(j, c)) if !is_plain_starter(c) && canonical_combining_class(c) != 0 => {
                     let _ = j;
                     iter.next();
                 }
@@ -129,6 +129,13 @@ fn nfkc_lower(input: &str) -> Vec<NChar> {
     out
 }
 
+/// ASCII and basic Cyrillic letters are starters (combining class 0): skips the table lookup
+/// for nearly every char of our text.
+#[inline]
+fn is_plain_starter(c: char) -> bool {
+    c.is_ascii() || ('\u{0400}'..='\u{0482}').contains(&c) || ('\u{048A}'..='\u{04FF}').contains(&c)
+}
+
 /// Characters that are invisible or only decorate: zero-width, soft hyphen, variation selectors.
 fn is_invisible(c: char) -> bool {
     matches!(
@@ -147,6 +154,12 @@ fn is_emoji(c: char) -> bool {
 
 /// Drops invisible characters everywhere and emoji runs between two letters.
 fn drop_noise(chars: Vec<NChar>) -> Vec<NChar> {
+    if !chars
+        .iter()
+        .any(|n| !n.c.is_ascii() && (is_invisible(n.c) || is_emoji(n.c)))
+    {
+        return chars;
+    }
     let visible: Vec<NChar> = chars.into_iter().filter(|n| !is_invisible(n.c)).collect();
     let mut out: Vec<NChar> = Vec::with_capacity(visible.len());
     let mut i = 0;
@@ -181,7 +194,7 @@ fn join_letter_spaced(chars: Vec<NChar>) -> Vec<NChar> {
             && (k == 0 || !is_word(chars[k - 1].c))
             && chars.get(k + 1).is_none_or(|n| !is_word(n.c))
     };
-    let mut drop = vec![false; chars.len()];
+    let mut drop: Vec<bool> = Vec::new();
     let mut k = 0;
     while k < chars.len() {
         if !is_single(k) {
@@ -189,18 +202,24 @@ fn join_letter_spaced(chars: Vec<NChar>) -> Vec<NChar> {
             continue;
         }
         // collect a run: letter, space, letter, space, ...
-        let mut letters = vec![k];
         let mut p = k;
+        let mut letters = 1;
         while p + 2 < chars.len() && chars[p + 1].c == ' ' && is_single(p + 2) {
             p += 2;
-            letters.push(p);
+            letters += 1;
         }
-        if letters.len() >= MIN_SPACED_LETTERS {
-            for w in letters.windows(2) {
-                drop[w[0] + 1] = true;
+        if letters >= MIN_SPACED_LETTERS {
+            if drop.is_empty() {
+                drop = vec![false; chars.len()];
+            }
+            for q in (k..p).step_by(2) {
+                drop[q + 1] = true;
             }
         }
         k = p + 1;
+    }
+    if drop.is_empty() {
+        return chars;
     }
     chars
         .into_iter()
@@ -326,6 +345,11 @@ fn fold_lookalikes(mut chars: Vec<NChar>) -> Vec<NChar> {
             j += 1;
         }
         let word = &chars[i..j];
+        // a word of Cyrillic letters only (nearly all) has nothing to fold
+        if word.iter().all(|n| is_cyrillic(n.c)) {
+            i = j;
+            continue;
+        }
         let has_cyr = word.iter().any(|n| is_cyrillic(n.c));
         let all_foldable = word
             .iter()

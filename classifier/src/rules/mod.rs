@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::error::{LoadError, line_col};
+use crate::error::{LineIndex, LoadError};
 use compile::{Atoms, ListTerm, Node};
 
 /// `examples` of a rule.
@@ -152,7 +152,8 @@ pub(crate) fn load_file(
     out: &mut Vec<(Rule, Node)>,
     errors: &mut Vec<LoadError>,
 ) {
-    let at = |offset: usize| line_col(src, offset);
+    let lines = LineIndex::new(src);
+    let at = |offset: usize| lines.line_col(offset);
     let parsed: RuleFile = match toml::from_str(src) {
         Ok(f) => f,
         Err(e) => {
