@@ -410,6 +410,10 @@ async fn consume(a: ConsumeArgs) -> anyhow::Result<ExitCode> {
 mod tests {
     use super::*;
 
+    /// The broker tests bind queues to every routing key of the shared exchange: run them one at
+    /// a time so that one test's queue does not receive the other's messages.
+    static BROKER: Mutex<()> = Mutex::new(());
+
     #[test]
     fn credentials_are_redacted() {
         assert_eq!(redact(DEFAULT_AMQP), "amqp://guest:***@127.0.0.1:5672/%2f");
@@ -421,6 +425,7 @@ mod tests {
     /// twice with one message id, and the consumer prints it once.
     #[test]
     fn publishing_twice_is_deduplicated_by_message_id() {
+        let _serial = BROKER.lock().unwrap_or_else(|p| p.into_inner());
         let rt = super::super::runtime().unwrap();
         rt.block_on(async {
             let queue = format!("baqylau-test-{}", reporter::auth::random_hex(6));
@@ -472,6 +477,161 @@ mod tests {
                 ids.lines().collect::<Vec<_>>(),
                 [payload.message_id.as_str()]
             );
+            ch.queue_delete(queue.as_str().into(), Default::default())
+                .await
+                .unwrap();
+            let _ = std::fs::remove_file(seen);
+        });
+    }
+
+    /// Publishes through the real sink, then "crashes" before the outbox is marked: the broker
+    /// has the message, the database says it is pending.
+    struct CrashAfterPublish(AmqpSink);
+
+    #[async_trait]
+    impl NotificationSink for CrashAfterPublish {
+        fn describe(&self) -> String {
+            "crashing".into()
+        }
+        async fn publish(&self, msg: &OutboxMessage, payload: &Payload) -> Result<(), String> {
+            self.0.publish(msg, payload).await?;
+            Err("process died before marking the message sent".into())
+        }
+    }
+
+    /// An approved notification in a fresh store: analyst `aigul` drafted, approver `bolat`
+    /// approved.
+    async fn approved(store: &reporter::SqliteCaseStore) -> i64 {
+        use model::{CaseStore, Decision, Flagged, Hit, Route, Screenshot, Severity};
+        use reporter::auth::{NewUser, Role};
+        for (name, role) in [("aigul", Role::Analyst), ("bolat", Role::Approver)] {
+            store
+                .add_user(NewUser {
+                    name: name.into(),
+                    role: Some(role),
+                    ..NewUser::default()
+                })
+                .await
+                .unwrap();
+        }
+        let mut c = model::Capture::failed(
+            "http://casino.kz/",
+            "casino.kz",
+            model::FailureKind::Connect,
+            "",
+        );
+        c.error = None;
+        c.status = Some(200);
+        c.protocol = "HTTP/1.1".into();
+        c.ip = Some("127.0.0.1".into());
+        c.text = "Онлайн казино без лицензии".into();
+        let hit = Hit {
+            capture_id: c.id.clone(),
+            rule: "gambling.casino".into(),
+            rule_version: 1,
+            category: "illegal_gambling".into(),
+            severity: Severity::High,
+            score: 1.0,
+            spans: vec![],
+            matched: "казино".into(),
+        };
+        let capture_id = c.id.clone();
+        let id = store
+            .record_flagged(&Flagged {
+                capture: c,
+                hits: vec![hit],
+            })
+            .await
+            .unwrap()[0]
+            .case_id;
+        store
+            .attach_screenshot(
+                id,
+                &capture_id,
+                &Screenshot {
+                    path: "screenshots/a.png".into(),
+                    sha256: model::sha256_hex(b"png"),
+                    width: 1280,
+                    height: 900,
+                    taken_at: chrono::Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .decide(
+                id,
+                &Decision::Confirm {
+                    route: Route::Blocking,
+                    justification: "казино".into(),
+                },
+                "aigul",
+            )
+            .await
+            .unwrap();
+        let rules = crate::embedded::load_rules(None).unwrap();
+        let taxonomy = rules.taxonomy().cloned().unwrap();
+        let n = store
+            .draft_notification(&[id], &taxonomy, "aigul")
+            .await
+            .unwrap();
+        store
+            .approve_notification(n.id, &n.content_sha256, "bolat")
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Against the real broker: a crash between the broker's confirm and the outbox commit
+    /// leaves the message pending; the relay of the restarted process publishes it again, and
+    /// the consumer sees one message (the duplicate is skipped by message id).
+    #[test]
+    fn crash_between_publish_and_commit_resends_and_consumers_dedup() {
+        let _serial = BROKER.lock().unwrap_or_else(|p| p.into_inner());
+        let rt = super::super::runtime().unwrap();
+        rt.block_on(async {
+            let store = Arc::new(reporter::SqliteCaseStore::open_in_memory().unwrap());
+            let nid = approved(&store).await;
+            let queue = format!("baqylau-test-{}", reporter::auth::random_hex(6));
+            let (_c, ch) = channel(DEFAULT_AMQP, "test")
+                .await
+                .expect("RabbitMQ must be running on 127.0.0.1:5672 (guest/guest)");
+            bind(&ch, &queue).await.unwrap();
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let crashing = reporter::outbox::Relay::new(
+                store.clone(),
+                Arc::new(CrashAfterPublish(
+                    AmqpSink::connect(DEFAULT_AMQP).await.unwrap(),
+                )),
+                wake.clone(),
+            );
+            assert_eq!(crashing.run_once().await.unwrap(), 0);
+            assert_eq!(
+                store.pending_outbox().await.unwrap().len(),
+                1,
+                "still pending"
+            );
+            let restarted = reporter::outbox::Relay::new(
+                store.clone(),
+                Arc::new(AmqpSink::connect(DEFAULT_AMQP).await.unwrap()),
+                wake,
+            );
+            assert_eq!(restarted.run_once().await.unwrap(), 1);
+            let n = store.notification(nid).await.unwrap().unwrap();
+            assert_eq!(n.status.as_str(), "sent");
+            let seen = std::env::temp_dir().join(format!("{queue}.seen"));
+            let code = consume(ConsumeArgs {
+                amqp: DEFAULT_AMQP.into(),
+                queue: queue.clone(),
+                max: 2,
+                timeout: 3,
+                seen: Some(seen.clone()),
+            })
+            .await
+            .unwrap();
+            assert_eq!(code, ExitCode::from(1), "two deliveries, one message");
+            let ids = std::fs::read_to_string(&seen).unwrap();
+            assert_eq!(ids.lines().collect::<Vec<_>>(), [n.message_id.as_str()]);
             ch.queue_delete(queue.as_str().into(), Default::default())
                 .await
                 .unwrap();
