@@ -33,6 +33,7 @@ pub mod forms;
 pub mod indicators;
 pub mod notification;
 pub mod outbox;
+pub mod recheck;
 mod stage;
 pub mod store;
 pub mod web;

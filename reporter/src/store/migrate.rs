@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "signatory",
         sql: include_str!("migrations/004_signatory.sql"),
     },
+    Migration {
+        version: 5,
+        name: "rechecks",
+        sql: include_str!("migrations/005_rechecks.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

@@ -9,6 +9,7 @@
 pub mod audit;
 mod migrate;
 pub mod notifications;
+pub mod rechecks;
 mod sqlite;
 pub mod triage;
 pub mod users;

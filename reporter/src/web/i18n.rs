@@ -98,6 +98,8 @@ pub enum Msg {
     NotFound,
     Error,
     Language,
+    Rechecks,
+    ProposedMirror,
     Login,
     LoginFailed,
     UserName,
@@ -293,6 +295,16 @@ impl Msg {
             NotFound => ["Табылмады", "Не найдено", "Not found"],
             Error => ["Қате", "Ошибка", "Error"],
             Language => ["Тіл", "Язык", "Language"],
+            Rechecks => [
+                "Жіберілгеннен кейінгі тексерулер",
+                "Повторные проверки после отправки",
+                "Re-checks after sending",
+            ],
+            ProposedMirror => [
+                "Ұсынылған айна (жаңа ресурс ретінде тексеру)",
+                "Предполагаемое зеркало (проверить как новый ресурс)",
+                "Proposed mirror (check as a new resource)",
+            ],
             Login => ["Кіру", "Вход", "Sign in"],
             LoginFailed => [
                 "Пайдаланушы аты, құпиясөз немесе код қате",
@@ -479,6 +491,31 @@ pub fn status(s: CaseStatus, lang: Lang) -> &'static str {
         CaseStatus::Dismissed => ["Жалған деп жабылды", "Закрыто как ложное", "Dismissed"],
     };
     pick([kk, ru, en], lang)
+}
+
+/// Display name of a re-check outcome.
+pub fn outcome(o: crate::recheck::Outcome, lang: Lang) -> &'static str {
+    use crate::recheck::Outcome;
+    let texts = match o {
+        Outcome::Reachable => [
+            "Қолжетімді, өзгеріссіз",
+            "Доступен, без изменений",
+            "Reachable, unchanged",
+        ],
+        Outcome::Changed => [
+            "Қолжетімді, өзгерген",
+            "Доступен, изменён",
+            "Reachable, changed",
+        ],
+        Outcome::Blocked => ["Бұғатталған", "Заблокирован", "Blocked"],
+        Outcome::Unreachable => ["Қолжетімсіз", "Недоступен", "Unreachable"],
+        Outcome::Moved => [
+            "Басқа доменге көшті",
+            "Перенесён на другой домен",
+            "Moved to another host",
+        ],
+    };
+    pick(texts, lang)
 }
 
 /// Display name of a user role.

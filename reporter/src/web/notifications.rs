@@ -635,6 +635,35 @@ pub(crate) async fn case_panel(
             id = n.id,
         );
     }
+    let rechecks = state.desk.rechecks(case.id).await?;
+    if !rechecks.is_empty() {
+        let _ = write!(s, "<h3>{}</h3><ul id=\"rechecks\">", t(Msg::Rechecks));
+        for r in &rechecks {
+            let mirror = r
+                .mirror_url
+                .as_deref()
+                .map(|m| {
+                    format!(
+                        " · {}: <span class=\"url\">{}</span>",
+                        t(Msg::ProposedMirror),
+                        escape(m)
+                    )
+                })
+                .unwrap_or_default();
+            let _ = write!(
+                s,
+                "<li class=\"recheck\" data-outcome=\"{}\">{} · {}{}{}</li>",
+                r.outcome.as_str(),
+                r.checked_at.format("%Y-%m-%d %H:%M UTC"),
+                i18n::outcome(r.outcome, lang),
+                r.http_status
+                    .map(|c| format!(" · HTTP {c}"))
+                    .unwrap_or_default(),
+                mirror
+            );
+        }
+        s.push_str("</ul>");
+    }
     let draftable = list.is_empty()
         && case.status == model::CaseStatus::Confirmed
         && case.route == Some(model::Route::Blocking)

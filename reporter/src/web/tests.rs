@@ -956,4 +956,22 @@ async fn notification_flow_four_eyes_document_and_bundle() {
     assert_eq!(v.case_id, id);
     assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
     assert!(v.problems[0].contains("differs from the screenshot recorded"));
+
+    // A re-check after sending finds the resource on another host: shown with the mirror.
+    let due = f
+        .store
+        .rechecks_due(chrono::Duration::seconds(-1))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    let obs = crate::recheck::Observation::Answer {
+        status: 200,
+        final_url: "http://casino-zerkalo.kz/".into(),
+        body_sha256: "x".into(),
+        body_start: String::new(),
+    };
+    f.store.record_recheck(&due[0], &obs).await.unwrap();
+    let html = text(get(&f, &format!("/cases/{id}?lang=ru")).await).await;
+    assert!(html.contains("data-outcome=\"moved\""));
+    assert!(html.contains("http://casino-zerkalo.kz/"));
 }

@@ -1,0 +1,228 @@
+//! Re-check records of sent cases (see [`crate::recheck`]).
+
+use chrono::{DateTime, Duration, Utc};
+use model::StoreError;
+use rusqlite::params;
+use serde::Serialize;
+
+use super::audit;
+use super::sqlite::{SqliteCaseStore, db_err, parse_ts, ts};
+use crate::recheck::{Observation, Outcome, judge};
+
+/// A sent resource due for a re-check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// Case.
+    pub case_id: i64,
+    /// URL to fetch (the evidence's final URL).
+    pub url: String,
+    /// Body hash of that evidence.
+    pub evidence_sha256: Option<String>,
+}
+
+/// A recorded re-check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recheck {
+    /// When.
+    pub checked_at: DateTime<Utc>,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// HTTP status, if any answer.
+    pub http_status: Option<u16>,
+    /// URL after redirects.
+    pub final_url: Option<String>,
+    /// Proposed mirror (when moved).
+    pub mirror_url: Option<String>,
+    /// Error or note.
+    pub detail: String,
+}
+
+impl SqliteCaseStore {
+    /// Sent or acknowledged cases whose last re-check (or sending) is older than `every`.
+    pub async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
+        let before = ts(Utc::now() - every);
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT c.id,
+                        (SELECT e.final_url FROM evidence e WHERE e.case_id = c.id
+                         ORDER BY e.captured_at DESC, e.id DESC LIMIT 1),
+                        (SELECT e.body_sha256 FROM evidence e WHERE e.case_id = c.id
+                         ORDER BY e.captured_at DESC, e.id DESC LIMIT 1)
+                     FROM cases c
+                     WHERE c.status IN ('sent', 'acknowledged')
+                       AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
+                                    c.status_since) < ?1
+                     ORDER BY c.id",
+                )
+                .map_err(db_err)?;
+            stmt.query_map([before], |r| {
+                Ok(Target {
+                    case_id: r.get(0)?,
+                    url: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    evidence_sha256: r.get(2)?,
+                })
+            })
+            .and_then(|r| r.collect())
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    /// Records what a re-check of `target` observed; returns the judged outcome.
+    pub async fn record_recheck(
+        &self,
+        target: &Target,
+        obs: &Observation,
+    ) -> Result<Recheck, StoreError> {
+        let (outcome, mirror_url) = judge(&target.url, target.evidence_sha256.as_deref(), obs);
+        let (http_status, final_url, body_sha, detail) = match obs {
+            Observation::Answer {
+                status,
+                final_url,
+                body_sha256,
+                ..
+            } => (
+                Some(*status),
+                Some(final_url.clone()),
+                Some(body_sha256.clone()),
+                String::new(),
+            ),
+            Observation::Failed { error } => (None, None, None, error.clone()),
+        };
+        let rec = Recheck {
+            checked_at: Utc::now(),
+            outcome,
+            http_status,
+            final_url,
+            mirror_url,
+            detail,
+        };
+        let (r, id) = (rec.clone(), target.case_id);
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO rechecks (case_id, checked_at, outcome, http_status, final_url,
+                    body_sha256, mirror_url, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    id,
+                    ts(r.checked_at),
+                    r.outcome.as_str(),
+                    r.http_status,
+                    r.final_url,
+                    body_sha,
+                    r.mirror_url,
+                    r.detail
+                ],
+            )
+            .map_err(db_err)?;
+            let detail = match &r.mirror_url {
+                Some(m) => format!("{} → {m}", r.outcome.as_str()),
+                None => r.outcome.as_str().to_string(),
+            };
+            audit::append(
+                &tx,
+                "system",
+                "case.recheck",
+                &format!("case:{id}"),
+                &detail,
+            )?;
+            tx.commit().map_err(db_err)
+        })
+        .await?;
+        Ok(rec)
+    }
+
+    /// Re-checks of a case, newest first.
+    pub async fn rechecks(&self, case_id: i64) -> Result<Vec<Recheck>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT checked_at, outcome, http_status, final_url, mirror_url, detail
+                     FROM rechecks WHERE case_id = ?1 ORDER BY id DESC",
+                )
+                .map_err(db_err)?;
+            stmt.query_map([case_id], |r| {
+                let at: String = r.get(0)?;
+                let outcome: String = r.get(1)?;
+                Ok(Recheck {
+                    checked_at: parse_ts(&at)?,
+                    outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Unreachable),
+                    http_status: r.get(2)?,
+                    final_url: r.get(3)?,
+                    mirror_url: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            })
+            .and_then(|r| r.collect())
+            .map_err(db_err)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::notifications::tests_support::approved_notification;
+
+    #[tokio::test]
+    async fn sent_cases_come_due_and_record_outcomes() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let nid = approved_notification(&store).await;
+        assert!(
+            store
+                .rechecks_due(Duration::zero())
+                .await
+                .unwrap()
+                .is_empty(),
+            "not sent yet"
+        );
+        let out = store.pending_outbox().await.unwrap();
+        store
+            .outbox_published(out[0].outbox_id, "test")
+            .await
+            .unwrap();
+        let due = store.rechecks_due(Duration::seconds(-1)).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert!(
+            store
+                .rechecks_due(Duration::hours(1))
+                .await
+                .unwrap()
+                .is_empty(),
+            "just sent"
+        );
+        let t = &due[0];
+        let moved = Observation::Answer {
+            status: 200,
+            final_url: "http://casino-new.kz/".into(),
+            body_sha256: "x".into(),
+            body_start: String::new(),
+        };
+        let r = store.record_recheck(t, &moved).await.unwrap();
+        assert_eq!(r.outcome, Outcome::Moved);
+        assert_eq!(r.mirror_url.as_deref(), Some("http://casino-new.kz/"));
+        let r = store
+            .record_recheck(
+                t,
+                &Observation::Failed {
+                    error: "connection refused".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::Unreachable);
+        let all = store.rechecks(t.case_id).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].outcome, Outcome::Unreachable);
+        assert!(
+            store
+                .rechecks_due(Duration::hours(1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let _ = nid;
+    }
+}
