@@ -589,6 +589,34 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
     std::fs::write(&zip, bytes).unwrap();
     let bad = run(baqylau().arg("verify").arg(&zip));
     assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+
+    // Re-check after sending: the host now answers nothing (a closed loopback port).
+    let domain = msg["payload"]["content"]["facts"][0]["domain"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(baqylau()
+        .args([
+            "notify",
+            "recheck",
+            "--every-hours",
+            "0",
+            "--json",
+            "--resolve",
+        ])
+        .arg(format!("{domain}=127.0.0.1:{port}"))
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line: Value =
+        serde_json::from_str(stdout(&out).lines().next().expect("one re-check")).unwrap();
+    assert_eq!(line["case_id"], id);
+    assert_eq!(line["outcome"], "unreachable", "{line}");
 }
 
 /// Reloads `url` until its notification status is `status` (20 s).

@@ -251,6 +251,25 @@ pub enum Command {
     /// Reference consumer: bind a queue to the exchange and print new messages as JSON lines,
     /// skipping duplicates by message id.
     Consume(ConsumeArgs),
+    /// Re-check sent URLs that are due: still reachable, blocked, changed, or moved (mirror).
+    Recheck(RecheckArgs),
+}
+
+/// Arguments of `baqylau notify recheck`.
+#[derive(Debug, clap::Args)]
+pub struct RecheckArgs {
+    /// Data directory.
+    #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
+    pub data: PathBuf,
+    /// Re-check a sent case when its last check is older than this many hours (0: all now).
+    #[arg(long, default_value_t = 24)]
+    pub every_hours: i64,
+    /// Connect to HOST at IP:PORT instead of resolving it (plain-HTTP URLs), like `crawl`.
+    #[arg(long, value_name = "HOST=IP:PORT")]
+    pub resolve: Vec<crawler::ResolveRule>,
+    /// Print one JSON object per re-check.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `baqylau notify relay`.
@@ -296,7 +315,158 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Relay(a) => rt.block_on(relay(a)),
         Command::Consume(a) => rt.block_on(consume(a)),
+        Command::Recheck(a) => rt.block_on(recheck_cmd(a)),
     }
+}
+
+/// Largest body read by a re-check.
+const RECHECK_MAX_BODY: usize = 10 << 20;
+
+/// A client for re-checks: no automatic redirects (each hop is checked), bounded time.
+pub fn recheck_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("baqylau-recheck/", env!("CARGO_PKG_VERSION")))
+        .build()?)
+}
+
+/// Fetches `url` following up to 5 redirects by hand, with the same SSRF guard as the crawler:
+/// a host resolving to a loopback, private or link-local address is refused unless mapped by
+/// `resolve`.
+pub async fn observe(
+    client: &reqwest::Client,
+    url: &str,
+    resolve: &[crawler::ResolveRule],
+) -> reporter::recheck::Observation {
+    use reporter::recheck::Observation;
+    let failed = |e: String| Observation::Failed { error: e };
+    let mut current = match url::Url::parse(url) {
+        Ok(u) => u,
+        Err(e) => return failed(format!("bad url: {e}")),
+    };
+    for _ in 0..6 {
+        let host = current.host_str().unwrap_or("").to_ascii_lowercase();
+        let mapped = resolve.iter().find(|r| r.host.eq_ignore_ascii_case(&host));
+        let mut target = current.clone();
+        match mapped {
+            Some(rule) if current.scheme() == "http" => {
+                let _ = target.set_ip_host(rule.addr.ip());
+                let _ = target.set_port(Some(rule.addr.port()));
+            }
+            Some(_) => return failed("--resolve mappings apply to http:// URLs only".into()),
+            None => {
+                let port = current.port_or_known_default().unwrap_or(80);
+                match tokio::net::lookup_host((host.as_str(), port)).await {
+                    Ok(addrs) => {
+                        let addrs: Vec<_> = addrs.collect();
+                        if addrs.is_empty() || addrs.iter().any(|a| crawler::is_non_public(a.ip()))
+                        {
+                            return failed(format!(
+                                "{host} resolves to a non-public address; refused"
+                            ));
+                        }
+                    }
+                    Err(e) => return failed(format!("dns {host}: {e}")),
+                }
+            }
+        }
+        let mut req = client.get(target.as_str());
+        if mapped.is_some() {
+            let host_header = match current.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.clone(),
+            };
+            req = req.header(reqwest::header::HOST, host_header);
+        }
+        let mut resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return failed(e.to_string()),
+        };
+        let status = resp.status();
+        if status.is_redirection() {
+            let next = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| current.join(l).ok());
+            match next {
+                Some(n) => {
+                    current = n;
+                    continue;
+                }
+                None => return failed(format!("redirect {status} without a usable Location")),
+            }
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    body.extend_from_slice(&c);
+                    if body.len() > RECHECK_MAX_BODY {
+                        body.truncate(RECHECK_MAX_BODY);
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return failed(e.to_string()),
+            }
+        }
+        let start = &body[..body.len().min(64 * 1024)];
+        return Observation::Answer {
+            status: status.as_u16(),
+            final_url: current.to_string(),
+            body_sha256: model::sha256_hex(&body),
+            body_start: String::from_utf8_lossy(start).into_owned(),
+        };
+    }
+    failed("more than 5 redirects".into())
+}
+
+/// Re-checks every due sent case once; returns `(case, outcome)` records.
+pub async fn recheck_pass(
+    store: &reporter::SqliteCaseStore,
+    every: chrono::Duration,
+    resolve: &[crawler::ResolveRule],
+) -> anyhow::Result<
+    Vec<(
+        reporter::store::rechecks::Target,
+        reporter::store::rechecks::Recheck,
+    )>,
+> {
+    let client = recheck_client()?;
+    let mut out = Vec::new();
+    for t in store.rechecks_due(every).await? {
+        let obs = observe(&client, &t.url, resolve).await;
+        let r = store.record_recheck(&t, &obs).await?;
+        tracing::info!(case = t.case_id, url = %t.url, outcome = r.outcome.as_str(), "re-checked");
+        out.push((t, r));
+    }
+    Ok(out)
+}
+
+async fn recheck_cmd(a: RecheckArgs) -> anyhow::Result<ExitCode> {
+    let data = DataDir::existing(&a.data)?;
+    let store = reporter::SqliteCaseStore::open(&data.cases_db())?;
+    let every = chrono::Duration::hours(a.every_hours) - chrono::Duration::seconds(1);
+    for (t, r) in recheck_pass(&store, every, &a.resolve).await? {
+        if a.json {
+            println!(
+                "{}",
+                serde_json::json!({"case_id": t.case_id, "url": t.url, "outcome": r.outcome.as_str(),
+                    "http_status": r.http_status, "mirror_url": r.mirror_url, "detail": r.detail})
+            );
+        } else {
+            println!(
+                "case {}\t{}\t{}{}",
+                t.case_id,
+                r.outcome.as_str(),
+                t.url,
+                r.mirror_url.map(|m| format!(" → {m}")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn relay(a: RelayArgs) -> anyhow::Result<ExitCode> {
@@ -413,6 +583,59 @@ mod tests {
     /// The broker tests bind queues to every routing key of the shared exchange: run them one at
     /// a time so that one test's queue does not receive the other's messages.
     static BROKER: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn recheck_outcomes_against_a_local_site() {
+        use axum::http::{StatusCode, header};
+        use axum::routing::get;
+        use reporter::recheck::{Outcome, judge};
+        let rt = super::super::runtime().unwrap();
+        rt.block_on(async {
+            let app = axum::Router::new()
+                .route("/same", get(|| async { "онлайн казино" }))
+                .route(
+                    "/moved",
+                    get(|| async {
+                        (StatusCode::FOUND, [(header::LOCATION, "http://casino-mirror.kz/same")])
+                    }),
+                )
+                .route(
+                    "/blocked",
+                    get(|| async { (StatusCode::OK, "<h1>Доступ к ресурсу ограничен</h1>") }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            let map = |h: &str| crawler::ResolveRule {
+                host: h.into(),
+                addr,
+            };
+            let rules = [map("casino.kz"), map("casino-mirror.kz")];
+            let client = recheck_client().unwrap();
+            let same_sha = model::sha256_hex("онлайн казино".as_bytes());
+            let same_sha = same_sha.as_str();
+            let check = |path: &'static str| {
+                let (client, rules) = (&client, &rules);
+                async move {
+                    let url = format!("http://casino.kz{path}");
+                    let obs = observe(client, &url, rules).await;
+                    judge(&url, Some(same_sha), &obs)
+                }
+            };
+            assert_eq!(check("/same").await, (Outcome::Reachable, None));
+            assert_eq!(
+                check("/moved").await,
+                (Outcome::Moved, Some("http://casino-mirror.kz/same".into()))
+            );
+            assert_eq!(check("/blocked").await.0, Outcome::Blocked);
+            // Unmapped loopback: refused by the SSRF guard, never fetched.
+            let obs = observe(&client, &format!("http://{addr}/same"), &[]).await;
+            assert!(
+                matches!(&obs, reporter::recheck::Observation::Failed { error } if error.contains("non-public")),
+                "{obs:?}"
+            );
+        });
+    }
 
     #[test]
     fn credentials_are_redacted() {

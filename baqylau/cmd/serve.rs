@@ -32,6 +32,20 @@ pub struct Args {
     pub overdue_hours: i64,
     #[command(flatten)]
     pub outbox: OutboxArgs,
+    /// Re-check sent URLs this many hours after sending and after each re-check (0: off).
+    #[arg(long, default_value_t = 24)]
+    pub recheck_hours: i64,
+}
+
+/// Re-checks due sent cases every ten minutes, forever.
+async fn recheck_loop(store: Arc<reporter::SqliteCaseStore>, hours: i64) {
+    let every = chrono::Duration::hours(hours);
+    loop {
+        if let Err(e) = super::notify::recheck_pass(&store, every, &[]).await {
+            tracing::error!(error = %e, "re-check pass failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
 }
 
 /// Where approved notifications go and how Form 2 PDFs are printed.
@@ -89,6 +103,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     super::runtime()?.block_on(async move {
         start_outbox(&mut state, &data, &args.outbox).await?;
+        if args.recheck_hours > 0 {
+            tokio::spawn(recheck_loop(Arc::clone(&state.desk), args.recheck_hours));
+        }
         let listener = tokio::net::TcpListener::bind((args.bind, args.port)).await?;
         println!("analyst UI: http://{}/", listener.local_addr()?);
         reporter::web::serve(listener, state).await?;
