@@ -44,6 +44,16 @@ struct OutputDoc {
     id: serde_json::Value,
     categories: Vec<String>,
     hits: Vec<OutputHit>,
+    /// Validated indicators (phones, cards, IBANs, wallets, handles, URLs, rates) of the text.
+    indicators: Vec<OutputIndicator>,
+}
+
+#[derive(Debug, Serialize)]
+struct OutputIndicator {
+    kind: String,
+    value: String,
+    /// Byte offsets in `text`.
+    span: [usize; 2],
 }
 
 #[derive(Debug, Serialize)]
@@ -93,18 +103,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let hits = rules.scan(&Doc {
+        let d = Doc {
             id: &id,
             title: &doc.title,
             text: &doc.text,
             url: &doc.url,
             lang: doc.lang.as_deref(),
-        });
+        };
+        let hits = rules.scan(&d);
+        let indicators = rules
+            .indicators(&d)
+            .into_iter()
+            .filter(|i| i.field == Field::Text)
+            .map(|i| OutputIndicator {
+                kind: i.kind,
+                value: i.value,
+                span: [i.start, i.end],
+            })
+            .collect();
         let mut categories: Vec<String> = hits.iter().map(|h| h.category.clone()).collect();
         categories.sort();
         categories.dedup();
         let record = OutputDoc {
             id: doc.id,
+            indicators,
             categories,
             hits: hits
                 .into_iter()

@@ -66,13 +66,19 @@ pub(crate) struct Occ {
 pub(crate) struct FieldText {
     pub(crate) norm: Normalized,
     pub(crate) tokens: Vec<(usize, usize)>,
+    /// The text as published (checksums that depend on letter case read it).
+    pub(crate) original: String,
 }
 
 impl FieldText {
     pub(crate) fn new(original: &str) -> FieldText {
         let norm = normalize::normalize(original);
         let tokens = normalize::tokens(&norm.text);
-        FieldText { norm, tokens }
+        FieldText {
+            norm,
+            tokens,
+            original: original.to_string(),
+        }
     }
 
     /// Token range covering normalized bytes `[s, e)`.
@@ -389,8 +395,10 @@ impl Ctx<'_> {
             return o.clone();
         }
         let re = &self.m.regexes[r];
-        let out = self.spans_to_occs(mask, |text| {
-            re.find_iter(text).map(|m| (m.start(), m.end())).collect()
+        let out = self.spans_to_occs(mask, |f| {
+            re.find_iter(&f.norm.text)
+                .map(|m| (m.start(), m.end()))
+                .collect()
         });
         self.regex_occs.insert((r, mask), out.clone());
         out
@@ -400,7 +408,13 @@ impl Ctx<'_> {
         if let Some(o) = self.indicator_occs.get(&(k, mask)) {
             return o.clone();
         }
-        let out = self.spans_to_occs(mask, |text| k.find(text));
+        let out = self.spans_to_occs(mask, |f| {
+            let original = |a: usize, b: usize| {
+                let (x, y) = f.norm.span(a, b);
+                f.original.get(x..y).unwrap_or_default().to_string()
+            };
+            k.find(&f.norm.text, &original)
+        });
         self.indicator_occs.insert((k, mask), out.clone());
         out
     }
@@ -408,7 +422,7 @@ impl Ctx<'_> {
     fn spans_to_occs(
         &self,
         mask: FieldMask,
-        find: impl Fn(&str) -> Vec<(usize, usize)>,
+        find: impl Fn(&FieldText) -> Vec<(usize, usize)>,
     ) -> Vec<Occ> {
         let mut out = Vec::new();
         for (fi, f) in self.fields.iter().enumerate() {
@@ -416,7 +430,7 @@ impl Ctx<'_> {
             if mask & (1 << fi) == 0 {
                 continue;
             }
-            for (s, e) in find(&f.norm.text).into_iter().take(MAX_OCCS) {
+            for (s, e) in find(f).into_iter().take(MAX_OCCS) {
                 let (t0, t1) = f.token_range(s, e);
                 out.push(Occ {
                     field: fi as u8,

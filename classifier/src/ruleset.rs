@@ -232,6 +232,40 @@ impl RuleSet {
         hits
     }
 
+    /// Every indicator in `doc` (title, text, URL), validated (Luhn, MOD-97, base58check,
+    /// bech32) and with a canonical value, whether or not a rule uses it: indicators link cases
+    /// (the same card or handle in two channels), so they are kept for every flagged capture.
+    pub fn indicators(&self, doc: &Doc) -> Vec<model::Indicator> {
+        let mut out = Vec::new();
+        for (field, original) in [
+            (Field::Title, doc.title),
+            (Field::Text, doc.text),
+            (Field::Url, doc.url),
+        ] {
+            if original.is_empty() {
+                continue;
+            }
+            let norm = crate::normalize::normalize(original);
+            let orig = |s: usize, e: usize| {
+                let (a, b) = norm.span(s, e);
+                original[a..b].to_string()
+            };
+            for &(name, kind) in crate::indicators::NAMES {
+                for (s, e) in kind.find(&norm.text, &orig) {
+                    let (start, end) = norm.span(s, e);
+                    out.push(model::Indicator {
+                        kind: name.to_string(),
+                        value: kind.canonical(&norm.text[s..e], &original[start..end]),
+                        field,
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// [`RuleSet::scan`] over a capture's title, text and final URL.
     pub fn scan_capture(&self, c: &model::Capture) -> Vec<Hit> {
         self.scan(&Doc {
@@ -347,6 +381,41 @@ mod tests {
         assert_eq!(h.matched, "ка\u{200B}зино … бонус");
         assert!(h.score > 0.8);
         assert!(rs.test_examples().is_empty());
+    }
+
+    #[test]
+    fn indicators_are_validated_and_canonical() {
+        let rs = set("[[rule]]\nid = \"x\"\nversion = 1\ncategory = \"c\"\nexpr = 'x'\n");
+        let text = "Пиши @Karta_Rent или 8 (701) 123-45-67, карта 4111 1111 1111 1111, \
+                    не 4111 1111 1111 1112; USDT TRC20: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+        let found = rs.indicators(&Doc {
+            id: "i",
+            text,
+            url: "https://t.me/karta_rent",
+            ..Doc::default()
+        });
+        let got: Vec<(&str, &str)> = found
+            .iter()
+            .map(|i| (i.kind.as_str(), i.value.as_str()))
+            .collect();
+        for want in [
+            ("telegram", "@karta_rent"),
+            ("phone_kz", "77011234567"),
+            ("card", "4111111111111111"),
+            ("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+            ("telegram", "https://t.me/karta_rent"),
+        ] {
+            assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+        assert!(!got.contains(&("card", "4111111111111112")));
+        for i in found.iter().filter(|i| i.field == Field::Text) {
+            assert!(text.is_char_boundary(i.start) && text.is_char_boundary(i.end));
+        }
+        let tron = found.iter().find(|i| i.kind == "tron").unwrap();
+        assert_eq!(
+            &text[tron.start..tron.end],
+            "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+        );
     }
 
     #[test]

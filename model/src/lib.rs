@@ -19,6 +19,7 @@ mod capture;
 mod case;
 mod hit;
 mod ids;
+mod indicator;
 mod queue;
 mod store;
 mod taxonomy;
@@ -30,6 +31,7 @@ pub use case::{
 };
 pub use hit::{Field, Flagged, Hit, Severity, Span};
 pub use ids::{capture_id, sha256_hex};
+pub use indicator::Indicator;
 pub use queue::{Ack, Delivery, MemoryQueue, Queue, QueueError};
 pub use store::{CaseStore, CaseUpsert, ScreenshotRequest, StoreError};
 pub use taxonomy::{Category, Localized, RuleInfo, Taxonomy, TaxonomyError};

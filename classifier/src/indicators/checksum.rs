@@ -1,5 +1,6 @@
 //! Check digits that separate real payment identifiers from random digit runs: the Luhn check of
-//! card numbers and the ISO 13616 MOD-97 check of IBANs.
+//! card numbers, the ISO 13616 MOD-97 check of IBANs, base58check of Bitcoin (legacy) and Tron
+//! addresses, and the BIP-173/BIP-350 bech32 checksum of `bc1…` addresses.
 
 /// True when `digits` (ASCII digits only) passes the Luhn check.
 pub(crate) fn luhn(digits: &str) -> bool {
@@ -46,6 +47,86 @@ pub(crate) fn iban_mod97(iban: &str) -> bool {
     rem == 1
 }
 
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// Decodes base58 (Bitcoin alphabet; case matters) into big-endian bytes.
+fn base58_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    for c in s.bytes() {
+        let mut carry = BASE58.iter().position(|&b| b == c)? as u32;
+        for byte in out.iter_mut().rev() {
+            carry += u32::from(*byte) * 58;
+            *byte = (carry & 0xff) as u8;
+            carry >>= 8;
+        }
+        while carry > 0 {
+            out.insert(0, (carry & 0xff) as u8);
+            carry >>= 8;
+        }
+    }
+    let zeros = s.bytes().take_while(|&b| b == b'1').count();
+    let mut v = vec![0u8; zeros];
+    v.extend(out);
+    Some(v)
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    let hex = model::sha256_hex(bytes);
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
+        .collect()
+}
+
+/// True when `addr` (case as written) is a 25-byte base58check payload whose version byte is
+/// one of `versions` (Bitcoin P2PKH 0x00 / P2SH 0x05, Tron 0x41).
+pub(crate) fn base58check(addr: &str, versions: &[u8]) -> bool {
+    let Some(bytes) = base58_decode(addr) else {
+        return false;
+    };
+    if bytes.len() != 25 || !versions.contains(&bytes[0]) {
+        return false;
+    }
+    let check = sha256(&sha256(&bytes[..21]));
+    check[..4] == bytes[21..]
+}
+
+/// True when `addr` is a valid Bitcoin bech32 (segwit v0) or bech32m (taproot) address.
+pub(crate) fn bech32_btc(addr: &str) -> bool {
+    const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let lower = addr.to_ascii_lowercase();
+    let Some(data) = lower.strip_prefix("bc1") else {
+        return false;
+    };
+    let mut values: Vec<u8> = vec![3, 3, 0, 2, 3]; // hrp "bc" expanded
+    for c in data.bytes() {
+        match CHARSET.iter().position(|&b| b == c) {
+            Some(v) => values.push(v as u8),
+            None => return false,
+        }
+    }
+    let mut chk: u32 = 1;
+    for v in values {
+        let top = chk >> 25;
+        chk = ((chk & 0x1ff_ffff) << 5) ^ u32::from(v);
+        for (i, g) in [
+            0x3b6a_57b2u32,
+            0x2650_8e6d,
+            0x1ea1_19fa,
+            0x3d42_33dd,
+            0x2a14_62b3,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+    }
+    chk == 1 || chk == 0x2bc8_30a3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +158,30 @@ mod tests {
         for (n, want) in cases {
             assert_eq!(iban_mod97(n), want, "{n}");
         }
+    }
+
+    #[test]
+    fn wallet_checksums() {
+        // Bitcoin genesis address, a P2SH example, a Tron address, bech32 and bech32m
+        assert!(base58check(
+            "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+            &[0x00, 0x05]
+        ));
+        assert!(!base58check(
+            "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb",
+            &[0x00, 0x05]
+        ));
+        assert!(base58check(
+            "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
+            &[0x00, 0x05]
+        ));
+        assert!(base58check("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", &[0x41]));
+        assert!(!base58check("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", &[0x41]));
+        assert!(!base58check("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", &[0x41]));
+        assert!(bech32_btc("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"));
+        assert!(!bech32_btc("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"));
+        assert!(bech32_btc(
+            "bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297"
+        ));
     }
 }

@@ -99,8 +99,14 @@ impl Indicator {
         NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
     }
 
-    /// Byte ranges in `text` (normalized) where the indicator occurs.
-    pub(crate) fn find(self, text: &str) -> Vec<(usize, usize)> {
+    /// Byte ranges in `text` (normalized) where the indicator occurs. `original(start, end)`
+    /// returns the original text of a normalized range: base58 checksums need the case the
+    /// author wrote, which normalization lowercased.
+    pub(crate) fn find(
+        self,
+        text: &str,
+        original: &dyn Fn(usize, usize) -> String,
+    ) -> Vec<(usize, usize)> {
         let re = &PATTERNS
             .iter()
             .find(|(k, _)| *k == self)
@@ -108,7 +114,7 @@ impl Indicator {
             .1;
         re.find_iter(text)
             .filter(|m| self.boundaries_ok(text, m.start(), m.end()))
-            .filter(|m| self.validate(m.as_str()))
+            .filter(|m| self.validate(m.as_str(), &original(m.start(), m.end())))
             .map(|m| (m.start(), m.end()))
             .collect()
     }
@@ -129,7 +135,37 @@ impl Indicator {
         }
     }
 
-    fn validate(self, m: &str) -> bool {
+    /// The value used to link cases: digits for phones (`8…` read as `7…`) and cards, upper
+    /// case without spaces for IBANs, lower case for handles, links and ETH addresses, the
+    /// original spelling for base58 addresses, the normalized text for rates.
+    pub(crate) fn canonical(self, norm: &str, orig: &str) -> String {
+        let digits = || {
+            orig.chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        };
+        match self {
+            Indicator::PhoneKz => {
+                let d = digits();
+                match d.strip_prefix('8') {
+                    Some(rest) if d.len() == 11 => format!("7{rest}"),
+                    _ => d,
+                }
+            }
+            Indicator::Card => digits(),
+            Indicator::IbanKz => orig
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_uppercase(),
+            Indicator::Btc | Indicator::Tron => orig.trim().to_string(),
+            Indicator::Telegram | Indicator::Url | Indicator::Eth => orig.trim().to_lowercase(),
+            Indicator::PercentPerPeriod | Indicator::MoneyPerPeriod => norm.to_string(),
+        }
+    }
+
+    /// Checks a match: `m` as normalized, `orig` as written.
+    fn validate(self, m: &str, orig: &str) -> bool {
         match self {
             Indicator::Card => {
                 let digits: String = m.chars().filter(char::is_ascii_digit).collect();
@@ -139,7 +175,9 @@ impl Indicator {
                 let compact: String = m.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.len() == 20 && checksum::iban_mod97(&compact)
             }
-            Indicator::Btc => m.starts_with("bc1") || m.chars().any(|c| c.is_ascii_digit()),
+            Indicator::Btc if m.starts_with("bc1") => checksum::bech32_btc(m),
+            Indicator::Btc => checksum::base58check(orig, &[0x00, 0x05]),
+            Indicator::Tron => checksum::base58check(orig, &[0x41]),
             _ => true,
         }
     }
@@ -254,12 +292,32 @@ mod tests {
             ),
             (
                 Indicator::Tron,
-                "tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp",
-                Some("tlyqzvgltyyxa5hbsq6pfnnktexfwsvkwp"),
+                "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+            ),
+            (Indicator::Tron, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", None),
+            (
+                Indicator::Btc,
+                "адрес 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+                Some("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
+            ),
+            (
+                Indicator::Btc,
+                "адрес 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb",
+                None,
             ),
         ];
         for (kind, text, want) in cases {
-            let got = kind.find(text).first().map(|&(s, e)| &text[s..e]);
+            // the table's texts are ASCII or lowercase: normalize, map spans back
+            let n = crate::normalize::normalize(text);
+            let orig = |s: usize, e: usize| {
+                let (a, b) = n.span(s, e);
+                text[a..b].to_string()
+            };
+            let got = kind.find(&n.text, &orig).first().map(|&(s, e)| {
+                let (a, b) = n.span(s, e);
+                &text[a..b]
+            });
             assert_eq!(got, *want, "{kind:?} in {text:?}");
         }
     }
