@@ -1,7 +1,7 @@
 //! Authentication at the HTTP edge: the login page, session cookies, bearer tokens, CSRF, and the
 //! [`Identity`] every handler receives.
 //!
-//! One middleware ([`guard`]) runs before every route except `/login` and `/healthz`: it finds the
+//! One middleware (`guard`) runs before every route except `/login` and `/healthz`: it finds the
 //! caller (an `Authorization: Bearer` API token, else the session cookie), answers 401 (API) or a
 //! redirect to the login page when there is none, and refuses (403) any state-changing request of
 //! a cookie session that does not carry the session's CSRF token — in the `csrf` form field or the
