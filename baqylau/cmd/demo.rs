@@ -114,6 +114,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             super::user::print_created(&created);
         }
         let mut state = reporter::web::AppState::new(store, data.blobs_dir(), taxonomy, catalog);
+        state.search = super::search::IndexSearch::open(&data, state.store.clone())
+            .map(|s| Arc::new(s) as Arc<dyn model::SearchBackend>);
         super::serve::start_outbox(
             &mut state,
             &data,

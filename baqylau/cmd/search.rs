@@ -8,11 +8,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use indexer::{Indexer, IndexerConfig, SearchQuery};
-use model::{CaseFilter, CaseStore};
+use model::{CaseFilter, CaseStore, SearchBackend, SearchError, SearchRequest, SearchResult};
 
 use crate::data_dir::DataDir;
 
@@ -78,6 +79,72 @@ pub async fn category_capture_ids(
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// [`SearchBackend`] of the analyst UI (`GET /search`): the data directory's index, read-only
+/// (it follows the crawler's commits), and the case store for the category filter.
+pub struct IndexSearch {
+    index: Arc<Indexer>,
+    store: Arc<dyn CaseStore>,
+}
+
+impl IndexSearch {
+    /// Opens the index of `data` read-only; `None` when there is no index yet.
+    pub fn open(data: &DataDir, store: Arc<dyn CaseStore>) -> Option<IndexSearch> {
+        match Indexer::open_read_only(&data.index_dir()) {
+            Ok(index) => Some(IndexSearch {
+                index: Arc::new(index),
+                store,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "no search index: /search is unavailable");
+                None
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SearchBackend for IndexSearch {
+    async fn search(&self, r: &SearchRequest) -> Result<Vec<SearchResult>, SearchError> {
+        let capture_ids = match &r.category {
+            None => None,
+            Some(c) => Some(
+                category_capture_ids(self.store.as_ref(), c)
+                    .await
+                    .map_err(|e| SearchError(e.to_string()))?,
+            ),
+        };
+        let q = SearchQuery {
+            text: r.text.clone(),
+            limit: r.limit,
+            host: r.host.clone(),
+            source: r.source.clone(),
+            lang: r.lang.clone(),
+            since: r.since,
+            until: r.until,
+            capture_ids,
+        };
+        let index = Arc::clone(&self.index);
+        let hits = tokio::task::spawn_blocking(move || index.search(&q))
+            .await
+            .map_err(|e| SearchError(e.to_string()))?
+            .map_err(|e| SearchError(e.to_string()))?;
+        Ok(hits
+            .into_iter()
+            .map(|h| SearchResult {
+                capture_id: h.capture_id,
+                url: h.url,
+                title: h.title,
+                host: h.host,
+                source: h.source,
+                lang: h.lang,
+                fetched_at: h.fetched_at,
+                score: h.score,
+                snippet_html: h.snippet_html,
+            })
+            .collect())
+    }
 }
 
 /// Runs `baqylau search`; exit 1 when nothing matches.

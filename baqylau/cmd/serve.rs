@@ -96,6 +96,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Arc::new(rules.taxonomy().cloned().unwrap_or_default()),
         super::rule_catalog(&rules),
     );
+    state.search = super::search::IndexSearch::open(&data, state.store.clone())
+        .map(|s| Arc::new(s) as Arc<dyn model::SearchBackend>);
     state.settings = reporter::web::Settings {
         secure_cookies: args.secure_cookies,
         session_hours: args.session_hours,

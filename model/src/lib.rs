@@ -21,6 +21,7 @@ mod hit;
 mod ids;
 mod indicator;
 mod queue;
+mod search;
 mod store;
 mod taxonomy;
 
@@ -33,5 +34,6 @@ pub use hit::{Field, Flagged, Hit, Severity, Span};
 pub use ids::{capture_id, sha256_hex};
 pub use indicator::Indicator;
 pub use queue::{Ack, Delivery, MemoryQueue, Queue, QueueError};
+pub use search::{SearchBackend, SearchError, SearchRequest, SearchResult};
 pub use store::{CaseStore, CaseUpsert, ScreenshotRequest, StoreError};
 pub use taxonomy::{Category, Localized, RuleInfo, Taxonomy, TaxonomyError};

@@ -187,3 +187,30 @@ fn search_filters_by_category_language_and_date() {
     let (code, none) = search(&demo.data, &["", "--category", "no_such_category"]);
     assert_eq!((code, none.len()), (Some(1), 0));
 }
+
+#[test]
+fn search_page_of_the_desk_filters_by_category() {
+    let demo = crate::demo();
+    let server = crate::util::Server::start(&demo.data);
+    let get = |path: &str| crate::api_get(&server, path);
+    let all = get("/search?q=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE&lang=ru"); // q=казино
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(
+        all.body.contains("<b>казино</b>") || all.body.contains("<b>Казино</b>"),
+        "{}",
+        all.body
+    );
+    let count = |body: &str| body.matches("<li><a href=").count();
+    let gambling =
+        get("/search?q=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE&category=illegal_gambling&lang=ru");
+    assert_eq!(gambling.status, 200);
+    assert!(count(&gambling.body) > 0);
+    assert!(
+        count(&gambling.body) < count(&all.body),
+        "the news site reports on casinos but is no gambling case"
+    );
+    let future = get("/search?q=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE&since=2999-01-01&lang=ru");
+    assert!(future.body.contains("Ничего не найдено"), "{}", future.body);
+    let bad = get("/search?q=x&since=01.01.2026");
+    assert_eq!(bad.status, 400);
+}

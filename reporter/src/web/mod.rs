@@ -17,6 +17,7 @@
 //! | `POST /cases/{id}/decision` | form decision (`action=confirm&route=…&justification=…` or `action=dismiss&reason=…`), redirects back |
 //! | `GET /blobs/{*path}` | evidence files (screenshots) from the blobs directory |
 //! | `GET /api/cases`, `GET /api/cases/{id}`, `POST /api/cases/{id}/decision` | JSON API |
+//! | `GET /search?q=&category=&source=&language=&host=&since=&until=` | full-text search over all captures (see [`search`]) |
 //! | `GET /healthz` | liveness |
 //! | `GET /notifications`, `POST /notifications` (`case=ID&case=ID…`) | notifications; draft a Form 2 over confirmed blocking cases |
 //! | `GET /notifications/{id}`, `POST …/approve` (`sha256=`), `POST …/cases` | a notification; four-eyes approval bound to the content hash; revision (voids approval) |
@@ -41,6 +42,7 @@ pub(crate) mod html;
 mod i18n;
 mod notifications;
 mod pages;
+mod search;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -99,6 +101,8 @@ pub struct AppState {
     pub pdf: Option<Arc<dyn crate::outbox::PdfPrinter>>,
     /// Woken after an approval so the outbox relay publishes at once.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Full-text search over captures (`GET /search`); `None` without an index.
+    pub search: Option<Arc<dyn model::SearchBackend>>,
 }
 
 impl AppState {
@@ -118,6 +122,7 @@ impl AppState {
             settings: Settings::default(),
             pdf: None,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            search: None,
         }
     }
 }
@@ -138,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases/{id}", get(api::get))
         .route("/api/cases/{id}/decision", post(api::decide))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/search", get(search::page))
         .route(
             "/notifications",
             get(notifications::list).post(notifications::draft),
