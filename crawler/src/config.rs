@@ -57,6 +57,13 @@ pub struct CrawlerConfig {
     pub telegram_hosts: Vec<String>,
     /// How many older (`?before=`) preview pages are followed back from a channel page.
     pub telegram_max_pages: usize,
+    /// Follow `t.me/<channel>` links found in crawled pages to the channel's public preview
+    /// (opt-in: it widens the crawl beyond the seeds' hosts).
+    pub telegram_discover: bool,
+    /// When fetched HTML is rendered in Chromium before extraction ([`crate::RenderMode`]).
+    pub render: crate::spa::RenderMode,
+    /// Hosts whose pages are always rendered in `auto` mode (known JavaScript-only sites).
+    pub js_only_hosts: Vec<String>,
     /// Retries of a URL after a transient failure (429, 5xx, timeout, connection error).
     pub max_retries: u32,
     /// First retry delay; doubled per attempt, with jitter.
@@ -97,6 +104,9 @@ impl Default for CrawlerConfig {
             max_url_len: 2048,
             telegram_hosts: vec!["t.me".to_string()],
             telegram_max_pages: 3,
+            telegram_discover: false,
+            render: crate::spa::RenderMode::Auto,
+            js_only_hosts: Vec::new(),
             max_retries: 3,
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),

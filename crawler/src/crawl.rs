@@ -39,6 +39,8 @@ struct Shared {
     fetcher: Fetcher,
     robots: RobotsCache,
     warc: Mutex<Option<WarcWriter>>,
+    /// Browser for pages that need rendering (`CrawlerConfig::render`); `None` = static only.
+    renderer: Option<Arc<crate::render::Renderer>>,
 }
 
 /// A crawler over one data directory. See the crate docs for an example.
@@ -98,11 +100,21 @@ impl Crawler {
                 fetcher,
                 robots,
                 warc: Mutex::new(None),
+                renderer: None,
             }),
             frontier: Mutex::new(frontier),
             counters,
             blobs_dir,
         })
+    }
+
+    /// Renders SPA shells and JS-only hosts with `renderer` before extraction (see
+    /// [`crate::spa`]). Call before [`Crawler::run`].
+    pub fn set_renderer(&mut self, renderer: Arc<crate::render::Renderer>) {
+        match Arc::get_mut(&mut self.shared) {
+            Some(shared) => shared.renderer = Some(renderer),
+            None => tracing::warn!("renderer set while a crawl runs; ignored"),
+        }
     }
 
     /// Live counters, for a progress bar or metrics.
@@ -472,6 +484,7 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
         Err(e) => return PageResult::failed(&entry, &e),
     };
     let worker_entry = entry.clone();
+    let render_shared = Arc::clone(&shared);
     let joined = tokio::task::spawn_blocking(move || {
         let request = warc::request_block(&resp.final_url, &resp.protocol, &shared.cfg.user_agent);
         let exchange = warc::Exchange {
@@ -499,13 +512,23 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
             }
             None => None,
         };
-        page::process_response(&shared.cfg, &worker_entry, &url, &resp, warc_ref)
+        let result = page::process_response(&shared.cfg, &worker_entry, &url, &resp, warc_ref);
+        let render = crate::spa::render_target(&shared.cfg, &resp, &result);
+        (result, render)
     })
     .await;
-    joined.unwrap_or_else(|e| {
-        PageResult::failed(
+    match joined {
+        Ok((mut result, Some(target))) => {
+            if let Some(renderer) = &render_shared.renderer {
+                crate::spa::render_into(&render_shared.cfg, renderer, &entry, &target, &mut result)
+                    .await;
+            }
+            result
+        }
+        Ok((result, None)) => result,
+        Err(e) => PageResult::failed(
             &entry,
             &FetchError::new(FailureKind::Parse, format!("extraction panicked: {e}")),
-        )
-    })
+        ),
+    }
 }

@@ -49,6 +49,7 @@ pub mod render;
 mod resolve;
 mod retry;
 pub mod robots;
+pub mod spa;
 mod stats;
 pub mod telegram;
 pub mod trap;
@@ -61,6 +62,7 @@ pub use crawl::{BLOBS_DIR, Crawler};
 pub use error::{CrawlError, Result};
 pub use fetch::{FetchError, FetchedResponse};
 pub use resolve::{ResolveError, ResolveRule, ResolveRuleError, is_non_public};
+pub use spa::RenderMode;
 pub use stats::{CrawlCounters, CrawlStats, DB_FILE, stats_from_dir};
 
 #[cfg(test)]
