@@ -18,6 +18,9 @@
 //! Aho-Corasick automaton and all regexes into one `RegexSet`; only rules whose literals occur
 //! are evaluated exactly (boolean logic, `NEAR/n`, indicators with checksums).
 //!
+//! Matcher internals (normalization passes, the anchored automaton, candidates, evaluation)
+//! are described in `classifier/DESIGN.md`.
+//!
 //! Expression precedence, tightest first: `NOT`, `field:`, `NEAR/n`, `AND` (or juxtaposition),
 //! `OR` / `|`.
 //!
