@@ -258,6 +258,7 @@ async fn screenshot_stage(
                         req.case_id,
                         req.capture_id
                     ),
+                    viewport: Default::default(),
                 })
                 .await;
             match shot {
