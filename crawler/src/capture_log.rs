@@ -34,6 +34,8 @@ pub struct FetchRecord {
     pub fetched_at: String,
     /// The attempt failed transiently and the URL was requeued (nothing was published).
     pub retried: bool,
+    /// SimHash of the extracted text ([`crate::simhash`]), for near-duplicate detection.
+    pub simhash: Option<u64>,
 }
 
 pub(crate) fn create(conn: &Connection) -> rusqlite::Result<()> {
@@ -49,16 +51,22 @@ pub(crate) fn create(conn: &Connection) -> rusqlite::Result<()> {
             bytes         INTEGER NOT NULL DEFAULT 0,
             captures      INTEGER NOT NULL DEFAULT 0,
             fetched_at    TEXT NOT NULL,
-            retried       INTEGER NOT NULL DEFAULT 0
+            retried       INTEGER NOT NULL DEFAULT 0,
+            simhash       INTEGER
         );",
     )?;
-    let has_retried: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('captures') WHERE name = 'retried'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_retried {
-        conn.execute_batch("ALTER TABLE captures ADD COLUMN retried INTEGER NOT NULL DEFAULT 0")?;
+    for (column, def) in [
+        ("retried", "INTEGER NOT NULL DEFAULT 0"),
+        ("simhash", "INTEGER"),
+    ] {
+        let exists: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('captures') WHERE name = ?1",
+            [column],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            conn.execute_batch(&format!("ALTER TABLE captures ADD COLUMN {column} {def}"))?;
+        }
     }
     Ok(())
 }
@@ -66,8 +74,8 @@ pub(crate) fn create(conn: &Connection) -> rusqlite::Result<()> {
 pub(crate) fn insert(conn: &Connection, r: &FetchRecord) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO captures (url, final_url, host, status, error_kind, error_message, bytes,
-                               captures, fetched_at, retried)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               captures, fetched_at, retried, simhash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         r.url,
@@ -79,7 +87,8 @@ pub(crate) fn insert(conn: &Connection, r: &FetchRecord) -> rusqlite::Result<()>
         r.bytes as i64,
         r.captures as i64,
         r.fetched_at,
-        r.retried
+        r.retried,
+        r.simhash.map(|h| h as i64)
     ])?;
     Ok(())
 }
@@ -153,6 +162,7 @@ mod tests {
             captures,
             fetched_at: "2025-01-01T00:00:00Z".into(),
             retried: false,
+            simhash: None,
         };
         insert(&conn, &rec(Some(200), None, 100, 1)).unwrap();
         insert(&conn, &rec(Some(200), None, 50, 20)).unwrap();

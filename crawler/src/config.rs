@@ -80,6 +80,8 @@ pub struct CrawlerConfig {
     /// PEM files of extra trusted root certificates (`--ca-cert`, `SSL_CERT_FILE`), added to
     /// the built-in webpki roots.
     pub ca_certs: Vec<PathBuf>,
+    /// Revisit intervals of fetched pages (adaptive: changed pages sooner, unchanged later).
+    pub revisit: crate::frontier::RevisitPolicy,
 }
 
 impl Default for CrawlerConfig {
@@ -114,6 +116,7 @@ impl Default for CrawlerConfig {
             host_error_budget: 8,
             host_park: Duration::from_secs(3600),
             ca_certs: Vec::new(),
+            revisit: crate::frontier::RevisitPolicy::default(),
         }
     }
 }

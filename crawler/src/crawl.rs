@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::config::CrawlerConfig;
 use crate::error::{CrawlError, Result};
-use crate::fetch::{FetchError, FetchSettings, Fetcher, Overflow};
+use crate::fetch::{Conditional, FetchError, FetchSettings, Fetcher, Overflow};
 use crate::frontier::{Frontier, FrontierEntry, UrlState, now_ms};
 use crate::host_book::HostBook;
 use crate::page::{self, Outcome, PageResult};
@@ -81,6 +81,10 @@ impl Crawler {
                     reason: e.to_string(),
                 })?;
             frontier.add(url.as_str(), &url_norm::host_key(&url), 0, 0)?;
+        }
+        let due = frontier.requeue_due_revisits(now_ms())?;
+        if due > 0 {
+            tracing::info!(due, "pages due for a revisit requeued");
         }
         let counters = Arc::new(CrawlCounters::default());
 
@@ -431,6 +435,9 @@ impl Crawler {
             _ => (UrlState::Done, None),
         };
         f.finish(entry.id, state, error)?;
+        if let Some(visit) = &result.visit {
+            f.record_visit(entry.id, visit, &self.shared.cfg.revisit, now_ms())?;
+        }
         let cap = self.shared.cfg.max_pages_per_host as u64;
         for link in &result.links {
             if book.known(&link.host) >= cap {
@@ -438,6 +445,23 @@ impl Crawler {
             }
             if f.add(&link.url, &link.host, link.depth, link.page_seq)? {
                 book.added(&link.host);
+            }
+        }
+        // The host's robots.txt `Sitemap:` lines (same host only), once per run.
+        if book.first_completion(&entry.host)
+            && let Ok(url) = Url::parse(&entry.url)
+            && let Some(robots) = self.shared.robots.cached(&url)
+        {
+            for sitemap in robots.sitemaps() {
+                let Ok(u) = url_norm::normalize(sitemap, None, self.shared.cfg.max_url_len) else {
+                    continue;
+                };
+                if url_norm::host_key(&u) == entry.host
+                    && book.known(&entry.host) < cap
+                    && f.add(u.as_str(), &entry.host, entry.depth, 0)?
+                {
+                    book.added(&entry.host);
+                }
             }
         }
         Ok(())
@@ -477,7 +501,16 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
     }
     let resp = match shared
         .fetcher
-        .get(&url, shared.cfg.max_body_bytes, Overflow::Fail)
+        .get_checked(
+            &url,
+            shared.cfg.max_body_bytes,
+            Overflow::Fail,
+            Some(&shared.robots),
+            Conditional {
+                etag: entry.etag.as_deref(),
+                last_modified: entry.last_modified.as_deref(),
+            },
+        )
         .await
     {
         Ok(r) => r,
@@ -486,23 +519,14 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
     let worker_entry = entry.clone();
     let render_shared = Arc::clone(&shared);
     let joined = tokio::task::spawn_blocking(move || {
-        let request = warc::request_block(&resp.final_url, &resp.protocol, &shared.cfg.user_agent);
-        let exchange = warc::Exchange {
-            target_uri: resp.final_url.as_str(),
-            ip: resp.ip.clone(),
-            date: resp.fetched_at,
-            protocol: &resp.protocol,
-            status: resp.status,
-            response_headers: &resp.headers,
-            body: &resp.body,
-            request,
-        };
         let warc_ref = {
             let mut guard = shared
                 .warc
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            guard.as_mut().map(|w| w.write_exchange(&exchange))
+            guard
+                .as_mut()
+                .map(|w| w.write_fetch(&resp, &shared.cfg.user_agent, worker_entry.depth))
         };
         let warc_ref = match warc_ref {
             Some(Ok(r)) => Some(r),

@@ -156,7 +156,10 @@ pub(crate) fn collapse_inline(s: &str) -> String {
 fn collect_links(doc: &Html, base: &Url, max_links: usize, max_url_len: usize) -> Vec<Url> {
     let mut seen = std::collections::HashSet::new();
     let mut links = Vec::new();
-    for a in doc.select(&selector("a[href], area[href]")) {
+    // Feeds announced in the head are followed like links (see `crate::discovery`).
+    let css = "a[href], area[href], link[rel~=alternate][href][type*=rss], \
+               link[rel~=alternate][href][type*=atom]";
+    for a in doc.select(&selector(css)) {
         if links.len() >= max_links {
             break;
         }
@@ -183,7 +186,8 @@ mod tests {
     #[test]
     fn extracts_title_text_and_links() {
         let html = r#"<!doctype html><html><head><title>  Быстрые
-            займы  </title><style>p{color:red}</style><script>var x = "секрет";</script></head>
+            займы  </title><link rel="alternate" type="application/rss+xml" href="/feed.xml">
+            <link rel="stylesheet" href="/s.css"><style>p{color:red}</style><script>var x = "секрет";</script></head>
             <body><h1>Займ без проверок</h1><p>Деньги за <b>5 минут</b>,&nbsp;звоните!</p>
             <noscript>включите JS</noscript><template><p>шаблон</p></template>
             <ul><li>один</li><li>два</li></ul>
@@ -200,6 +204,7 @@ mod tests {
         assert_eq!(
             links,
             [
+                "http://example.kz/feed.xml",
                 "http://example.kz/a",
                 "http://example.kz/dir/b.html",
                 "https://other.kz/"

@@ -4,7 +4,11 @@
 //! redirect hop go through the SSRF guard ([`crate::resolve`]); redirects are capped and loops
 //! detected; a total deadline wraps the request *and* the body (slowloris); the body is streamed
 //! with a running cap on decompressed bytes (gzip/brotli bombs). Failures are mapped to
-//! [`model::FailureKind`], which drives counters, the capture log and (later) retry policy.
+//! [`model::FailureKind`], which drives counters, the capture log and the retry policy.
+//!
+//! Redirects are followed here, one request per hop, rather than inside reqwest: each hop's
+//! response is kept (it is archived to WARC like any other exchange), and a hop to another
+//! origin is checked against *that* origin's robots.txt before it is requested.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -16,6 +20,7 @@ use reqwest::redirect;
 use url::Url;
 
 use crate::resolve::{GuardedResolver, ResolveError, TargetGuard};
+use crate::robots::{RobotsCache, Verdict};
 
 /// A fetch that produced no response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,15 +41,35 @@ impl FetchError {
     }
 }
 
-/// Why the redirect policy stopped following.
-#[derive(Debug, thiserror::Error)]
-enum RedirectError {
-    #[error("more than {0} redirects")]
-    TooMany(usize),
-    #[error("redirect loop at {0}")]
-    Loop(String),
-    #[error("redirect to unsupported scheme {0:?}")]
-    Scheme(String),
+/// Validators of a previous fetch, sent as a conditional GET (`304 Not Modified` if unchanged).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Conditional<'a> {
+    /// Sent as `If-None-Match`.
+    pub(crate) etag: Option<&'a str>,
+    /// Sent as `If-Modified-Since`.
+    pub(crate) last_modified: Option<&'a str>,
+}
+
+/// Largest body kept from a redirect response (for the WARC record).
+const MAX_REDIRECT_BODY: usize = 64 * 1024;
+
+/// One redirect answered on the way to the final response.
+#[derive(Debug, Clone)]
+pub struct RedirectHop {
+    /// URL requested.
+    pub url: Url,
+    /// Status (301, 302, 303, 307, 308).
+    pub status: u16,
+    /// Peer IP address.
+    pub ip: Option<String>,
+    /// `HTTP/1.1`, `HTTP/2.0`…
+    pub protocol: String,
+    /// Response headers in received order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Body (at most 64 KiB kept).
+    pub body: Vec<u8>,
+    /// When the response was complete.
+    pub fetched_at: DateTime<Utc>,
 }
 
 /// A received response with its (decoded, capped) body.
@@ -66,6 +91,8 @@ pub struct FetchedResponse {
     pub body: Vec<u8>,
     /// When the body was complete.
     pub fetched_at: DateTime<Utc>,
+    /// Redirects followed to get here, in order.
+    pub redirects: Vec<RedirectHop>,
 }
 
 impl FetchedResponse {
@@ -110,30 +137,11 @@ pub(crate) struct Fetcher {
     client: reqwest::Client,
     guard: Arc<TargetGuard>,
     request_timeout: Duration,
+    max_redirects: usize,
 }
 
 impl Fetcher {
     pub(crate) fn new(settings: &FetchSettings, guard: Arc<TargetGuard>) -> Result<Self, String> {
-        let policy_guard = guard.clone();
-        let max_redirects = settings.max_redirects;
-        let policy = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                return attempt.error(RedirectError::TooMany(max_redirects));
-            }
-            let next = attempt.url();
-            if !matches!(next.scheme(), "http" | "https") {
-                let scheme = next.scheme().to_string();
-                return attempt.error(RedirectError::Scheme(scheme));
-            }
-            if attempt.previous().contains(next) {
-                let at = next.to_string();
-                return attempt.error(RedirectError::Loop(at));
-            }
-            if let Err(e) = policy_guard.check(next) {
-                return attempt.error(e);
-            }
-            attempt.follow()
-        });
         let mut builder = reqwest::Client::builder();
         for path in &settings.ca_certs {
             let pem = std::fs::read(path)
@@ -151,7 +159,7 @@ impl Fetcher {
             .use_rustls_tls()
             .user_agent(settings.user_agent.clone())
             .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
-            .redirect(policy)
+            .redirect(redirect::Policy::none())
             .no_proxy()
             .connect_timeout(settings.connect_timeout)
             .pool_max_idle_per_host(4)
@@ -164,6 +172,7 @@ impl Fetcher {
             client,
             guard,
             request_timeout: settings.request_timeout,
+            max_redirects: settings.max_redirects,
         })
     }
 
@@ -175,63 +184,94 @@ impl Fetcher {
     }
 
     /// GETs `url` within the total deadline, reading at most `cap` decoded body bytes.
+    /// Redirects are followed without any robots.txt check (used for robots.txt itself).
     pub(crate) async fn get(
         &self,
         url: &Url,
         cap: usize,
         overflow: Overflow,
     ) -> Result<FetchedResponse, FetchError> {
-        self.check_target(url)?;
+        self.get_checked(url, cap, overflow, None, Conditional::default())
+            .await
+    }
+
+    /// Like [`Fetcher::get`], and a redirect to another origin is only followed when that
+    /// origin's robots.txt (through `robots`) allows the target. `cond` makes the first request
+    /// conditional.
+    pub(crate) async fn get_checked(
+        &self,
+        url: &Url,
+        cap: usize,
+        overflow: Overflow,
+        robots: Option<&RobotsCache>,
+        cond: Conditional<'_>,
+    ) -> Result<FetchedResponse, FetchError> {
         let work = async {
-            let mut resp = self
-                .client
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            let status = resp.status().as_u16();
-            let protocol = format!("{:?}", resp.version());
-            let ip = resp.remote_addr().map(|a| a.ip().to_string());
-            let final_url = resp.url().clone();
-            let headers: Vec<(String, Vec<u8>)> = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
-                .collect();
-            let content_type = resp
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
-                if body.len() + chunk.len() > cap {
-                    match overflow {
-                        Overflow::Fail => {
-                            return Err(FetchError::new(
-                                FailureKind::TooLarge,
-                                format!("body exceeds {cap} bytes after decompression"),
-                            ));
-                        }
-                        Overflow::Truncate => {
-                            let room = cap - body.len();
-                            body.extend_from_slice(&chunk[..room]);
-                            break;
-                        }
+            let mut current = url.clone();
+            let mut redirects: Vec<RedirectHop> = Vec::new();
+            loop {
+                self.check_target(&current)?;
+                let mut request = self.client.get(current.clone());
+                if redirects.is_empty() {
+                    if let Some(etag) = cond.etag {
+                        request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                    }
+                    if let Some(lm) = cond.last_modified {
+                        request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
                     }
                 }
-                body.extend_from_slice(&chunk);
+                let mut resp = request.send().await.map_err(|e| classify(&e))?;
+                let status = resp.status().as_u16();
+                let protocol = format!("{:?}", resp.version());
+                let ip = resp.remote_addr().map(|a| a.ip().to_string());
+                let headers: Vec<(String, Vec<u8>)> = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
+                    .collect();
+                let location = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                if let (true, Some(location)) = (resp.status().is_redirection(), location) {
+                    let body = read_body(&mut resp, MAX_REDIRECT_BODY, Overflow::Truncate).await?;
+                    let next = self.next_hop(&current, &location, &redirects)?;
+                    redirects.push(RedirectHop {
+                        url: current.clone(),
+                        status,
+                        ip,
+                        protocol,
+                        headers,
+                        body,
+                        fetched_at: Utc::now(),
+                    });
+                    if let Some(robots) = robots
+                        && next.origin() != current.origin()
+                    {
+                        robots_allows(robots, self, &next).await?;
+                    }
+                    current = next;
+                    continue;
+                }
+                let content_type = resp
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let body = read_body(&mut resp, cap, overflow).await?;
+                return Ok(FetchedResponse {
+                    final_url: current,
+                    status,
+                    ip,
+                    protocol,
+                    headers,
+                    content_type,
+                    body,
+                    fetched_at: Utc::now(),
+                    redirects,
+                });
             }
-            Ok(FetchedResponse {
-                final_url,
-                status,
-                ip,
-                protocol,
-                headers,
-                content_type,
-                body,
-                fetched_at: Utc::now(),
-            })
         };
         match tokio::time::timeout(self.request_timeout, work).await {
             Ok(result) => result,
@@ -243,6 +283,88 @@ impl Fetcher {
                 ),
             )),
         }
+    }
+
+    /// Validates a redirect: hop cap, scheme, loop, SSRF guard.
+    fn next_hop(
+        &self,
+        current: &Url,
+        location: &str,
+        previous: &[RedirectHop],
+    ) -> Result<Url, FetchError> {
+        let redirect_err = |m: String| FetchError::new(FailureKind::Redirect, m);
+        if previous.len() >= self.max_redirects {
+            return Err(redirect_err(format!(
+                "more than {} redirects",
+                self.max_redirects
+            )));
+        }
+        let mut next = current
+            .join(location)
+            .map_err(|e| redirect_err(format!("bad redirect location {location:?}: {e}")))?;
+        next.set_fragment(None);
+        if !matches!(next.scheme(), "http" | "https") {
+            return Err(redirect_err(format!(
+                "redirect to unsupported scheme {:?}",
+                next.scheme()
+            )));
+        }
+        if next == *current || previous.iter().any(|h| h.url == next) {
+            return Err(redirect_err(format!("redirect loop at {next}")));
+        }
+        self.check_target(&next)?;
+        Ok(next)
+    }
+}
+
+/// Streams a body, counting decoded bytes against `cap`.
+async fn read_body(
+    resp: &mut reqwest::Response,
+    cap: usize,
+    overflow: Overflow,
+) -> Result<Vec<u8>, FetchError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+        if body.len() + chunk.len() > cap {
+            match overflow {
+                Overflow::Fail => {
+                    return Err(FetchError::new(
+                        FailureKind::TooLarge,
+                        format!("body exceeds {cap} bytes after decompression"),
+                    ));
+                }
+                Overflow::Truncate => {
+                    let room = cap - body.len();
+                    body.extend_from_slice(&chunk[..room]);
+                    break;
+                }
+            }
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Fails unless the robots.txt of `target`'s origin allows it.
+async fn robots_allows(
+    robots: &RobotsCache,
+    fetcher: &Fetcher,
+    target: &Url,
+) -> Result<(), FetchError> {
+    match Box::pin(robots.entry(target, fetcher))
+        .await
+        .verdict(target)
+    {
+        Verdict::Allowed => Ok(()),
+        Verdict::Denied => Err(FetchError::new(
+            FailureKind::Blocked,
+            format!("redirect target {target} is disallowed by its robots.txt"),
+        )),
+        Verdict::Unavailable { status, message } => Err(FetchError::new(
+            FailureKind::Status,
+            format!("redirect target {target}: {message} ({status})"),
+        )),
+        Verdict::Unreachable(e) => Err(e),
     }
 }
 
@@ -257,9 +379,6 @@ fn classify(e: &reqwest::Error) -> FetchError {
                 ResolveError::NotFound { .. } | ResolveError::Lookup { .. } => FailureKind::Dns,
             };
             return FetchError::new(kind, message);
-        }
-        if s.downcast_ref::<RedirectError>().is_some() {
-            return FetchError::new(FailureKind::Redirect, message);
         }
         source = s.source();
     }
@@ -318,6 +437,7 @@ mod tests {
             content_type: None,
             body: vec![],
             fetched_at: Utc::now(),
+            redirects: vec![],
         };
         for (ct, want) in [
             (None, true),

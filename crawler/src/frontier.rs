@@ -45,8 +45,14 @@ CREATE TABLE IF NOT EXISTS hosts (
 ";
 
 /// Columns added after the first schema, with their definitions (added on open when missing).
-const MIGRATIONS: &[(&str, &str, &str)] =
-    &[("urls", "next_fetch_at", "INTEGER NOT NULL DEFAULT 0")];
+const MIGRATIONS: &[(&str, &str, &str)] = &[
+    ("urls", "next_fetch_at", "INTEGER NOT NULL DEFAULT 0"),
+    ("urls", "etag", "TEXT"),
+    ("urls", "last_modified", "TEXT"),
+    ("urls", "simhash", "INTEGER"),
+    ("urls", "revisit_ms", "INTEGER"),
+    ("urls", "next_visit_at", "INTEGER"),
+];
 
 /// Milliseconds since the Unix epoch, the unit of `next_fetch_at` and `parked_until`.
 pub fn now_ms() -> i64 {
@@ -96,6 +102,45 @@ pub struct FrontierEntry {
     pub page_seq: u32,
     /// Fetch attempts so far, this claim included.
     pub attempts: u32,
+    /// `ETag` of the previous successful fetch (sent as `If-None-Match`).
+    pub etag: Option<String>,
+    /// `Last-Modified` of the previous successful fetch (sent as `If-Modified-Since`).
+    pub last_modified: Option<String>,
+}
+
+/// Revisit intervals: a page that changed since the last visit is revisited twice as soon, one
+/// that did not (same SimHash, or `304 Not Modified`) twice as late, within `[min, max]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevisitPolicy {
+    /// Interval after a first visit.
+    pub initial_ms: i64,
+    /// Shortest interval.
+    pub min_ms: i64,
+    /// Longest interval.
+    pub max_ms: i64,
+}
+
+impl Default for RevisitPolicy {
+    fn default() -> Self {
+        RevisitPolicy {
+            initial_ms: 24 * 3600 * 1000,
+            min_ms: 3600 * 1000,
+            max_ms: 30 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// What a successful visit found, for [`Frontier::record_visit`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visit {
+    /// `ETag` response header.
+    pub etag: Option<String>,
+    /// `Last-Modified` response header.
+    pub last_modified: Option<String>,
+    /// SimHash of the text.
+    pub simhash: Option<u64>,
+    /// The server answered `304 Not Modified`.
+    pub not_modified: bool,
 }
 
 /// A host taken out of the crawl after too many consecutive failures.
@@ -238,7 +283,7 @@ impl Frontier {
         let entry = self
             .conn
             .prepare_cached(
-                "SELECT id, url, host, depth, page_seq, attempts FROM urls
+                "SELECT id, url, host, depth, page_seq, attempts, etag, last_modified FROM urls
                  WHERE state = 'queued' AND host = ?1 AND next_fetch_at <= ?2 ORDER BY id LIMIT 1",
             )
             .and_then(|mut stmt| {
@@ -250,6 +295,8 @@ impl Frontier {
                         depth: r.get(3)?,
                         page_seq: r.get(4)?,
                         attempts: r.get::<_, u32>(5)? + 1,
+                        etag: r.get(6)?,
+                        last_modified: r.get(7)?,
                     })
                 })
                 .optional()
@@ -274,6 +321,68 @@ impl Frontier {
                 "SELECT MIN(next_fetch_at) FROM urls WHERE state = 'queued' AND host = ?1",
                 [host],
                 |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a successful visit: validators for the next conditional GET, the SimHash, and the
+    /// adapted revisit interval (returned, in ms).
+    pub fn record_visit(
+        &self,
+        id: i64,
+        visit: &Visit,
+        policy: &RevisitPolicy,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let (old_hash, old_interval): (Option<i64>, Option<i64>) = self
+            .conn
+            .prepare_cached("SELECT simhash, revisit_ms FROM urls WHERE id = ?1")
+            .and_then(|mut st| st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(|e| self.err(e))?;
+        let changed = match (visit.not_modified, old_hash, visit.simhash) {
+            (true, _, _) => false,
+            (false, Some(old), Some(new)) => {
+                crate::simhash::distance(old as u64, new) > crate::simhash::NEAR_DUPLICATE_BITS
+            }
+            _ => true,
+        };
+        let interval = match old_interval {
+            None => policy.initial_ms,
+            Some(i) if changed => i / 2,
+            Some(i) => i.saturating_mul(2),
+        }
+        .clamp(policy.min_ms, policy.max_ms);
+        let simhash = if visit.not_modified {
+            old_hash
+        } else {
+            visit.simhash.map(|h| h as i64)
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE urls SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
+                 simhash = ?4, revisit_ms = ?5, next_visit_at = ?6 WHERE id = ?1",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    id,
+                    visit.etag,
+                    visit.last_modified,
+                    simhash,
+                    interval,
+                    now_ms + interval
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(interval)
+    }
+
+    /// Puts every fetched URL whose revisit time has come back in the queue; returns how many.
+    pub fn requeue_due_revisits(&self, now_ms: i64) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE urls SET state = 'queued', attempts = 0, next_fetch_at = 0
+                 WHERE state = 'done' AND next_visit_at IS NOT NULL AND next_visit_at <= ?1",
+                [now_ms],
             )
             .map_err(|e| self.err(e))
     }
@@ -485,5 +594,58 @@ mod tests {
             f.claim("a.kz", now_ms()).unwrap().unwrap().url,
             "http://a.kz/"
         );
+    }
+
+    #[test]
+    fn revisit_interval_adapts_to_change() {
+        let f = Frontier::open(&temp_db("revisit")).unwrap();
+        f.add("http://a.kz/", "a.kz", 0, 0).unwrap();
+        let p = RevisitPolicy {
+            initial_ms: 8_000,
+            min_ms: 1_000,
+            max_ms: 64_000,
+        };
+        let t0 = now_ms();
+        let e = f.claim("a.kz", t0).unwrap().unwrap();
+        assert_eq!(
+            (e.etag.as_deref(), e.last_modified.as_deref()),
+            (None, None)
+        );
+        let first = Visit {
+            etag: Some("\"v1\"".into()),
+            last_modified: Some("Wed, 21 Oct 2015 07:28:00 GMT".into()),
+            simhash: Some(0),
+            not_modified: false,
+        };
+        assert_eq!(f.record_visit(e.id, &first, &p, t0).unwrap(), 8_000);
+        f.finish(e.id, UrlState::Done, None).unwrap();
+        assert_eq!(f.requeue_due_revisits(t0 + 7_999).unwrap(), 0);
+        assert_eq!(f.requeue_due_revisits(t0 + 8_000).unwrap(), 1);
+        let e = f.claim("a.kz", t0).unwrap().unwrap();
+        assert_eq!(
+            e.etag.as_deref(),
+            Some("\"v1\""),
+            "validators for a conditional GET"
+        );
+        let unchanged = Visit {
+            not_modified: true,
+            ..Visit::default()
+        };
+        assert_eq!(f.record_visit(e.id, &unchanged, &p, t0).unwrap(), 16_000);
+        let changed = Visit {
+            simhash: Some(u64::MAX),
+            ..Visit::default()
+        };
+        assert_eq!(f.record_visit(e.id, &changed, &p, t0).unwrap(), 8_000);
+        let near_same = Visit {
+            simhash: Some(u64::MAX ^ 1),
+            ..Visit::default()
+        };
+        assert_eq!(f.record_visit(e.id, &near_same, &p, t0).unwrap(), 16_000);
+        let etag: String = f
+            .conn()
+            .query_row("SELECT etag FROM urls WHERE id = ?1", [e.id], |r| r.get(0))
+            .unwrap();
+        assert_eq!(etag, "\"v1\"", "validators kept when a visit brings none");
     }
 }

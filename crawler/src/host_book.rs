@@ -6,7 +6,7 @@
 //! and enforcing the per-host budget cost a hash lookup instead of a `SELECT DISTINCT host` or a
 //! `COUNT(*)` per page — the difference between O(pages) and O(pages²) on a 100,000-URL crawl.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::error::Result;
 use crate::frontier::Frontier;
@@ -26,6 +26,8 @@ pub(crate) struct HostBook {
     active: BTreeSet<String>,
     parked: BTreeSet<String>,
     queued_total: u64,
+    /// Hosts with a completed fetch in this run.
+    completed: HashSet<String>,
 }
 
 impl HostBook {
@@ -119,6 +121,12 @@ impl HostBook {
         }
     }
 
+    /// True the first time a fetch of `host` completes in this run (robots.txt is then cached,
+    /// and its sitemaps can be queued).
+    pub(crate) fn first_completion(&mut self, host: &str) -> bool {
+        !self.completed.contains(host) && self.completed.insert(host.to_string())
+    }
+
     /// Takes `host` out of this run.
     pub(crate) fn park(&mut self, host: &str) {
         self.parked.insert(host.to_string());
@@ -157,5 +165,7 @@ mod tests {
         b.drained("a.kz");
         assert_eq!(b.active().count(), 0);
         assert_eq!(b.parked(), 1);
+        assert!(b.first_completion("a.kz"));
+        assert!(!b.first_completion("a.kz"));
     }
 }

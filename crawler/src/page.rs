@@ -11,6 +11,7 @@ use url::Url;
 use crate::capture_log::FetchRecord;
 use crate::charset;
 use crate::config::CrawlerConfig;
+use crate::discovery;
 use crate::extract;
 use crate::fetch::{FetchError, FetchedResponse};
 use crate::frontier::FrontierEntry;
@@ -49,6 +50,8 @@ pub(crate) struct PageResult {
     pub(crate) status: Option<u16>,
     /// The response's `Retry-After`, parsed.
     pub(crate) retry_after: Option<std::time::Duration>,
+    /// Validators and SimHash of a successful fetch, for conditional GET and revisit intervals.
+    pub(crate) visit: Option<crate::frontier::Visit>,
 }
 
 impl PageResult {
@@ -61,6 +64,7 @@ impl PageResult {
             error: None,
             status: None,
             retry_after: None,
+            visit: None,
         }
     }
 
@@ -81,6 +85,7 @@ impl PageResult {
             links: Vec::new(),
             status: None,
             retry_after: None,
+            visit: None,
         }
     }
 }
@@ -97,6 +102,7 @@ fn record_for(c: &Capture, bytes: u64, captures: u64) -> FetchRecord {
         captures,
         fetched_at: c.fetched_at.to_rfc3339(),
         retried: false,
+        simhash: crate::simhash::simhash(&c.text),
     }
 }
 
@@ -107,7 +113,50 @@ pub(crate) fn in_scope(from: &FrontierEntry, link: &Url) -> bool {
 }
 
 /// Turns a response into captures and links. `warc` is where the exchange was archived.
+/// A `304 Not Modified` (answer to a conditional GET) publishes nothing: the page is unchanged.
 pub(crate) fn process_response(
+    cfg: &CrawlerConfig,
+    entry: &FrontierEntry,
+    url: &Url,
+    resp: &FetchedResponse,
+    warc: Option<WarcRef>,
+) -> PageResult {
+    let header = |name: &str| {
+        resp.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .map(str::to_string)
+    };
+    if resp.status == 304 {
+        let base = base_capture(entry, url, resp, warc);
+        return PageResult {
+            outcome: Outcome::Fetched,
+            status: Some(304),
+            record: Some(record_for(&base, 0, 0)),
+            captures: Vec::new(),
+            links: Vec::new(),
+            error: None,
+            retry_after: None,
+            visit: Some(crate::frontier::Visit {
+                not_modified: true,
+                ..Default::default()
+            }),
+        };
+    }
+    let mut result = process_body(cfg, entry, url, resp, warc);
+    if result.outcome == Outcome::Fetched {
+        result.visit = Some(crate::frontier::Visit {
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+            simhash: result.record.as_ref().and_then(|r| r.simhash),
+            not_modified: false,
+        });
+    }
+    result
+}
+
+fn process_body(
     cfg: &CrawlerConfig,
     entry: &FrontierEntry,
     url: &Url,
@@ -153,9 +202,10 @@ pub(crate) fn process_response(
             status: base.status,
             captures: vec![base],
             record: Some(record),
-            links: Vec::new(),
+            links: discovery_links(cfg, entry, resp),
             error: None,
             retry_after: None,
+            visit: None,
         };
     }
 
@@ -203,7 +253,45 @@ pub(crate) fn process_response(
         links,
         error: None,
         retry_after: None,
+        visit: None,
     }
+}
+
+/// Most URLs taken from one sitemap (the sitemap protocol's own limit).
+const MAX_SITEMAP_URLS: usize = 50_000;
+
+/// Links of a sitemap or feed. Sitemap entries keep the sitemap's depth (a sitemap is a list,
+/// not a hop); feed items are one level deeper.
+fn discovery_links(
+    cfg: &CrawlerConfig,
+    entry: &FrontierEntry,
+    resp: &FetchedResponse,
+) -> Vec<NewUrl> {
+    if !discovery::is_discovery_doc(resp.content_type.as_deref(), resp.final_url.path()) {
+        return Vec::new();
+    }
+    let Some(doc) = discovery::parse(&resp.body, MAX_SITEMAP_URLS, cfg.max_body_bytes) else {
+        return Vec::new();
+    };
+    let depth = match doc.kind {
+        discovery::DocKind::Feed => entry.depth + 1,
+        _ => entry.depth,
+    };
+    if depth > cfg.max_depth {
+        return Vec::new();
+    }
+    tracing::debug!(url = %resp.final_url, kind = ?doc.kind, urls = doc.urls.len(), "discovery document");
+    doc.urls
+        .iter()
+        .filter_map(|u| crate::url_norm::normalize(u, Some(&resp.final_url), cfg.max_url_len).ok())
+        .filter(|l| in_scope(entry, l) && crate::trap::trap_reason(l).is_none())
+        .map(|l| NewUrl {
+            host: host_key(&l),
+            url: l.to_string(),
+            depth,
+            page_seq: 0,
+        })
+        .collect()
 }
 
 fn decode(resp: &FetchedResponse, url: &Url) -> charset::Decoded {
@@ -261,6 +349,7 @@ fn failed_with_response(
         links: Vec::new(),
         error: Some(failure),
         retry_after: None,
+        visit: None,
     }
 }
 
@@ -344,6 +433,7 @@ fn telegram_page(
         links,
         error: None,
         retry_after: None,
+        visit: None,
     }
 }
 
@@ -376,6 +466,8 @@ mod tests {
             depth,
             page_seq: 0,
             attempts: 1,
+            etag: None,
+            last_modified: None,
         }
     }
 
@@ -389,6 +481,7 @@ mod tests {
             content_type: Some(ct.into()),
             body: body.to_vec(),
             fetched_at: Utc::now(),
+            redirects: vec![],
         }
     }
 
@@ -415,6 +508,11 @@ mod tests {
         assert_eq!((c.title.as_str(), c.lang.as_deref()), ("Т", Some("ru")));
         assert_eq!(c.charset.as_deref(), Some("UTF-8"));
         assert_eq!(c.body_len, body.len() as u64);
+        assert_eq!(
+            r.record.as_ref().unwrap().simhash,
+            crate::simhash::simhash(&c.text)
+        );
+        assert!(r.record.as_ref().unwrap().simhash.is_some());
         let links: Vec<_> = r.links.iter().map(|l| (l.url.as_str(), l.depth)).collect();
         assert_eq!(links, [("http://a.kz/x", 1)]);
     }
@@ -466,6 +564,61 @@ mod tests {
         assert_eq!(r.outcome, Outcome::Fetched);
         assert!(r.captures[0].text.is_empty() && r.links.is_empty());
         assert!(r.captures[0].body_sha256.is_some());
+    }
+
+    #[test]
+    fn validators_are_kept_and_304_publishes_nothing() {
+        let cfg = CrawlerConfig::default();
+        let e = entry("http://a.kz/", 0);
+        let u = Url::parse(&e.url).unwrap();
+        let mut resp = response(&e.url, 200, "text/html", "<p>Текст страницы</p>".as_bytes());
+        resp.headers = vec![
+            ("ETag".into(), b"\"abc\"".to_vec()),
+            (
+                "Last-Modified".into(),
+                b"Wed, 21 Oct 2015 07:28:00 GMT".to_vec(),
+            ),
+        ];
+        let r = process_response(&cfg, &e, &u, &resp, None);
+        let v = r.visit.unwrap();
+        assert_eq!(v.etag.as_deref(), Some("\"abc\""));
+        assert_eq!(
+            v.last_modified.as_deref(),
+            Some("Wed, 21 Oct 2015 07:28:00 GMT")
+        );
+        assert!(v.simhash.is_some() && !v.not_modified);
+        let r = process_response(&cfg, &e, &u, &response(&e.url, 304, "text/html", b""), None);
+        assert_eq!(r.outcome, Outcome::Fetched);
+        assert!(r.captures.is_empty() && r.visit.unwrap().not_modified);
+        assert_eq!(r.record.unwrap().captures, 0);
+    }
+
+    #[test]
+    fn sitemaps_and_feeds_yield_in_scope_links() {
+        let cfg = CrawlerConfig::default();
+        let e = entry("http://a.kz/sitemap.xml", 1);
+        let body = "<urlset><url><loc>http://a.kz/p1</loc></url>\
+                    <url><loc>http://b.kz/elsewhere</loc></url><url><loc>/p2</loc></url></urlset>";
+        let r = process_response(
+            &cfg,
+            &e,
+            &Url::parse(&e.url).unwrap(),
+            &response(&e.url, 200, "application/xml", body.as_bytes()),
+            None,
+        );
+        let links: Vec<_> = r.links.iter().map(|l| (l.url.as_str(), l.depth)).collect();
+        assert_eq!(links, [("http://a.kz/p1", 1), ("http://a.kz/p2", 1)]);
+        let e = entry("http://a.kz/feed", 1);
+        let rss = "<rss><channel><item><link>http://a.kz/post/9</link></item></channel></rss>";
+        let r = process_response(
+            &cfg,
+            &e,
+            &Url::parse(&e.url).unwrap(),
+            &response(&e.url, 200, "application/rss+xml", rss.as_bytes()),
+            None,
+        );
+        assert_eq!(r.links[0].url, "http://a.kz/post/9");
+        assert_eq!(r.links[0].depth, 2);
     }
 
     #[test]

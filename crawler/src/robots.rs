@@ -209,8 +209,8 @@ impl RobotsCache {
         cell.get_or_init(|| async {
             let robots_url = Url::parse(&format!("{origin}/robots.txt"));
             let result = match robots_url {
-                Ok(u) => fetcher
-                    .get(&u, MAX_ROBOTS_BYTES, Overflow::Truncate)
+                // Boxed: page fetches call back into this cache on cross-origin redirects.
+                Ok(u) => Box::pin(fetcher.get(&u, MAX_ROBOTS_BYTES, Overflow::Truncate))
                     .await
                     .map(|r| (r.status, r.body)),
                 Err(e) => Err(FetchError::new(FailureKind::Other, e.to_string())),

@@ -2,8 +2,11 @@
 //!
 //! One file per crawl run under `blobs/warc/`, one gzip member per record (so any record can be
 //! read from its offset alone, and standard tools such as `warcio` can index the file). Each
-//! fetch writes a `response` record followed by its `request` record, linked both ways with
-//! `WARC-Concurrent-To`; digests are `sha256:` in RFC 4648 base32. The body stored is the one the
+//! fetch ([`WarcWriter::write_fetch`]) writes, for every redirect hop and then for the final
+//! response, a `response` record followed by its `request` record, linked both ways with
+//! `WARC-Concurrent-To`, and ends with a `metadata` record (Heritrix's fields: `hopsFromSeed`,
+//! `via` chain of redirects, fetch time) that refers to the final response; digests are
+//! `sha256:` in RFC 4648 base32. The body stored is the one the
 //! crawler saw *after* content decoding (reqwest decompresses transparently), so the response
 //! headers are adjusted to match: `Content-Encoding`, `Transfer-Encoding` and the original
 //! `Content-Length` are dropped and a `Content-Length` of the stored body is written instead.
@@ -162,6 +165,56 @@ impl WarcWriter {
             offset,
             record_id: response_id,
         })
+    }
+
+    /// Archives a whole fetch: each redirect hop, the final exchange, and a `metadata` record.
+    /// `depth` is the link distance from a seed. The reference points at the final response.
+    pub fn write_fetch(
+        &mut self,
+        resp: &crate::fetch::FetchedResponse,
+        user_agent: &str,
+        depth: u32,
+    ) -> io::Result<WarcRef> {
+        for hop in &resp.redirects {
+            self.write_exchange(&Exchange {
+                target_uri: hop.url.as_str(),
+                ip: hop.ip.clone(),
+                date: hop.fetched_at,
+                protocol: &hop.protocol,
+                status: hop.status,
+                response_headers: &hop.headers,
+                body: &hop.body,
+                request: request_block(&hop.url, &hop.protocol, user_agent),
+            })?;
+        }
+        let final_ref = self.write_exchange(&Exchange {
+            target_uri: resp.final_url.as_str(),
+            ip: resp.ip.clone(),
+            date: resp.fetched_at,
+            protocol: &resp.protocol,
+            status: resp.status,
+            response_headers: &resp.headers,
+            body: &resp.body,
+            request: request_block(&resp.final_url, &resp.protocol, user_agent),
+        })?;
+        let mut fields = format!(
+            "hopsFromSeed: {}\r\nfetchTimeMs: {}\r\n",
+            "L".repeat(depth as usize),
+            resp.fetched_at.timestamp_millis()
+        );
+        for hop in &resp.redirects {
+            fields.push_str(&format!("via: {} {}\r\n", hop.status, hop.url));
+        }
+        let headers = vec![
+            ("WARC-Type", "metadata".to_string()),
+            ("WARC-Record-ID", record_id("metadata", resp.fetched_at)),
+            ("WARC-Date", warc_date(resp.fetched_at)),
+            ("WARC-Target-URI", resp.final_url.to_string()),
+            ("WARC-Concurrent-To", final_ref.record_id.clone()),
+            ("Content-Type", "application/warc-fields".to_string()),
+        ];
+        self.write_record(&headers, fields.as_bytes())?;
+        Ok(final_ref)
     }
 
     /// Writes one record as its own gzip member; returns the member's offset.
@@ -389,6 +442,59 @@ mod tests {
         );
         assert!(rblock.starts_with("GET /p?a=1 HTTP/1.1\r\nHost: example.kz\r\n"));
         assert_eq!(header(&rh, "WARC-Block-Digest"), digest(rblock.as_bytes()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fetch_with_redirect_writes_hop_final_and_metadata() {
+        let dir = std::env::temp_dir().join(format!("baqylau-warc-fetch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut w = WarcWriter::create(&dir, Utc::now()).unwrap();
+        let hop_url = url::Url::parse("http://example.kz/old").unwrap();
+        let resp = crate::fetch::FetchedResponse {
+            final_url: url::Url::parse("http://example.kz/new").unwrap(),
+            status: 200,
+            ip: Some("127.0.0.1".into()),
+            protocol: "HTTP/1.1".into(),
+            headers: vec![("Content-Type".into(), b"text/html".to_vec())],
+            content_type: Some("text/html".into()),
+            body: "<p>Жаңа бет</p>".as_bytes().to_vec(),
+            fetched_at: Utc::now(),
+            redirects: vec![crate::fetch::RedirectHop {
+                url: hop_url,
+                status: 301,
+                ip: Some("127.0.0.1".into()),
+                protocol: "HTTP/1.1".into(),
+                headers: vec![("Location".into(), b"/new".to_vec())],
+                body: vec![],
+                fetched_at: Utc::now(),
+            }],
+        };
+        let r = w.write_fetch(&resp, "baqylau/0.1", 2).unwrap();
+        let mut all = String::new();
+        MultiGzDecoder::new(File::open(w.path()).unwrap())
+            .read_to_string(&mut all)
+            .unwrap();
+        let types: Vec<&str> = all
+            .lines()
+            .filter_map(|l| l.strip_prefix("WARC-Type: "))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "warcinfo", "response", "request", "response", "request", "metadata"
+            ]
+        );
+        assert!(all.contains("HTTP/1.1 301 Moved Permanently\r\nLocation: /new"));
+        let meta = &all[all.find("WARC-Type: metadata").unwrap()..];
+        assert!(meta.contains(&format!("WARC-Concurrent-To: {}", r.record_id)));
+        assert!(meta.contains("hopsFromSeed: LL\r\n"));
+        assert!(meta.contains("via: 301 http://example.kz/old\r\n"));
+        let mut f = File::open(w.path()).unwrap();
+        f.seek(SeekFrom::Start(r.offset)).unwrap();
+        let mut one = String::new();
+        GzDecoder::new(f).read_to_string(&mut one).unwrap();
+        assert!(one.contains("WARC-Target-URI: http://example.kz/new"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -152,6 +152,7 @@ fn config(fx: &Fixture, data_dir: &Path) -> CrawlerConfig {
                 .unwrap(),
         ],
         host_delay: Duration::from_millis(5),
+        retry_base: Duration::from_millis(50),
         request_timeout: Duration::from_secs(2),
         max_body_bytes: 64 * 1024,
         max_redirects: 5,
