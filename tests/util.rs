@@ -114,7 +114,17 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM first, so the server closes its Chromium (PDF printer); SIGKILL after 5 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..50 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -181,12 +181,39 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves [`router`] on `listener` until the server fails.
+/// Serves [`router`] on `listener` until the server fails or the process is asked to stop
+/// (Ctrl-C, SIGTERM): then in-flight requests finish and the state is dropped, which closes the
+/// PDF printer's Chromium instead of leaving it orphaned.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "analyst ui listening");
     }
-    axum::serve(listener, router(state)).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop_requested())
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_requested() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("stopping the analyst ui");
 }
 
 /// The UI language of a request: `?lang=` (then remembered in a cookie), else the `lang` cookie,
