@@ -202,6 +202,26 @@ impl SqliteCaseStore {
         .await
     }
 
+    /// How many `action` entries about `object` were appended since `since` (e.g. failed logins
+    /// of one account, for throttling).
+    pub async fn audit_count_since(
+        &self,
+        action: &str,
+        object: &str,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let (a, o, t) = (action.to_string(), object.to_string(), ts(since));
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND object = ?2 AND at >= ?3",
+                params![a, o, t],
+                |r| r.get(0),
+            )
+            .map_err(db_err)
+        })
+        .await
+    }
+
     /// Walks the whole chain.
     pub async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
         self.call(|conn| verify(conn)).await

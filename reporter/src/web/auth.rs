@@ -31,6 +31,10 @@ pub const SESSION_COOKIE: &str = "baqylau_session";
 const LOGIN_COOKIE: &str = "baqylau_login";
 /// Header carrying the CSRF token on API writes made with a session cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Failed logins of one account within [`LOGIN_WINDOW_MINUTES`] after which logins are refused.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// Window of the login throttle, in minutes.
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 /// Largest form body the CSRF check buffers.
 const MAX_FORM_BYTES: usize = 1 << 20;
 
@@ -380,6 +384,25 @@ pub(crate) async fn login(
     }
     let name = form.name.trim().to_string();
     let code = Some(form.totp.trim()).filter(|c| !c.is_empty());
+    // Throttle guessing: after MAX_FAILED_LOGINS failures in the window, refuse without checking
+    // (the password check is not even run, so guessing gains nothing).
+    let since = Utc::now() - chrono::Duration::minutes(LOGIN_WINDOW_MINUTES);
+    match state
+        .desk
+        .audit_count_since("login.failed", &format!("user:{name}"), since)
+        .await
+    {
+        Ok(n) if n >= MAX_FAILED_LOGINS => {
+            let _ = state
+                .desk
+                .audit(&name, "login.throttled", &format!("user:{name}"), "")
+                .await;
+            tracing::warn!(user = %name, "login throttled after repeated failures");
+            return login_page(&state, ui, &headers, &form.next, true);
+        }
+        Ok(_) => {}
+        Err(e) => return AppError::from(e).into_response(),
+    }
     let result = match state
         .desk
         .check_login(&name, &form.password, code, Utc::now())

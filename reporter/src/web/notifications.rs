@@ -382,6 +382,23 @@ async fn do_approve(
     id: i64,
     sha: &str,
 ) -> Result<Notification, AppError> {
+    // An approval is the official's signature: it needs the interactive login with its second
+    // factor, not an API token that a script holds.
+    if matches!(ident.via, super::auth::Via::Token) && ident.user.role.allows(Perm::Approve) {
+        state
+            .desk
+            .audit(
+                ident.name(),
+                "notification.approve_refused",
+                &format!("notification:{id}"),
+                "api token",
+            )
+            .await?;
+        return Err(AppError::Forbidden(
+            "approving is signing: sign in with password and TOTP, an API token cannot approve"
+                .into(),
+        ));
+    }
     if let Err(e) = ident.require(Perm::Approve) {
         state
             .desk

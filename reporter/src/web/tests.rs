@@ -606,11 +606,12 @@ async fn session_forms_need_the_csrf_token() {
     let body = "action=confirm&route=blocking&justification=%D0%BA%D0%B0%D0%B7%D0%B8%D0%BD%D0%BE";
     let res = send_raw(&f, form(&uri, &cookie, body)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token");
-    let res = send_raw(
-        &f,
-        form(&uri, &cookie, &format!("{body}&csrf=0{}", &csrf[1..])),
-    )
-    .await;
+    let wrong = format!(
+        "{}{}",
+        if csrf.starts_with('0') { '1' } else { '0' },
+        &csrf[1..]
+    );
+    let res = send_raw(&f, form(&uri, &cookie, &format!("{body}&csrf={wrong}"))).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "wrong token");
     let mut api = post_json(
         &format!("/api/cases/{}/decision", f.fraud),
@@ -648,6 +649,22 @@ async fn session_forms_need_the_csrf_token() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(send_raw(&f, req).await.status(), StatusCode::SEE_OTHER);
+    // Five wrong passwords in a row: even the right one is refused for a while.
+    for _ in 0..crate::web::auth::MAX_FAILED_LOGINS {
+        let res = send_raw(&f, Request::get("/login").body(Body::empty()).unwrap()).await;
+        let lc = set_cookie(&res, "baqylau_login").unwrap();
+        let lc = lc.split(';').next().unwrap().to_string();
+        let t = csrf_in(&text(res).await);
+        let body = format!("csrf={t}&name=aigul&password=wrong+horse+battery");
+        assert_eq!(
+            send_raw(&f, form("/login", &lc, &body)).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login(&f, "aigul", "").await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
     // A login form post without its double-submit cookie is refused.
     let req = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -863,11 +880,14 @@ async fn notification_flow_four_eyes_document_and_bundle() {
         StatusCode::FORBIDDEN
     );
     let mut tokens = HashMap::new();
+    let mut sessions = HashMap::new();
     for name in ["bolat", "dana"] {
-        f.store
+        let (_, secret) = f
+            .store
             .add_user(NewUser {
                 name: name.into(),
                 role: Some(Role::Approver),
+                password: Some(PASSWORD.into()),
                 full_name: format!("{name} Серікұлы"),
                 position: "Департамент директоры".into(),
                 ..NewUser::default()
@@ -875,6 +895,9 @@ async fn notification_flow_four_eyes_document_and_bundle() {
             .await
             .unwrap();
         tokens.insert(name, f.store.create_token(name).await.unwrap());
+        let code =
+            crate::auth::totp::code_at(&secret.unwrap(), chrono::Utc::now().timestamp()).unwrap();
+        sessions.insert(name, login(&f, name, &code).await.unwrap());
     }
     let as_user = |mut req: Request<Body>, name: &str| {
         req.headers_mut().insert(
@@ -883,6 +906,20 @@ async fn notification_flow_four_eyes_document_and_bundle() {
         );
         req
     };
+    // Approving is signing: only in a session opened with password and TOTP.
+    let signed = |mut req: Request<Body>, name: &str| {
+        let (cookie, csrf) = &sessions[name];
+        req.headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("x-csrf-token", csrf.parse().unwrap());
+        req
+    };
+    assert_eq!(
+        send(&f, as_user(approve(&sha), "dana")).await.status(),
+        StatusCode::FORBIDDEN,
+        "an API token cannot sign"
+    );
     let revise = Request::post(format!("/notifications/{nid}/cases"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(format!("case={id}")))
@@ -891,15 +928,15 @@ async fn notification_flow_four_eyes_document_and_bundle() {
         send(&f, as_user(revise, "bolat")).await.status(),
         StatusCode::SEE_OTHER
     );
-    let res = send(&f, as_user(approve(&sha), "bolat")).await;
+    let res = send(&f, signed(approve(&sha), "bolat")).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "four eyes");
-    let stale = send(&f, as_user(approve(&"0".repeat(64)), "dana")).await;
+    let stale = send(&f, signed(approve(&"0".repeat(64)), "dana")).await;
     assert_eq!(
         stale.status(),
         StatusCode::CONFLICT,
         "bound to the hash shown"
     );
-    let res = send(&f, as_user(approve(&sha), "dana")).await;
+    let res = send(&f, signed(approve(&sha), "dana")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let n = json(res).await;
     assert_eq!(n["status"], "approved");
