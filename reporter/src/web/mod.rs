@@ -17,7 +17,7 @@
 //! | `POST /cases/{id}/decision` | form decision (`action=confirm&route=…&justification=…` or `action=dismiss&reason=…`), redirects back |
 //! | `GET /blobs/{*path}` | evidence files (screenshots) from the blobs directory |
 //! | `GET /api/cases`, `GET /api/cases/{id}`, `POST /api/cases/{id}/decision` | JSON API |
-//! | `GET /search?q=&category=&source=&language=&host=&since=&until=` | full-text search over all captures (see [`search`]) |
+//! | `GET /search?q=&category=&source=&language=&host=&since=&until=` | full-text search over all captures (module `search`) |
 //! | `GET /healthz` | liveness |
 //! | `GET /notifications`, `POST /notifications` (`case=ID&case=ID…`) | notifications; draft a Form 2 over confirmed blocking cases |
 //! | `GET /notifications/{id}`, `POST …/approve` (`sha256=`), `POST …/cases` | a notification; four-eyes approval bound to the content hash; revision (voids approval) |
