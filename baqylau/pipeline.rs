@@ -15,12 +15,12 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Utc;
 use classifier::RuleSet;
-use crawler::render::{Renderer, RendererConfig, ShotRequest};
+use crawler::render::{Renderer, RendererConfig, Shot, ShotRequest};
 use crawler::{CrawlStats, Crawler, CrawlerConfig};
 use indexer::{Indexer, IndexerConfig};
 use model::{
     Capture, CaseFilter, CaseStore, Delivery, Flagged, MemoryQueue, Queue, QueueError, Screenshot,
-    ScreenshotRequest,
+    ScreenshotRequest, Viewport,
 };
 use reporter::{Reporter, SqliteCaseStore};
 use serde::Serialize;
@@ -119,7 +119,12 @@ pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
             .with_context(|| format!("cannot open {}", data.cases_db().display()))?,
     );
     let indexer = Arc::new(Indexer::open(&IndexerConfig::new(data.index_dir()))?);
-    let crawler = Crawler::new(crawler_cfg)?;
+    let telegram_hosts = crawler_cfg.telegram_hosts.clone();
+    let mut crawler = Crawler::new(crawler_cfg)?;
+    if let Some(r) = &renderer {
+        // One browser serves both: SPA shells rendered for the crawl, evidence screenshots.
+        crawler.set_renderer(Arc::clone(r));
+    }
 
     let to_index = Arc::new(MemoryQueue::<Capture>::new("captures.index", 256));
     let to_classify = Arc::new(MemoryQueue::<Capture>::new("captures.classify", 256));
@@ -166,11 +171,12 @@ pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
         let renderer = renderer.clone();
         tokio::spawn(async move {
             screenshot_stage(
-                renderer.as_deref(),
-                store.as_ref(),
+                renderer,
+                store,
                 input.as_ref(),
-                &blobs,
-                &counts,
+                blobs,
+                telegram_hosts,
+                counts,
             )
             .await
         })
@@ -234,61 +240,126 @@ async fn classify_stage(
     Ok(())
 }
 
-/// Takes the evidence screenshot of each flagged capture and attaches it to the case. The PNG is
-/// stored content-addressed (`screenshots/<sha256>.png`), so its name is its integrity check.
+/// Screenshot requests worked on at once: enough to keep every pooled tab busy with the desktop
+/// and mobile shot of each request.
+const SHOTS_IN_FLIGHT: usize = 8;
+
+/// Takes the evidence screenshots of each flagged capture — desktop and mobile — and attaches
+/// them to the case. PNGs are stored content-addressed (`screenshots/<sha256>.png`), so a file's
+/// name is its integrity check. Requests run concurrently (the renderer's tab pool bounds the
+/// browser work); a Telegram post is shot in its embed form, which shows that post alone.
 async fn screenshot_stage(
-    renderer: Option<&Renderer>,
-    store: &dyn CaseStore,
+    renderer: Option<Arc<Renderer>>,
+    store: Arc<dyn CaseStore>,
     input: &dyn Queue<ScreenshotRequest>,
-    blobs: &std::path::Path,
-    counts: &(AtomicU64, AtomicU64),
+    blobs: std::path::PathBuf,
+    telegram_hosts: Vec<String>,
+    counts: Arc<(AtomicU64, AtomicU64)>,
 ) -> anyhow::Result<()> {
+    let mut tasks: tokio::task::JoinSet<anyhow::Result<()>> = tokio::task::JoinSet::new();
     while let Some(d) = input.consume().await? {
-        if let Some(renderer) = renderer {
-            let req = &d.message;
-            let taken_at = Utc::now();
-            let shot = renderer
-                .screenshot(ShotRequest {
-                    url: req.url.clone(),
-                    highlight: req.highlight.clone(),
-                    footer: format!(
-                        "{} · {} UTC · baqylau case #{} · capture {}",
-                        req.url,
-                        taken_at.format("%Y-%m-%d %H:%M:%S"),
-                        req.case_id,
-                        req.capture_id
-                    ),
-                    viewport: Default::default(),
-                })
-                .await;
-            match shot {
-                Ok(shot) => {
-                    let sha256 = model::sha256_hex(&shot.png);
-                    let rel = format!("screenshots/{sha256}.png");
-                    tokio::fs::write(blobs.join(&rel), &shot.png)
-                        .await
-                        .with_context(|| format!("cannot write {rel}"))?;
-                    let meta = Screenshot {
-                        path: rel,
-                        sha256,
-                        width: shot.width,
-                        height: shot.height,
-                        taken_at,
-                    };
-                    store
-                        .attach_screenshot(req.case_id, &req.capture_id, &meta)
-                        .await?;
-                    counts.0.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    tracing::warn!(url = %req.url, case = req.case_id, error = %e, "screenshot failed");
-                    counts.1.fetch_add(1, Ordering::Relaxed);
+        if let Some(renderer) = &renderer {
+            while tasks.len() >= SHOTS_IN_FLIGHT {
+                if let Some(done) = tasks.join_next().await {
+                    done??;
                 }
             }
+            let job = ShotJob {
+                renderer: Arc::clone(renderer),
+                store: Arc::clone(&store),
+                blobs: blobs.clone(),
+                open_url: crawler::telegram::embed_url(&d.message.url, &telegram_hosts)
+                    .unwrap_or_else(|| d.message.url.clone()),
+                req: d.message.clone(),
+                counts: Arc::clone(&counts),
+            };
+            tasks.spawn(job.run());
         }
+        // In-process queue: the acknowledgement is a no-op; a crash loses the request either way.
         d.ack().await?;
     }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
     Ok(())
+}
+
+/// The screenshots of one request.
+struct ShotJob {
+    renderer: Arc<Renderer>,
+    store: Arc<dyn CaseStore>,
+    blobs: std::path::PathBuf,
+    /// What the browser opens (the embed form of a Telegram post).
+    open_url: String,
+    req: ScreenshotRequest,
+    counts: Arc<(AtomicU64, AtomicU64)>,
+}
+
+impl ShotJob {
+    async fn run(self) -> anyhow::Result<()> {
+        let taken_at = Utc::now();
+        let shot = |viewport: Viewport| ShotRequest {
+            url: self.open_url.clone(),
+            highlight: self.req.highlight.clone(),
+            footer: format!(
+                "{} · {} UTC · baqylau case #{} · capture {} · {}",
+                self.req.url,
+                taken_at.format("%Y-%m-%d %H:%M:%S"),
+                self.req.case_id,
+                self.req.capture_id,
+                viewport.as_str()
+            ),
+            viewport,
+        };
+        let (desktop, mobile) = tokio::join!(
+            self.renderer.screenshot(shot(Viewport::Desktop)),
+            self.renderer.screenshot(shot(Viewport::Mobile))
+        );
+        match desktop {
+            Ok(s) => {
+                let meta = self.save(&s, taken_at).await?;
+                self.store
+                    .attach_screenshot(self.req.case_id, &self.req.capture_id, &meta)
+                    .await?;
+                self.counts.0.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::warn!(url = %self.req.url, case = self.req.case_id, error = %e, "screenshot failed");
+                self.counts.1.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // The case store keeps one screenshot per evidence (the desktop one); the mobile PNG is
+        // kept content-addressed next to it until the store records several.
+        match mobile {
+            Ok(s) => {
+                let meta = self.save(&s, taken_at).await?;
+                tracing::info!(case = self.req.case_id, capture = %self.req.capture_id, path = %meta.path, sha256 = %meta.sha256, "mobile screenshot");
+            }
+            Err(e) => {
+                tracing::warn!(url = %self.req.url, case = self.req.case_id, error = %e, "mobile screenshot failed");
+            }
+        }
+        Ok(())
+    }
+
+    async fn save(
+        &self,
+        shot: &Shot,
+        taken_at: chrono::DateTime<Utc>,
+    ) -> anyhow::Result<Screenshot> {
+        let sha256 = model::sha256_hex(&shot.png);
+        let rel = format!("screenshots/{sha256}.png");
+        tokio::fs::write(self.blobs.join(&rel), &shot.png)
+            .await
+            .with_context(|| format!("cannot write {rel}"))?;
+        Ok(Screenshot {
+            path: rel,
+            sha256,
+            width: shot.width,
+            height: shot.height,
+            taken_at,
+        })
+    }
 }
 
 fn spawn_progress(

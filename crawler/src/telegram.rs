@@ -83,6 +83,33 @@ pub fn post_url(page: &Url, channel: &str, id: u64) -> String {
     )
 }
 
+/// The embed form of a post URL, `<scheme>://<host>/<channel>/<id>?embed=1`: Telegram's page
+/// showing that one post alone — what a post's evidence screenshot must show, rather than the
+/// whole channel. `None` when `url` is not a post URL on one of `hosts`.
+pub fn embed_url(url: &str, hosts: &[String]) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let [channel, id] = segs.as_slice() else {
+        return None;
+    };
+    let valid = *channel != "s"
+        && channel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && id.parse::<u64>().is_ok();
+    valid.then(|| {
+        format!(
+            "{}://{}/{channel}/{id}?embed=1",
+            u.scheme(),
+            crate::url_norm::host_key(&u)
+        )
+    })
+}
+
 /// The URL of the next (older) preview page.
 pub fn older_page_url(page: &Url, channel: &str, before: u64) -> String {
     format!(
@@ -264,6 +291,28 @@ mod tests {
         for (u, want) in table {
             let url = Url::parse(u).unwrap();
             assert_eq!(channel_of(&url, &hosts).as_deref(), want, "{u}");
+        }
+    }
+
+    #[test]
+    fn embed_urls_only_for_posts() {
+        let hosts = vec!["t.me".to_string()];
+        assert_eq!(
+            embed_url("https://t.me/chan_1/42", &hosts).as_deref(),
+            Some("https://t.me/chan_1/42?embed=1")
+        );
+        assert_eq!(
+            embed_url("http://t.me:8080/chan/7", &hosts).as_deref(),
+            Some("http://t.me:8080/chan/7?embed=1")
+        );
+        for not_post in [
+            "https://t.me/s/chan",
+            "https://t.me/chan",
+            "https://t.me/s/chan/5",
+            "https://t.me/chan/abc",
+            "https://casino.kz/chan/42",
+        ] {
+            assert_eq!(embed_url(not_post, &hosts), None, "{not_post}");
         }
     }
 
