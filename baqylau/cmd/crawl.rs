@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use crawler::{CrawlerConfig, ResolveRule};
@@ -47,6 +48,72 @@ pub struct Args {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// PEM file of extra trusted root certificates (on top of the built-in roots); repeatable.
+    /// The `SSL_CERT_FILE` environment variable adds one more.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Most fetches running at once over all hosts.
+    #[arg(long, default_value_t = CrawlerConfig::default().concurrency)]
+    pub concurrency: usize,
+    /// Most concurrent connections to one host.
+    #[arg(long, default_value_t = CrawlerConfig::default().per_host_connections)]
+    pub per_host_connections: usize,
+    /// Minimum delay between requests to one host (`250ms`, `1s`); robots.txt Crawl-delay
+    /// raises it.
+    #[arg(long, value_parser = parse_duration, default_value = "250ms")]
+    pub host_delay: Duration,
+    /// Total deadline of one request, body included (`30s`).
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub request_timeout: Duration,
+    /// Deadline for connecting (`10s`).
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub connect_timeout: Duration,
+    /// Largest body accepted after decompression, in bytes.
+    #[arg(long, default_value_t = CrawlerConfig::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// Most URLs admitted per host.
+    #[arg(long, default_value_t = CrawlerConfig::default().max_pages_per_host)]
+    pub max_pages_per_host: usize,
+    /// Retries of a URL after a transient failure (429, 5xx, timeout, connection error).
+    #[arg(long, default_value_t = CrawlerConfig::default().max_retries)]
+    pub max_retries: u32,
+    /// First retry delay, doubled per attempt with jitter (`2s`).
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    pub retry_base: Duration,
+    /// Consecutive transient failures after which a host is parked for this run.
+    #[arg(long, default_value_t = CrawlerConfig::default().host_error_budget)]
+    pub host_error_budget: u32,
+    /// Render pages in Chromium before extraction: `auto` renders SPA shells (little text, heavy
+    /// scripts) and `--js-only-host` hosts, `always` every HTML page, `never` none. Rendering
+    /// shares the screenshot browser, so `--no-screenshots` turns it off.
+    #[arg(long, default_value = "auto", value_parser = |s: &str| s.parse::<crawler::RenderMode>())]
+    pub render: crawler::RenderMode,
+    /// Host whose pages are always rendered in `auto` mode; repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub js_only_host: Vec<String>,
+}
+
+/// Parses `250ms`, `2s`, `1.5s`, `5m`, `1h` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (250ms, 2s, 5m, 1h)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown duration unit {other:?} (ms, s, m, h)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("{s:?} is not a duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Runs `baqylau crawl`.
@@ -68,12 +135,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let data = DataDir::create(&args.data)?;
     let rules = Arc::new(crate::embedded::load_rules(args.rules.as_deref())?);
+    let mut ca_certs = args.ca_cert.clone();
+    if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
+        ca_certs.push(PathBuf::from(f));
+    }
     let mut crawler = CrawlerConfig {
         data_dir: data.root().to_path_buf(),
         seeds,
         resolve: args.resolve.clone(),
         max_pages: args.max_pages,
         max_depth: args.max_depth,
+        concurrency: args.concurrency,
+        per_host_connections: args.per_host_connections,
+        host_delay: args.host_delay,
+        request_timeout: args.request_timeout,
+        connect_timeout: args.connect_timeout,
+        max_body_bytes: args.max_body_bytes,
+        max_pages_per_host: args.max_pages_per_host,
+        max_retries: args.max_retries,
+        retry_base: args.retry_base,
+        host_error_budget: args.host_error_budget,
+        ca_certs,
+        render: args.render,
+        js_only_hosts: args.js_only_host.clone(),
         ..CrawlerConfig::default()
     };
     if let Some(ua) = &args.user_agent {
