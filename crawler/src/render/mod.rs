@@ -9,7 +9,7 @@
 //! `headless_chrome` is blocking (it waits on a websocket in the calling thread), so the browser is
 //! driven from dedicated OS threads and jobs reach them over a channel — tokio workers never block
 //! on it (DESIGN §8). One long-lived browser process serves a pool of reused tabs, one thread per
-//! tab ([`pool`]): starting Chromium per page costs about a second, reusing a tab tens of
+//! tab (module `pool`): starting Chromium per page costs about a second, reusing a tab tens of
 //! milliseconds. Every navigation is bounded by a timeout; a tab that wedges is closed and
 //! replaced, a browser that crashed or stopped answering is killed and relaunched. Dropping the
 //! [`Renderer`] kills the browser and every process of its private profile ([`reaper`]), so no
