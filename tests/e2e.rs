@@ -490,27 +490,44 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
     .json();
     assert_eq!(n["status"], "draft", "{n}");
 
-    // Approver: log in with a TOTP code, approve.
-    tab.navigate_to(&server.url("/cases")).unwrap();
-    tab.wait_for_element("button#logout")
-        .unwrap()
-        .click()
-        .unwrap();
-    tab.navigate_to(&server.url(&format!("/notifications/{nid}")))
+    // Approver, at another browser (own cookie jar): log in with a TOTP code, approve.
+    let context = browser.new_context().unwrap();
+    let tab2 = context.new_tab().unwrap();
+    tab2.set_default_timeout(Duration::from_secs(20));
+    tab2.navigate_to(&server.url(&format!("/notifications/{nid}")))
         .unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
     let code = reporter::auth::totp::code_at(&secret, now).unwrap();
-    login(&tab, "bolat", "bolat-password-1", &code);
-    tab.wait_for_element("button#approve")
+    login(&tab2, "bolat", "bolat-password-1", &code);
+    tab2.wait_for_element("button#approve")
         .unwrap()
         .click()
         .unwrap();
-    let sent = wait_until(&tab, &server.url(&format!("/notifications/{nid}")), "sent");
+    let sent = wait_until(&tab2, &server.url(&format!("/notifications/{nid}")), "sent");
     assert!(sent, "the notification was not published");
-    assert_eq!(text_of("#approved-by").split(' ').next(), Some("bolat"));
+    let approved_by = tab2
+        .find_element("#approved-by")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert_eq!(approved_by.split(' ').next(), Some("bolat"));
+
+    // The analyst signs out: the session is gone.
+    tab.navigate_to(&server.url("/cases")).unwrap();
+    tab.wait_for_element("#whoami").unwrap();
+    tab.find_element("button#logout").unwrap().click().unwrap();
+    tab.wait_for_element("form.login").unwrap();
+    tab.navigate_to(&server.url("/cases")).unwrap();
+    assert!(
+        wait_true(
+            &tab,
+            "location.pathname === '/login' && location.search.includes('next=')"
+        ),
+        "after signing out, the case list asks for a login again"
+    );
 
     // On the real broker.
     let out = run(baqylau().args([
