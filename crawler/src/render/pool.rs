@@ -228,11 +228,12 @@ impl Slot {
     fn kill_browser(&self, st: &mut SlotState) {
         // Dropping `Browser` kills and reaps the browser process; the reaper takes the rest of
         // the tree (zygotes, renderers) that may outlive it.
+        let tree = reaper::profile_tree(&self.profile);
         if let Some(b) = st.browser.take() {
             tracing::debug!(pid = b.get_process_id(), "closing chromium");
             drop(b);
         }
-        reaper::kill_profile(&self.profile, REAP_WAIT);
+        reaper::kill_profile(&self.profile, &tree, REAP_WAIT);
         st.generation += 1;
     }
 

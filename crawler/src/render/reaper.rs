@@ -43,12 +43,52 @@ pub fn is_zombie(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Kills every process of `profile` and waits (up to `wait`) until none is left. Returns how
-/// many were still alive when the wait ended.
-pub fn kill_profile(profile: &Path, wait: Duration) -> usize {
+/// The processes of `profile` and all their descendants (a zygote or utility process need not
+/// repeat the profile argument). Read it *before* killing the browser: orphans are re-parented
+/// and the tree is lost.
+pub fn profile_tree(profile: &Path) -> Vec<u32> {
+    let mut tree = profile_processes(profile);
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return tree;
+    };
+    let parents: Vec<(u32, u32)> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, parent_of(pid)?)))
+        .collect();
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        for (pid, ppid) in &parents {
+            if *ppid == p && !tree.contains(pid) {
+                tree.push(*pid);
+            }
+        }
+        i += 1;
+    }
+    tree.sort_unstable();
+    tree
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid)
+}
+
+/// Kills every process of `profile`, plus `also` (a tree read before the browser was killed),
+/// and waits (up to `wait`) until none is left. Returns how many were still alive when the wait
+/// ended.
+pub fn kill_profile(profile: &Path, also: &[u32], wait: Duration) -> usize {
     let started = Instant::now();
     loop {
-        let pids = profile_processes(profile);
+        let mut pids = profile_processes(profile);
+        pids.extend(also.iter().copied().filter(|p| alive(*p)));
+        pids.sort_unstable();
+        pids.dedup();
         if pids.is_empty() {
             return 0;
         }
@@ -97,7 +137,8 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(profile_processes(&profile), vec![child.id()]);
-        assert_eq!(kill_profile(&profile, Duration::from_secs(5)), 0);
+        assert_eq!(profile_tree(&profile), vec![child.id()]);
+        assert_eq!(kill_profile(&profile, &[], Duration::from_secs(5)), 0);
         let status = child.wait().unwrap();
         assert!(!status.success(), "killed, not exited: {status:?}");
         assert!(profile_processes(&profile).is_empty());
