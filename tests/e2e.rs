@@ -573,6 +573,12 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
     );
     assert_eq!(pdf.status, 200);
     assert!(pdf.body.starts_with("%PDF"), "not a PDF");
+    // Close the test's browser first: the server then has no open connections and shuts down
+    // at once on SIGTERM, closing its own PDF Chromium.
+    drop(tab2);
+    drop(context);
+    drop(tab);
+    drop(browser);
     drop(server);
     let zip = dir.path().join("bundle.zip");
     let out = run(baqylau()
