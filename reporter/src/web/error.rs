@@ -95,6 +95,8 @@ impl IntoResponse for PageError {
         let status = self.error.status();
         let title = match status {
             StatusCode::NOT_FOUND => Msg::NotFound.get(lang),
+            StatusCode::FORBIDDEN => Msg::Forbidden.get(lang),
+            StatusCode::CONFLICT => Msg::Conflict.get(lang),
             _ => Msg::Error.get(lang),
         };
         let body = format!(

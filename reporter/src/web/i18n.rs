@@ -98,6 +98,8 @@ pub enum Msg {
     NotFound,
     Error,
     Language,
+    Forbidden,
+    Conflict,
     Rechecks,
     ProposedMirror,
     Login,
@@ -295,6 +297,16 @@ impl Msg {
             NotFound => ["Табылмады", "Не найдено", "Not found"],
             Error => ["Қате", "Ошибка", "Error"],
             Language => ["Тіл", "Язык", "Language"],
+            Forbidden => [
+                "Рұқсат жоқ: бұл әрекет сіздің рөліңізге берілмеген",
+                "Доступ запрещён: это действие не разрешено вашей роли",
+                "Forbidden: your role may not do this",
+            ],
+            Conflict => [
+                "Әрекет істің қазіргі күйінде мүмкін емес",
+                "Действие невозможно в текущем состоянии",
+                "Not possible in the current state",
+            ],
             Rechecks => [
                 "Жіберілгеннен кейінгі тексерулер",
                 "Повторные проверки после отправки",
