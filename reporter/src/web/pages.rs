@@ -147,14 +147,12 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
     }
     let _ = write!(
         body,
-        "<table id=\"cases\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
-         <th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<table id=\"cases\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+         <th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t(Msg::Id),
         t(Msg::Category),
         t(Msg::Url),
-        t(Msg::Host),
         t(Msg::Source),
-        t(Msg::FirstSeen),
         t(Msg::LastSeen),
         t(Msg::Status),
         t(Msg::Severity),
@@ -166,16 +164,16 @@ fn render_list(state: &AppState, lang: Lang, q: &ListQuery, rows: &[CaseSummary]
         let _ = write!(
             body,
             "<tr class=\"case-row\" data-id=\"{id}\"><td><a class=\"case-link\" href=\"/cases/{id}\">#{id}</a></td>\
-             <td><a href=\"/cases?category={cat_q}\">{cat}</a></td><td class=\"url\">{url}</td><td>{host}</td><td>{src}</td><td>{first}</td>\
-             <td>{last}</td><td>{status}</td><td>{sev}</td><td>{shot}</td><td>{assignee}</td><td>{age}</td></tr>",
+             <td><a href=\"/cases?category={cat_q}\">{cat}</a></td><td class=\"url\">{url}</td><td>{src}</td>\
+             <td class=\"when\" title=\"{first_t}: {first}\">{last}</td><td>{status}</td><td>{sev}</td><td>{shot}</td><td>{assignee}</td><td>{age}</td></tr>",
             id = c.id,
             cat = escape(&category_title(state, &c.category, lang)),
             cat_q = url_encode(&c.category),
             url = escape(&c.url),
-            host = escape(&c.host),
             src = escape(i18n::source(&c.source, lang)),
+            first_t = t(Msg::FirstSeen),
             first = time(c.first_seen),
-            last = time(c.last_seen),
+            last = c.last_seen.format("%Y-%m-%d %H:%M"),
             status = status_badge(c.status, lang),
             sev = severity_badge(c.severity, lang),
             shot = if c.has_screenshot {
