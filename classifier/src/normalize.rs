@@ -13,7 +13,7 @@
 //! that contain Cyrillic letters and whose other letters are all look-alikes, Latin, Greek and
 //! small-capital look-alikes, the digits `0 3 4 6` and an `@` between letters folded to Cyrillic;
 //! finally words in Latin letters are folded to the Latin skeleton that Kazakh (and Russian)
-//! transliterations share (see [`crate::translit`]) — except inside URLs, handles and tokens
+//! transliterations share (see the `translit` module) — except inside URLs, handles and tokens
 //! with digits, which indicators read as written.
 
 use unicode_normalization::UnicodeNormalization;
