@@ -2,6 +2,7 @@
 //! 127.0.0.1 and a real headless Chromium. Nothing here is mocked, and nothing is skipped: a
 //! missing Chromium fails the tests (the README's test command installs it).
 
+mod crawler_e2e;
 mod detection_e2e;
 mod util;
 
@@ -884,7 +885,13 @@ fn robots_check_answers_with_exit_codes() {
     assert_eq!(code("http://a.kz/"), Some(0));
     assert_eq!(code("http://a.kz/private/x"), Some(1));
     assert_eq!(code("http://a.kz/private/ok"), Some(0));
-    assert_eq!(code("not a url"), Some(2));
+    let missing = run(baqylau().args([
+        "robots-check",
+        "/nonexistent/robots.txt",
+        "http://a.kz/",
+        "b",
+    ]));
+    assert_eq!(missing.status.code(), Some(2));
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -257,7 +257,13 @@ impl Crawler {
                 denied += 1;
             }
             let verdict = self.retry_verdict(&entry, &result, &mut book);
-            if let Some(wait) = verdict.host_wait() {
+            // A server's Retry-After holds the host back even when this URL is given up.
+            let host_wait = verdict.host_wait().or_else(|| {
+                result
+                    .retry_after
+                    .map(|w| w.min(self.shared.cfg.max_retry_after))
+            });
+            if let Some(wait) = host_wait {
                 politeness.defer(&entry.host, (Instant::now() + wait).into_std());
             }
             self.complete(&entry, result, verdict, out, &mut stats, &mut book)
