@@ -99,6 +99,16 @@ impl<T: Clone + Send + Sync + 'static> Queue<T> for FanOut<T> {
 
 /// Runs crawl → index → classify → cases → screenshots to completion.
 pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
+    run_with(cfg, None).await
+}
+
+/// Like [`run`], but with `watch` the crawl keeps revisiting (channels every
+/// `watch.channel_revisit`, pages on the frontier's schedule) until `watch.stop` turns `true`;
+/// then every stage drains as in a one-shot run and the browser is closed.
+pub async fn run_with(
+    cfg: PipelineConfig,
+    watch: Option<crawler::watch::Watch>,
+) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let PipelineConfig {
         data,
@@ -124,6 +134,9 @@ pub async fn run(cfg: PipelineConfig) -> anyhow::Result<Summary> {
     if let Some(r) = &renderer {
         // One browser serves both: SPA shells rendered for the crawl, evidence screenshots.
         crawler.set_renderer(Arc::clone(r));
+    }
+    if let Some(w) = watch {
+        crawler.set_watch(w);
     }
 
     let to_index = Arc::new(MemoryQueue::<Capture>::new("captures.index", 256));

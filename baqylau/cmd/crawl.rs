@@ -91,6 +91,36 @@ pub struct Args {
     /// Host whose pages are always rendered in `auto` mode; repeatable.
     #[arg(long, value_name = "HOST")]
     pub js_only_host: Vec<String>,
+    /// Keep running until SIGINT/SIGTERM: revisit Telegram channels every `--revisit` and pages
+    /// on the frontier's adaptive schedule; new and edited posts become captures (and cases).
+    #[arg(long)]
+    pub watch: bool,
+    /// Revisit interval of Telegram channel previews in `--watch` mode.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub revisit: Duration,
+    /// File of Telegram channels to monitor, one per line: `@channel`, `t.me/channel` or a
+    /// preview URL (`#` comments allowed).
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 /// Parses `250ms`, `2s`, `1.5s`, `5m`, `1h` (a bare number is seconds).
@@ -129,9 +159,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .map(str::to_string),
         );
     }
+    if let Some(f) = &args.channels {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let url = crawler::telegram::preview_url_of(line)
+                .with_context(|| format!("{}:{}: not a channel: {line:?}", f.display(), n + 1))?;
+            seeds.push(url);
+        }
+    }
     anyhow::ensure!(
         !seeds.is_empty(),
-        "no seeds: give --seed URL or --seeds-file FILE"
+        "no seeds: give --seed URL, --seeds-file FILE or --channels FILE"
     );
     let data = DataDir::create(&args.data)?;
     let rules = Arc::new(crate::embedded::load_rules(args.rules.as_deref())?);
@@ -172,13 +215,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect(),
         ..Default::default()
     });
-    let summary = super::runtime()?.block_on(pipeline::run(PipelineConfig {
-        data,
-        crawler,
-        rules,
-        renderer,
-        progress: !args.json,
-    }))?;
+    let runtime = super::runtime()?;
+    let watch = args.watch.then(|| {
+        let (tx, stop) = tokio::sync::watch::channel(false);
+        runtime.spawn(async move {
+            stop_signal().await;
+            tracing::info!("stop requested: finishing fetches in flight, then draining");
+            let _ = tx.send(true);
+        });
+        crawler::watch::Watch {
+            channel_revisit: args.revisit,
+            stop,
+        }
+    });
+    let summary = runtime.block_on(pipeline::run_with(
+        PipelineConfig {
+            data,
+            crawler,
+            rules,
+            renderer,
+            progress: !args.json && !args.watch,
+        },
+        watch,
+    ))?;
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {

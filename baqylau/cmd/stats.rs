@@ -23,6 +23,8 @@ pub struct Args {
 #[derive(Serialize)]
 struct Stats {
     crawl: crawler::CrawlStats,
+    /// Telegram posts seen, edited and deleted (the crawler's `telegram_posts` table).
+    telegram: crawler::watch::PostCounts,
     cases: usize,
     cases_by_status: BTreeMap<String, usize>,
 }
@@ -39,6 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let stats = Stats {
         crawl,
+        telegram: crawler::watch::post_counts(data.root())?,
         cases: cases.len(),
         cases_by_status: by_status,
     };

@@ -49,6 +49,8 @@ pub struct Crawler {
     frontier: Mutex<Frontier>,
     counters: Arc<CrawlCounters>,
     blobs_dir: PathBuf,
+    /// Keep running and revisit (see [`crate::watch`]); `None` = stop when the frontier is done.
+    watch: Option<crate::watch::Watch>,
 }
 
 impl std::fmt::Debug for Crawler {
@@ -74,6 +76,7 @@ impl Crawler {
         std::fs::create_dir_all(&warc_dir).map_err(io(&warc_dir))?;
 
         let frontier = Frontier::open(&cfg.data_dir.join(DB_FILE))?;
+        crate::watch::create(frontier.conn()).map_err(|e| frontier.err(e))?;
         for seed in &cfg.seeds {
             let url =
                 url_norm::normalize(seed, None, cfg.max_url_len).map_err(|e| CrawlError::Seed {
@@ -109,7 +112,14 @@ impl Crawler {
             frontier: Mutex::new(frontier),
             counters,
             blobs_dir,
+            watch: None,
         })
+    }
+
+    /// Makes [`Crawler::run`] keep running: when nothing is left to fetch it waits for the next
+    /// due revisit instead of returning, until `watch.stop` turns `true`.
+    pub fn set_watch(&mut self, watch: crate::watch::Watch) {
+        self.watch = Some(watch);
     }
 
     /// Renders SPA shells and JS-only hosts with `renderer` before extraction (see
@@ -159,11 +169,13 @@ impl Crawler {
         let mut started = 0usize;
         let mut denied = 0usize;
         let mut drained: Vec<String> = Vec::new();
+        let mut watch = self.watch.clone();
 
         loop {
             let now = Instant::now();
             let mut wake: Option<Instant> = None;
-            if tasks.len() < cfg.concurrency && started - denied < cfg.max_pages {
+            let stopping = watch.as_ref().is_some_and(crate::watch::Watch::stopping);
+            if !stopping && tasks.len() < cfg.concurrency && started - denied < cfg.max_pages {
                 let mut claims: Vec<FrontierEntry> = Vec::new();
                 {
                     let f = self.frontier();
@@ -214,12 +226,23 @@ impl Crawler {
                 CrawlCounters::set(&self.counters.queued, book.queued_total());
             }
             if tasks.is_empty() {
-                match wake {
-                    Some(t) => {
+                match (wake, watch.as_mut()) {
+                    (_, Some(w)) if w.stopping() => break,
+                    (Some(t), Some(w)) => {
+                        w.sleep_until(t).await;
+                        continue;
+                    }
+                    (Some(t), None) => {
                         tokio::time::sleep_until(t).await;
                         continue;
                     }
-                    None => break,
+                    // Watching: wait for the next revisit; `max_pages` then counts afresh.
+                    (None, Some(w)) => {
+                        self.await_revisits(w, &mut book).await?;
+                        (started, denied) = (0, 0);
+                        continue;
+                    }
+                    (None, None) => break,
                 }
             }
             let joined = match wake {
@@ -388,6 +411,17 @@ impl Crawler {
             return Ok(());
         }
 
+        // Telegram posts already published unchanged are not published again.
+        let posts = {
+            let f = self.frontier();
+            crate::watch::PostDiff::compute(
+                f.conn(),
+                &result.captures,
+                &self.shared.cfg.telegram_hosts,
+            )
+            .map_err(|e| f.err(e))?
+        };
+        posts.retain_changed(&mut result.captures);
         let n_captures = result.captures.len() as u64;
         for capture in std::mem::take(&mut result.captures) {
             out.publish(capture).await?;
@@ -413,7 +447,9 @@ impl Crawler {
 
         let f = self.frontier();
         f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
-        let applied = self.apply(&f, entry, &result, book);
+        let applied = self
+            .apply(&f, entry, &result, book)
+            .and_then(|()| posts.record(f.conn()).map_err(|e| f.err(e)));
         let end = if applied.is_ok() {
             "COMMIT"
         } else {
@@ -442,7 +478,12 @@ impl Crawler {
         };
         f.finish(entry.id, state, error)?;
         if let Some(visit) = &result.visit {
-            f.record_visit(entry.id, visit, &self.shared.cfg.revisit, now_ms())?;
+            let policy = self
+                .watch
+                .as_ref()
+                .and_then(|w| w.policy_for(&entry.url, &self.shared.cfg.telegram_hosts))
+                .unwrap_or(self.shared.cfg.revisit);
+            f.record_visit(entry.id, visit, &policy, now_ms())?;
         }
         let cap = self.shared.cfg.max_pages_per_host as u64;
         for link in &result.links {
@@ -469,6 +510,44 @@ impl Crawler {
                     book.added(&entry.host);
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Crawler {
+    /// Watching and idle: sleeps until the earliest revisit is due (or a stop request), then
+    /// puts the due URLs back in the queue and reloads the host book.
+    async fn await_revisits(
+        &self,
+        watch: &mut crate::watch::Watch,
+        book: &mut HostBook,
+    ) -> Result<()> {
+        let next = {
+            let f = self.frontier();
+            f.conn()
+                .query_row(
+                    "SELECT MIN(next_visit_at) FROM urls WHERE state = 'done'
+                     AND next_visit_at IS NOT NULL",
+                    [],
+                    |r| r.get::<_, Option<i64>>(0),
+                )
+                .map_err(|e| f.err(e))?
+        };
+        // Nothing scheduled: look again in a minute.
+        let wait_ms = next.map_or(60_000, |t| (t - now_ms()).clamp(0, 60_000));
+        watch
+            .sleep_until(Instant::now() + Duration::from_millis(wait_ms as u64))
+            .await;
+        if watch.stopping() {
+            return Ok(());
+        }
+        let f = self.frontier();
+        let due = f.requeue_due_revisits(now_ms())?;
+        if due > 0 {
+            tracing::debug!(due, "revisits due");
+            *book = HostBook::load(&f, now_ms())?;
+            CrawlCounters::set(&self.counters.queued, book.queued_total());
         }
         Ok(())
     }

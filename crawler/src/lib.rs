@@ -57,6 +57,7 @@ pub mod telegram;
 pub mod trap;
 pub mod url_norm;
 pub mod warc;
+pub mod watch;
 
 pub use capture_log::FetchRecord;
 pub use config::{CrawlerConfig, DEFAULT_USER_AGENT, ROBOTS_TOKEN};

@@ -110,6 +110,37 @@ pub fn embed_url(url: &str, hosts: &[String]) -> Option<String> {
     })
 }
 
+/// The preview URL (`<scheme>://<host>/s/<channel>`) of one line of a channel list: `@channel`,
+/// `t.me/channel`, `t.me/s/channel` or a full URL (`http://t.me/channel` keeps its scheme and
+/// host). `None` for anything else.
+pub fn preview_url_of(line: &str) -> Option<String> {
+    let line = line.trim();
+    let full = if let Some(name) = line.strip_prefix('@') {
+        format!("https://t.me/{name}")
+    } else if line.contains("://") {
+        line.to_string()
+    } else {
+        format!("https://{line}")
+    };
+    let u = Url::parse(&full).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let name = match segs.as_slice() {
+        ["s", name] | [name] => *name,
+        _ => return None,
+    };
+    let valid = name.len() >= 2 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then(|| {
+        format!(
+            "{}://{}/s/{name}",
+            u.scheme(),
+            crate::url_norm::host_key(&u)
+        )
+    })
+}
+
 /// The URL of the next (older) preview page.
 pub fn older_page_url(page: &Url, channel: &str, before: u64) -> String {
     format!(
@@ -313,6 +344,23 @@ mod tests {
             "https://casino.kz/chan/42",
         ] {
             assert_eq!(embed_url(not_post, &hosts), None, "{not_post}");
+        }
+    }
+
+    #[test]
+    fn channel_list_lines_become_preview_urls() {
+        let table = [
+            ("@drop_kz", Some("https://t.me/s/drop_kz")),
+            ("t.me/drop_kz", Some("https://t.me/s/drop_kz")),
+            ("t.me/s/drop_kz", Some("https://t.me/s/drop_kz")),
+            ("https://t.me/drop_kz/", Some("https://t.me/s/drop_kz")),
+            ("http://t.me:8080/s/chan", Some("http://t.me:8080/s/chan")),
+            ("t.me/drop_kz/15", None),
+            ("@bad-name", None),
+            ("ftp://t.me/chan", None),
+        ];
+        for (line, want) in table {
+            assert_eq!(preview_url_of(line).as_deref(), want, "{line}");
         }
     }
 

@@ -1,0 +1,351 @@
+//! End-to-end test of `baqylau crawl --watch` over a Telegram channel: a loopback fixture of
+//! `t.me` whose channel page gains, edits and loses posts while the real binary watches it, and
+//! the real `baqylau serve` API where the cases must show up.
+
+#[allow(dead_code)]
+mod util;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use util::{Dir, Server, baqylau, http_with, run, stderr, stdout};
+
+const CHANNEL: &str = "watchchan";
+
+/// A fixture `t.me`: `/s/<channel>` lists the current posts in the real preview structure,
+/// `/<channel>/<id>?embed=1` shows one post (what the evidence screenshot opens).
+struct FixtureChannel {
+    posts: Arc<Mutex<Vec<(u64, String)>>>,
+    port: u16,
+}
+
+impl FixtureChannel {
+    fn start(posts: Vec<(u64, String)>) -> FixtureChannel {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
+        let port = listener.local_addr().unwrap().port();
+        let posts = Arc::new(Mutex::new(posts));
+        let shared = Arc::clone(&posts);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let posts = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let mut line = String::new();
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let (status, body) = respond(&path, &posts.lock().unwrap());
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(body.as_bytes());
+                });
+            }
+        });
+        FixtureChannel { posts, port }
+    }
+
+    fn set(&self, posts: Vec<(u64, String)>) {
+        *self.posts.lock().unwrap() = posts;
+    }
+}
+
+fn respond(path: &str, posts: &[(u64, String)]) -> (&'static str, String) {
+    if path == "/robots.txt" {
+        return ("200 OK", "User-agent: *\nAllow: /\n".into());
+    }
+    if path.starts_with(&format!("/s/{CHANNEL}?before=")) {
+        return ("200 OK", channel_page(&[]));
+    }
+    if path == format!("/s/{CHANNEL}") {
+        return ("200 OK", channel_page(posts));
+    }
+    let post = path
+        .strip_prefix(&format!("/{CHANNEL}/"))
+        .and_then(|r| r.split('?').next())
+        .and_then(|id| id.parse::<u64>().ok())
+        .and_then(|id| posts.iter().find(|p| p.0 == id));
+    match post {
+        Some((id, text)) => (
+            "200 OK",
+            format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\
+                 <div class=\"tgme_widget_message\" data-post=\"{CHANNEL}/{id}\">\
+                 <div class=\"tgme_widget_message_text\">{text}</div></div></body></html>"
+            ),
+        ),
+        None => (
+            "404 Not Found",
+            "<html><body>not found</body></html>".into(),
+        ),
+    }
+}
+
+fn channel_page(posts: &[(u64, String)]) -> String {
+    let mut html = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Watch – Telegram</title></head>\
+         <body><div class=\"tgme_channel_info\">\
+         <div class=\"tgme_channel_info_header_title\"><span>Жаңалықтар</span></div>\
+         <div class=\"tgme_channel_info_description\">Күнделікті жаңалықтар</div></div>\
+         <section class=\"tgme_channel_history\">",
+    );
+    for (id, text) in posts {
+        html.push_str(&format!(
+            "<div class=\"tgme_widget_message_wrap\"><div class=\"tgme_widget_message\" \
+             data-post=\"{CHANNEL}/{id}\"><div class=\"tgme_widget_message_bubble\">\
+             <div class=\"tgme_widget_message_text\">{text}</div>\
+             <div class=\"tgme_widget_message_info\"><span class=\"tgme_widget_message_views\">10</span>\
+             <a class=\"tgme_widget_message_date\" href=\"https://t.me/{CHANNEL}/{id}\">\
+             <time datetime=\"2026-01-0{id}T10:00:00+00:00\">10:00</time></a></div>\
+             </div></div></div>"
+        ));
+    }
+    html.push_str("</section></body></html>");
+    html
+}
+
+/// Pids of the `chrom*` processes descending from `root`.
+fn chromium_descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may contain spaces, so split at the last ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map_or("", |(_, c)| c).to_string();
+        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if let Some(ppid) = ppid {
+            parent_of.push((pid, ppid, comm));
+        }
+    }
+    let mut tree = vec![root];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (pid, ppid, _) in &parent_of {
+            if tree.contains(ppid) && !tree.contains(pid) {
+                tree.push(*pid);
+                grew = true;
+            }
+        }
+    }
+    parent_of
+        .iter()
+        .filter(|(pid, _, comm)| tree.contains(pid) && *pid != root && comm.contains("chrom"))
+        .map(|(pid, _, _)| *pid)
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .is_some_and(|zombie| !zombie)
+}
+
+fn token(data: &Path) -> String {
+    let out = run(baqylau()
+        .args([
+            "user", "add", "watcher", "--role", "analyst", "--json", "--data",
+        ])
+        .arg(data));
+    assert!(out.status.success(), "user add: {}", stderr(&out));
+    let out = run(baqylau()
+        .args(["token", "create", "--user", "watcher", "--data"])
+        .arg(data));
+    assert!(out.status.success(), "token create: {}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// Polls `GET path` until `pred` holds on the JSON body, at most `limit`.
+fn wait_for(
+    server: &Server,
+    auth: &str,
+    path: &str,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Option<(Value, Duration)> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let r = http_with("GET", server.addr, path, None, &[("Authorization", auth)]);
+        if r.status == 200 {
+            let v = r.json();
+            if pred(&v) {
+                return Some((v, start.elapsed()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
+const BENIGN: &str = "Бүгін Алматыда ауа райы жылы, жаңбыр күтілмейді.";
+const VIOLATING: &str = "Сдай карту в аренду — 50 000 ₸ в неделю! Без вложений.";
+const EDITED: &str = "Сдай карту в аренду — 80 000 ₸ в неделю! Без вложений, пиши в личку.";
+
+#[test]
+fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
+    let dir = Dir::new("watch");
+    let data = dir.path().join("data");
+    let tg = FixtureChannel::start(vec![(1, BENIGN.into())]);
+    let channels = dir.write(
+        "channels.txt",
+        &format!("# monitored channels\nhttp://t.me/{CHANNEL}\n"),
+    );
+
+    let mut crawl = baqylau()
+        .args([
+            "crawl",
+            "--watch",
+            "--revisit",
+            "1s",
+            "--host-delay",
+            "0ms",
+            "--json",
+        ])
+        .args(["--resolve", &format!("t.me=127.0.0.1:{}", tg.port)])
+        .arg("--channels")
+        .arg(&channels)
+        .arg("--data")
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start crawl --watch");
+
+    // The first pass creates the data directory; the API then serves it alongside.
+    let start = Instant::now();
+    while !data.join("cases.sqlite").exists() && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let auth = format!("Bearer {}", token(&data));
+    let server = Server::start(&data);
+    let post_url = format!("http://t.me/{CHANNEL}/2");
+
+    // A new violating post → a case for that post URL.
+    tg.set(vec![(1, BENIGN.into()), (2, VIOLATING.into())]);
+    let found = wait_for(&server, &auth, "/api/cases", Duration::from_secs(30), |v| {
+        v.as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["url"] == post_url.as_str()))
+    });
+    let (cases, latency) = found.unwrap_or_else(|| panic!("no case for {post_url} within 30 s"));
+    eprintln!("post → case in {latency:?}");
+    let case = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["url"] == post_url.as_str())
+        .unwrap();
+    let id = case["id"].as_i64().unwrap();
+    assert!(
+        cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["url"] != format!("http://t.me/{CHANNEL}/1")),
+        "the benign post must not be a case: {cases}"
+    );
+
+    // The same post edited → a second evidence on the same case, the first one kept.
+    tg.set(vec![(1, BENIGN.into()), (2, EDITED.into())]);
+    let detail_path = format!("/api/cases/{id}");
+    let evidence_texts = |v: &Value| -> Vec<String> {
+        v["evidence"]
+            .as_array()
+            .map(|es| es.iter().map(|e| e.to_string()).collect())
+            .unwrap_or_default()
+    };
+    let (detail, _) = wait_for(&server, &auth, &detail_path, Duration::from_secs(30), |v| {
+        evidence_texts(v).len() >= 2
+    })
+    .unwrap_or_else(|| panic!("edited post gave no new evidence on case {id}"));
+    let texts = evidence_texts(&detail);
+    assert!(
+        texts.iter().any(|t| t.contains("50 000")),
+        "old version kept: {texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("80 000")),
+        "new version added: {texts:?}"
+    );
+
+    // Post 2 deleted while posts 1 and 3 remain: marked deleted, and the watch settles (no new
+    // evidence for unchanged posts).
+    tg.set(vec![(1, BENIGN.into()), (3, BENIGN.into())]);
+    std::thread::sleep(Duration::from_secs(4));
+    let after = http_with(
+        "GET",
+        server.addr,
+        &detail_path,
+        None,
+        &[("Authorization", &auth)],
+    );
+    assert_eq!(
+        evidence_texts(&after.json()).len(),
+        texts.len(),
+        "unchanged posts republished"
+    );
+
+    let browsers = chromium_descendants(crawl.id());
+    assert!(
+        !browsers.is_empty(),
+        "the watch keeps one browser for screenshots"
+    );
+    let _ = std::process::Command::new("kill")
+        .arg(crawl.id().to_string())
+        .status();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = crawl.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = crawl.kill();
+            panic!("crawl --watch did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = crawl.wait_with_output().unwrap();
+    assert!(status.success(), "exit {status:?}: {}", stderr(&out));
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("JSON summary");
+    assert!(summary["cases_opened"].as_u64().unwrap() >= 1, "{summary}");
+    std::thread::sleep(Duration::from_millis(500));
+    let left: Vec<u32> = browsers.into_iter().filter(|p| alive(*p)).collect();
+    assert!(
+        left.is_empty(),
+        "Chromium processes left after SIGTERM: {left:?}"
+    );
+
+    let out = run(baqylau().args(["stats", "--json", "--data"]).arg(&data));
+    assert!(out.status.success(), "stats: {}", stderr(&out));
+    let stats: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let tg_stats = &stats["telegram"];
+    assert_eq!(tg_stats["posts"], 3, "{stats}");
+    assert_eq!(tg_stats["edited"], 1, "{stats}");
+    assert_eq!(tg_stats["deleted"], 1, "{stats}");
+}
