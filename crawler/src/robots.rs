@@ -35,7 +35,7 @@ pub enum RobotsPolicy {
     /// No usable robots.txt (4xx, unparsable): everything allowed.
     AllowAll,
     /// Server error (5xx, 429): nothing allowed until a later success. Cached only briefly
-    /// (see [`RobotsCache`]), so the file is asked for again when the URLs are retried.
+    /// (see the cache's error TTL), so the file is asked for again when the URLs are retried.
     DisallowAll {
         /// Status of the robots.txt response.
         status: u16,
