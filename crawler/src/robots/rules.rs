@@ -2,12 +2,11 @@
 //! token, and matching a URL against them.
 //!
 //! Hand-written rather than taken from `texting_robots` (which [`super`] used before): on the
-//! conformance suite in `testdata/robots/cases.json` that crate fails standard RFC 9309 cases —
-//! it does not normalise percent-encoding on both sides (`%aa` vs `%AA`, `%7E` vs `~`, raw UTF-8
-//! paths), does not always allow `/robots.txt`, treats lines after blank lines and `Sitemap:`
-//! differently from the RFC grammar when merging groups, and takes Google's prefix matching of
-//! user-agent values. The protocol is small enough that owning the 300 lines is cheaper than
-//! patching around a crate whose upstream is dormant.
+//! conformance suite in `testdata/robots/cases.json` that crate fails 3 of the 468 standard
+//! (RFC 9309) cases — it compares percent-escapes byte for byte (`%aa` ≠ `%AA`, `%7E` ≠ `~`)
+//! and matches a `$`-anchored pattern against a URL that still carries its fragment — and its
+//! upstream is dormant. The protocol is small enough that owning these lines is cheaper than
+//! normalising around the crate.
 //!
 //! What is implemented, with the RFC section:
 //! - lines end at CR, LF or CRLF; a UTF-8 BOM at the start is skipped; `#` starts a comment (2.2);
