@@ -4,9 +4,9 @@
 //! Hand-written rather than taken from `texting_robots` (which [`super`] used before): on the
 //! conformance suite in `testdata/robots/cases.json` that crate fails 3 of the 468 standard
 //! (RFC 9309) cases — it compares percent-escapes byte for byte (`%aa` ≠ `%AA`, `%7E` ≠ `~`)
-//! and matches a `$`-anchored pattern against a URL that still carries its fragment — and its
-//! upstream is dormant. The protocol is small enough that owning these lines is cheaper than
-//! normalising around the crate.
+//! and matches a `$`-anchored pattern against a URL that still carries its fragment. The
+//! protocol is small enough that owning these lines is cheaper than normalising around the
+//! crate.
 //!
 //! What is implemented, with the RFC section:
 //! - lines end at CR, LF or CRLF; a UTF-8 BOM at the start is skipped; `#` starts a comment (2.2);
