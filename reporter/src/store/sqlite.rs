@@ -530,7 +530,9 @@ impl CaseStore for SqliteCaseStore {
         }
         let flagged = flagged.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             let out = record(&tx, &flagged)?;
             tx.commit().map_err(db_err)?;
             Ok(out)
@@ -548,7 +550,9 @@ impl CaseStore for SqliteCaseStore {
         let capture_id = capture_id.to_string();
         let shot = shot.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             current_status(&tx, case_id)?;
             let n = tx
                 .execute(
@@ -589,7 +593,9 @@ impl CaseStore for SqliteCaseStore {
         let valid = workflow::validate(decision)?;
         let actor = check_actor(actor)?.to_string();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             let from = current_status(&tx, id)?;
             workflow::check_decidable(id, from)?;
             let at = ts(Utc::now());
@@ -629,7 +635,9 @@ impl CaseStore for SqliteCaseStore {
     async fn start_review(&self, id: i64, actor: &str) -> Result<(), StoreError> {
         let actor = check_actor(actor)?.to_string();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             let from = current_status(&tx, id)?;
             if let Some(to) = workflow::review_transition(id, from)? {
                 let at = ts(Utc::now());
