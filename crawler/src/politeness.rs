@@ -17,6 +17,10 @@ struct HostState {
     /// A request to the host has completed in this run. Until then one connection at a time:
     /// the first request fetches robots.txt, whose `Crawl-delay` must govern the second.
     warmed: bool,
+    /// The last answer asked us to back off (Retry-After, error backoff): one connection at a
+    /// time until an answer comes without such a request, so parallel slots cannot fire a burst
+    /// the moment the hold expires.
+    throttled: bool,
 }
 
 /// Per-host connection and delay bookkeeping.
@@ -41,7 +45,7 @@ impl Politeness {
         match self.hosts.get(host) {
             None => Some(None),
             Some(s) if s.in_flight >= self.per_host_connections => None,
-            Some(s) if !s.warmed && s.in_flight > 0 => None,
+            Some(s) if (!s.warmed || s.throttled) && s.in_flight > 0 => None,
             Some(s) => Some(Some(s.next_start)),
         }
     }
@@ -64,6 +68,7 @@ impl Politeness {
             next_start: now,
             delay: default_delay,
             warmed: false,
+            throttled: false,
         });
         s.in_flight += 1;
         s.next_start = now + s.delay;
@@ -74,6 +79,7 @@ impl Politeness {
         if let Some(s) = self.hosts.get_mut(host) {
             s.in_flight = s.in_flight.saturating_sub(1);
             s.warmed = true;
+            s.throttled = false;
         }
     }
 
@@ -85,6 +91,7 @@ impl Politeness {
             next_start: now,
             delay: default_delay,
             warmed: false,
+            throttled: false,
         });
         let delay = crawl_delay.max(default_delay);
         if delay > s.delay {
@@ -101,8 +108,10 @@ impl Politeness {
             next_start: until,
             delay: default_delay,
             warmed: false,
+            throttled: false,
         });
         s.next_start = s.next_start.max(until);
+        s.throttled = true;
     }
 
     /// Current delay of a host.
@@ -115,6 +124,28 @@ impl Politeness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deferred_host_uses_one_connection_until_an_answer_without_backoff() {
+        let t0 = Instant::now();
+        let mut p = Politeness::new(2, Duration::from_millis(10));
+        p.start("h", t0);
+        p.finish("h");
+        p.defer("h", t0 + Duration::from_secs(1));
+        let later = t0 + Duration::from_secs(2);
+        assert!(p.ready("h", later));
+        p.start("h", later);
+        assert!(
+            !p.ready("h", later + Duration::from_millis(50)),
+            "no burst after a hold"
+        );
+        p.finish("h");
+        p.start("h", later + Duration::from_millis(100));
+        assert!(
+            p.ready("h", later + Duration::from_millis(200)),
+            "both slots again"
+        );
+    }
 
     #[test]
     fn limits_connections_and_spaces_starts() {
