@@ -234,14 +234,20 @@ async fn classify_stage(
     hits: &AtomicU64,
 ) -> anyhow::Result<()> {
     while let Some(d) = input.consume().await? {
-        let capture = &d.message;
-        if !capture.is_failed() {
-            let found = rules.scan_capture(capture);
+        if !d.message.is_failed() {
+            // The crawler's language tag is a cheap letter heuristic; the classifier's detector
+            // recognizes Kazakh (DESIGN §8), and rules restricted by `langs` rely on it.
+            let mut capture = d.message.clone();
+            let lang = classifier::lang::detect(&format!("{}\n{}", capture.title, capture.text));
+            if lang != classifier::lang::Lang::Unknown {
+                capture.lang = Some(lang.code().to_string());
+            }
+            let found = rules.scan_capture(&capture);
             if !found.is_empty() {
                 hits.fetch_add(found.len() as u64, Ordering::Relaxed);
                 output
                     .publish(Flagged {
-                        capture: capture.clone(),
+                        capture,
                         hits: found,
                     })
                     .await?;
