@@ -40,6 +40,18 @@ impl Politeness {
         }
     }
 
+    /// The host's state, created on first sight with the default delay, free to start at `at`.
+    fn state(&mut self, host: &str, at: Instant) -> &mut HostState {
+        let delay = self.default_delay;
+        self.hosts.entry(host.to_string()).or_insert(HostState {
+            in_flight: 0,
+            next_start: at,
+            delay,
+            warmed: false,
+            throttled: false,
+        })
+    }
+
     /// When the host may start its next request (`None` when at its connection limit).
     pub(crate) fn ready_at(&self, host: &str) -> Option<Option<Instant>> {
         match self.hosts.get(host) {
@@ -62,14 +74,7 @@ impl Politeness {
 
     /// Records the start of a request.
     pub(crate) fn start(&mut self, host: &str, now: Instant) {
-        let default_delay = self.default_delay;
-        let s = self.hosts.entry(host.to_string()).or_insert(HostState {
-            in_flight: 0,
-            next_start: now,
-            delay: default_delay,
-            warmed: false,
-            throttled: false,
-        });
+        let s = self.state(host, now);
         s.in_flight += 1;
         s.next_start = now + s.delay;
     }
@@ -85,15 +90,8 @@ impl Politeness {
 
     /// Raises the host's delay to `crawl_delay` (never below the configured minimum).
     pub(crate) fn set_crawl_delay(&mut self, host: &str, crawl_delay: Duration, now: Instant) {
-        let default_delay = self.default_delay;
-        let s = self.hosts.entry(host.to_string()).or_insert(HostState {
-            in_flight: 0,
-            next_start: now,
-            delay: default_delay,
-            warmed: false,
-            throttled: false,
-        });
-        let delay = crawl_delay.max(default_delay);
+        let delay = crawl_delay.max(self.default_delay);
+        let s = self.state(host, now);
         if delay > s.delay {
             s.next_start += delay - s.delay;
         }
@@ -102,14 +100,7 @@ impl Politeness {
 
     /// Holds the host back until `until` (Retry-After, backoff, or all its URLs not yet due).
     pub(crate) fn defer(&mut self, host: &str, until: Instant) {
-        let default_delay = self.default_delay;
-        let s = self.hosts.entry(host.to_string()).or_insert(HostState {
-            in_flight: 0,
-            next_start: until,
-            delay: default_delay,
-            warmed: false,
-            throttled: false,
-        });
+        let s = self.state(host, until);
         s.next_start = s.next_start.max(until);
         s.throttled = true;
     }
