@@ -242,6 +242,13 @@ async fn classify_stage(
             if lang != classifier::lang::Lang::Unknown {
                 capture.lang = Some(lang.code().to_string());
             }
+            capture.indicators = rules.indicators(&classifier::Doc {
+                id: &capture.id,
+                title: &capture.title,
+                text: &capture.text,
+                url: &capture.url,
+                lang: capture.lang.as_deref(),
+            });
             let found = rules.scan_capture(&capture);
             if !found.is_empty() {
                 hits.fetch_add(found.len() as u64, Ordering::Relaxed);

@@ -329,6 +329,7 @@ fn base_capture(
         body_len: resp.body.len() as u64,
         warc,
         error: None,
+        indicators: Vec::new(),
     }
 }
 

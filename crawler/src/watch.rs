@@ -333,6 +333,7 @@ mod tests {
             body_len: 0,
             warc: None,
             error: None,
+            indicators: Vec::new(),
         }
     }
 

@@ -151,6 +151,10 @@ pub struct Capture {
     /// Set when the fetch failed; the other content fields are then empty.
     #[serde(default)]
     pub error: Option<FetchFailure>,
+    /// Validated indicators found in the capture (phones, IBANs, cards, wallets, handles), set by
+    /// the classifier stage; they link cases that share them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<crate::Indicator>,
 }
 
 impl Capture {
@@ -181,6 +185,7 @@ impl Capture {
                 kind,
                 message: message.into(),
             }),
+            indicators: Vec::new(),
         }
     }
 

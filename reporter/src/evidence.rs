@@ -142,6 +142,7 @@ pub(crate) mod tests {
             body_len: 4,
             warc: None,
             error: None,
+            indicators: Vec::new(),
         }
     }
 
