@@ -1,7 +1,7 @@
 //! RFC 9309 conformance of the robots.txt matcher on every case of
-//! `../shared/testdata/robots/cases.json` (library level; `tests/e2e.rs` runs the same cases
-//! through `baqylau robots-check`). Every standard case must pass; the pass rate of the
-//! Google-specific ones is printed.
+//! `tests/data/robots/cases.json` (the shared suite, copied into the repository), at library
+//! level; `tests/e2e.rs` runs the same cases through `baqylau robots-check`. Every standard case
+//! must pass; the pass rate of the Google-specific ones is printed.
 
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ struct Case {
 }
 
 fn cases_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/robots/cases.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/robots/cases.json")
 }
 
 /// RFC 4648 base64 (standard alphabet, padding ignored).

@@ -1,4 +1,5 @@
-//! Every case of `../shared/testdata/robots/cases.json` through `baqylau robots-check`: all
+//! Every case of `tests/data/robots/cases.json` (a copy of the shared robots.txt conformance suite,
+//! Apache-2.0 Google-derived cases + RFC 9309 cases; see its README) through `baqylau robots-check`: all
 //! standard (RFC 9309) cases must pass; the Google-specific pass rate is printed.
 
 use std::path::PathBuf;
@@ -47,8 +48,7 @@ fn base64(s: &str) -> Vec<u8> {
 
 #[test]
 fn robots_check_passes_every_standard_case_of_the_suite() {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/robots/cases.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/robots/cases.json");
     let text = std::fs::read_to_string(&path).expect("shared robots cases.json");
     let suite: Suite = serde_json::from_str(&text).expect("cases.json format");
     assert_eq!(suite.cases.len(), 544, "the suite changed size");
