@@ -20,7 +20,9 @@
 //! stripped: too many stems end in those letters («кісі», «ақы»), and stripping them would merge
 //! unrelated words.
 
-use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+use tantivy::tokenizer::{TokenFilter, Tokenizer};
+
+use super::rewrite::{Rewrite, RewriteTokenizer};
 
 /// Letters of the Kazakh Cyrillic alphabet that Russian does not use.
 pub const KAZAKH_LETTERS: [char; 9] = ['ә', 'ғ', 'қ', 'ң', 'ө', 'ұ', 'ү', 'һ', 'і'];
@@ -90,53 +92,19 @@ fn strip_longest(word: &str) -> Option<&str> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KazakhStemmer;
 
+impl Rewrite for KazakhStemmer {
+    fn rewrite(&self, text: &mut String) {
+        // `stem` returns a prefix of the token, so its length is a char boundary.
+        let kept = stem(text).len();
+        text.truncate(kept);
+    }
+}
+
 impl TokenFilter for KazakhStemmer {
-    type Tokenizer<T: Tokenizer> = KazakhStemmerFilter<T>;
+    type Tokenizer<T: Tokenizer> = RewriteTokenizer<T, KazakhStemmer>;
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> KazakhStemmerFilter<T> {
-        KazakhStemmerFilter { inner: tokenizer }
-    }
-}
-
-/// The tokenizer produced by [`KazakhStemmer`] wrapping an inner tokenizer.
-#[derive(Clone)]
-pub struct KazakhStemmerFilter<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for KazakhStemmerFilter<T> {
-    type TokenStream<'a> = KazakhStemmerStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        KazakhStemmerStream {
-            tail: self.inner.token_stream(text),
-        }
-    }
-}
-
-/// Token stream of [`KazakhStemmerFilter`].
-pub struct KazakhStemmerStream<T> {
-    tail: T,
-}
-
-impl<T: TokenStream> TokenStream for KazakhStemmerStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        let kept = stem(&token.text).len();
-        // `stem` returns a prefix of the token, so `kept` is a char boundary.
-        token.text.truncate(kept);
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> RewriteTokenizer<T, KazakhStemmer> {
+        RewriteTokenizer::new(tokenizer, self)
     }
 }
 

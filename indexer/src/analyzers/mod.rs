@@ -15,6 +15,7 @@
 //! again, or indexing and query parsing fail with an unknown-tokenizer error.
 
 pub mod kk_stem;
+pub mod rewrite;
 pub mod yo_fold;
 
 use tantivy::Index;

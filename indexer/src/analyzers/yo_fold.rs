@@ -4,59 +4,27 @@
 //! so «приём» and «прием» must be the same term. The filter runs after lowercasing, so only the
 //! lowercase letter needs folding; the Russian stemmer then sees one spelling.
 
-use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+use tantivy::tokenizer::{TokenFilter, Tokenizer};
+
+use super::rewrite::{Rewrite, RewriteTokenizer};
 
 /// Token filter replacing `ё` with `е` in (already lowercased) tokens.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct YoFold;
 
+impl Rewrite for YoFold {
+    fn rewrite(&self, text: &mut String) {
+        if text.contains('ё') {
+            *text = text.replace('ё', "е");
+        }
+    }
+}
+
 impl TokenFilter for YoFold {
-    type Tokenizer<T: Tokenizer> = YoFoldFilter<T>;
+    type Tokenizer<T: Tokenizer> = RewriteTokenizer<T, YoFold>;
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> YoFoldFilter<T> {
-        YoFoldFilter { inner: tokenizer }
-    }
-}
-
-/// The tokenizer produced by [`YoFold`] wrapping an inner tokenizer.
-#[derive(Clone)]
-pub struct YoFoldFilter<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for YoFoldFilter<T> {
-    type TokenStream<'a> = YoFoldStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        YoFoldStream {
-            tail: self.inner.token_stream(text),
-        }
-    }
-}
-
-/// Token stream of [`YoFoldFilter`].
-pub struct YoFoldStream<T> {
-    tail: T,
-}
-
-impl<T: TokenStream> TokenStream for YoFoldStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        if token.text.contains('ё') {
-            token.text = token.text.replace('ё', "е");
-        }
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> RewriteTokenizer<T, YoFold> {
+        RewriteTokenizer::new(tokenizer, self)
     }
 }
 
