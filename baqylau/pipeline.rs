@@ -235,23 +235,34 @@ async fn classify_stage(
 ) -> anyhow::Result<()> {
     while let Some(d) = input.consume().await? {
         if !d.message.is_failed() {
+            let c = &d.message;
             // The crawler's language tag is a cheap letter heuristic; the classifier's detector
             // recognizes Kazakh (DESIGN §8), and rules restricted by `langs` rely on it.
-            let mut capture = d.message.clone();
-            let lang = classifier::lang::detect(&format!("{}\n{}", capture.title, capture.text));
-            if lang != classifier::lang::Lang::Unknown {
-                capture.lang = Some(lang.code().to_string());
-            }
-            capture.indicators = rules.indicators(&classifier::Doc {
-                id: &capture.id,
-                title: &capture.title,
-                text: &capture.text,
-                url: &capture.url,
-                lang: capture.lang.as_deref(),
-            });
-            let found = rules.scan_capture(&capture);
+            let lang = match classifier::lang::detect(&format!("{}\n{}", c.title, c.text)) {
+                classifier::lang::Lang::Unknown => c.lang.clone(),
+                l => Some(l.code().to_string()),
+            };
+            let doc = classifier::Doc {
+                id: &c.id,
+                title: &c.title,
+                text: &c.text,
+                url: if c.final_url.is_empty() {
+                    &c.url
+                } else {
+                    &c.final_url
+                },
+                lang: lang.as_deref(),
+            };
+            let found = rules.scan(&doc);
+            // Only flagged captures travel on, so only they pay for a copy and the indicator pass.
             if !found.is_empty() {
                 hits.fetch_add(found.len() as u64, Ordering::Relaxed);
+                let indicators = rules.indicators(&doc);
+                let capture = Capture {
+                    lang,
+                    indicators,
+                    ..c.clone()
+                };
                 output
                     .publish(Flagged {
                         capture,
