@@ -16,6 +16,8 @@
 //! deliveries are redelivered by the broker.
 #![warn(missing_docs)]
 
+mod probe;
 mod queue;
 
+pub use probe::{QueueDepth, QueueProbe};
 pub use queue::{AmqpConfig, AmqpQueue, DEAD_LETTER_EXCHANGE};

@@ -246,7 +246,7 @@ fn queue_arguments(name: &str, limit: u32) -> FieldTable {
 }
 
 /// `amqp://user:secret@host` → `amqp://user:***@host`, for error messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s + 3 => {
             let userinfo = &url[s + 3..at];
@@ -264,12 +264,42 @@ fn message_id(payload: &[u8]) -> String {
     model::sha256_hex(payload)[..32].to_string()
 }
 
-struct AmqpAck(lapin::Acker);
+/// Acknowledgement handle of one delivery. Dropped without an answer (the consumer failed or
+/// was cancelled mid-way), it hands the message back to the broker at once — counted against the
+/// delivery limit — instead of holding a prefetch slot until the connection closes.
+struct AmqpAck(Option<lapin::Acker>);
+
+impl AmqpAck {
+    fn take(&mut self, verb: &str) -> Result<lapin::Acker, QueueError> {
+        self.0.take().ok_or_else(|| QueueError::Transport {
+            name: verb.into(),
+            message: "delivery already answered".into(),
+        })
+    }
+}
+
+impl Drop for AmqpAck {
+    fn drop(&mut self) {
+        let Some(acker) = self.0.take() else { return };
+        // Without a runtime (process exiting) the closing connection returns the message anyway.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let requeue = BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                };
+                if let Err(e) = acker.nack(requeue).await {
+                    tracing::debug!(error = %e, "unanswered delivery not returned (connection gone; the broker returns it)");
+                }
+            });
+        }
+    }
+}
 
 #[async_trait]
 impl Ack for AmqpAck {
-    async fn ack(self: Box<Self>) -> Result<(), QueueError> {
-        self.0
+    async fn ack(mut self: Box<Self>) -> Result<(), QueueError> {
+        self.take("ack")?
             .ack(BasicAckOptions::default())
             .await
             .map(|_| ())
@@ -279,8 +309,8 @@ impl Ack for AmqpAck {
             })
     }
 
-    async fn nack(self: Box<Self>, requeue: bool) -> Result<(), QueueError> {
-        self.0
+    async fn nack(mut self: Box<Self>, requeue: bool) -> Result<(), QueueError> {
+        self.take("nack")?
             .nack(BasicNackOptions {
                 requeue,
                 ..BasicNackOptions::default()
@@ -367,7 +397,7 @@ where
                     Ok(message) => {
                         return Ok(Some(Delivery::with_ack(
                             message,
-                            Box::new(AmqpAck(delivery.acker)),
+                            Box::new(AmqpAck(Some(delivery.acker))),
                         )));
                     }
                     Err(e) => {

@@ -169,3 +169,50 @@ async fn unreachable_broker_is_a_clear_error() {
     );
     assert!(!msg.contains("secret"), "credentials leaked: {msg}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_dropped_unanswered_comes_back_on_the_same_connection() {
+    let name = unique("dropped");
+    let q = queue(&name, 5).await;
+    q.publish(Job {
+        n: 9,
+        url: "http://e.kz/".into(),
+    })
+    .await
+    .unwrap();
+    let d = next(&q).await;
+    // A stage failed mid-message: it neither acked nor nacked. The connection stays open.
+    drop(d);
+    let again = next(&q).await;
+    assert_eq!(again.message.n, 9, "returned without a reconnect");
+    again.ack().await.unwrap();
+    q.delete().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_reads_depths_passively_and_reports_missing_queues() {
+    let name = unique("probe");
+    let q = queue(&name, 5).await;
+    for n in 0..2 {
+        q.publish(Job {
+            n,
+            url: "http://f.kz/".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let probe = broker::QueueProbe::connect(URL).await.unwrap();
+    let missing = unique("never-declared");
+    let names = [name.clone(), missing.clone(), q.dead_letter_queue()];
+    let depths = probe.depths(&names).await.unwrap();
+    assert_eq!(depths[0].ready, Some(2));
+    assert_eq!(depths[1].ready, None, "probing must not create {missing}");
+    assert_eq!(
+        depths[2].ready,
+        Some(0),
+        "the queue after a missing one is read too"
+    );
+    let again = probe.depths(&names[..1]).await.unwrap();
+    assert_eq!(again[0].ready, Some(2));
+    q.delete().await.unwrap();
+}
