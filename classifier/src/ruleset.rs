@@ -399,14 +399,23 @@ mod tests {
             .map(|i| (i.kind.as_str(), i.value.as_str()))
             .collect();
         for want in [
-            ("telegram", "@karta_rent"),
+            ("telegram", "karta_rent"),
             ("phone_kz", "77011234567"),
             ("card", "4111111111111111"),
             ("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
-            ("telegram", "https://t.me/karta_rent"),
         ] {
             assert!(got.contains(&want), "{want:?} not in {got:?}");
         }
+        // the handle in the text and the link in the URL name one account: one linking value
+        let telegram: Vec<(Field, &str)> = found
+            .iter()
+            .filter(|i| i.kind == "telegram")
+            .map(|i| (i.field, i.value.as_str()))
+            .collect();
+        assert_eq!(
+            telegram,
+            [(Field::Text, "karta_rent"), (Field::Url, "karta_rent")]
+        );
         assert!(!got.contains(&("card", "4111111111111112")));
         for i in found.iter().filter(|i| i.field == Field::Text) {
             assert!(text.is_char_boundary(i.start) && text.is_char_boundary(i.end));
@@ -415,6 +424,45 @@ mod tests {
         assert_eq!(
             &text[tron.start..tron.end],
             "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+        );
+    }
+
+    /// The values cases are linked on (the reporter joins on them): one form per account or
+    /// number however it was written, nothing from e-mails, service links or placeholders.
+    #[test]
+    fn linking_values() {
+        let rs = set("[[rule]]\nid = \"x\"\nversion = 1\ncategory = \"c\"\nexpr = 'x'\n");
+        let text = "Пишите @drop_master или t.me/s/kazino_kz, тел. +7 (701) 234-56-78, \
+                    8 777 123 45 67; карта 4111 1111 1111 1111, неверная 4111 1111 1111 1112; \
+                    IBAN KZ86 125K ZT50 0410 0100 (невалидный KZ00125KZT5004100100); \
+                    USDT TRC20 TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE, \
+                    ETH 0x52908400098527886E0F7030069857D2E4169EE7, почта info@example.kz, \
+                    https://t.me/share/url, t.me/joinchat/AbCdEf12, ИИН 900101300123 и \
+                    0000 0000 0000 0000";
+        let found = rs.indicators(&Doc {
+            id: "l",
+            text,
+            ..Doc::default()
+        });
+        let mut got: Vec<(&str, &str)> = found
+            .iter()
+            .filter(|i| !matches!(i.kind.as_str(), "url" | "percent_per_period"))
+            .map(|i| (i.kind.as_str(), i.value.as_str()))
+            .collect();
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [
+                ("card", "4111111111111111"),
+                ("eth", "0x52908400098527886e0f7030069857d2e4169ee7"),
+                ("iban_kz", "KZ86125KZT5004100100"),
+                ("phone_kz", "77012345678"),
+                ("phone_kz", "77771234567"),
+                ("telegram", "+AbCdEf12"),
+                ("telegram", "drop_master"),
+                ("telegram", "kazino_kz"),
+                ("tron", "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"),
+            ]
         );
     }
 

@@ -136,8 +136,9 @@ impl Indicator {
     }
 
     /// The value used to link cases: digits for phones (`8…` read as `7…`) and cards, upper
-    /// case without spaces for IBANs, lower case for handles, links and ETH addresses, the
-    /// original spelling for base58 addresses, the normalized text for rates.
+    /// case without spaces for IBANs, the account name for Telegram (see [`telegram_name`]),
+    /// lower case for URLs and ETH addresses, the original spelling for base58 addresses, the
+    /// normalized text for rates.
     pub(crate) fn canonical(self, norm: &str, orig: &str) -> String {
         let digits = || {
             orig.chars()
@@ -159,7 +160,8 @@ impl Indicator {
                 .collect::<String>()
                 .to_uppercase(),
             Indicator::Btc | Indicator::Tron => orig.trim().to_string(),
-            Indicator::Telegram | Indicator::Url | Indicator::Eth => orig.trim().to_lowercase(),
+            Indicator::Telegram => telegram_name(orig.trim()),
+            Indicator::Url | Indicator::Eth => orig.trim().to_lowercase(),
             Indicator::PercentPerPeriod | Indicator::MoneyPerPeriod => norm.to_string(),
         }
     }
@@ -169,7 +171,14 @@ impl Indicator {
         match self {
             Indicator::Card => {
                 let digits: String = m.chars().filter(char::is_ascii_digit).collect();
-                (16..=19).contains(&digits.len()) && checksum::luhn(&digits)
+                // "0000 0000 0000 0000" passes Luhn; a placeholder is not a card
+                (16..=19).contains(&digits.len())
+                    && checksum::luhn(&digits)
+                    && !digits.bytes().all(|b| b == digits.as_bytes()[0])
+            }
+            Indicator::Telegram => {
+                let name = telegram_name(orig.trim());
+                !name.is_empty() && !TELEGRAM_SERVICE.contains(&name.as_str())
             }
             Indicator::IbanKz => {
                 let compact: String = m.chars().filter(|c| !c.is_whitespace()).collect();
@@ -180,6 +189,49 @@ impl Indicator {
             Indicator::Tron => checksum::base58check(orig, &[0x41]),
             _ => true,
         }
+    }
+}
+
+/// First path segments of `t.me/…` that are Telegram's own pages, not an account.
+const TELEGRAM_SERVICE: &[&str] = &[
+    "share",
+    "joinchat",
+    "addstickers",
+    "addemoji",
+    "addtheme",
+    "proxy",
+    "socks",
+    "setlanguage",
+    "iv",
+    "login",
+    "c",
+];
+
+/// The account a Telegram handle or link names, the value that links cases: `@Drop_Master`,
+/// `t.me/drop_master`, `https://t.me/s/drop_master/15` → `drop_master` (names are
+/// case-insensitive); an invite link `t.me/+AbC…` or `t.me/joinchat/AbC…` → `+AbC…` (invite
+/// hashes are case-sensitive, so the original spelling). Service pages (`t.me/share/…`) give
+/// their own name, which [`Indicator::validate`] rejects.
+fn telegram_name(orig: &str) -> String {
+    if let Some(handle) = orig.strip_prefix('@') {
+        return handle.to_lowercase();
+    }
+    let lower = orig.to_ascii_lowercase();
+    let start = ["t.me/", "telegram.me/"]
+        .iter()
+        .find_map(|host| lower.find(host).map(|i| i + host.len()))
+        .unwrap_or(0);
+    let path = &orig[start..];
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let first = segments.next().unwrap_or("");
+    match first.to_ascii_lowercase().as_str() {
+        "s" => segments.next().unwrap_or("").to_lowercase(),
+        "joinchat" => match segments.next() {
+            Some(hash) => format!("+{hash}"),
+            None => "joinchat".to_string(),
+        },
+        _ if first.starts_with('+') => first.to_string(),
+        lower_first => lower_first.to_string(),
     }
 }
 

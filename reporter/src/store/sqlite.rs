@@ -225,7 +225,7 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
                 .map_err(db_err)?;
         }
         if evidence_added {
-            super::triage::index_evidence(tx, case_id, &capture.title, &capture.text)?;
+            super::triage::index_evidence(tx, case_id, capture)?;
         }
         if !created && (evidence_added || hits_added > 0) {
             tx.execute(

@@ -60,22 +60,21 @@ pub struct Related {
     pub links: Vec<Link>,
 }
 
-/// Indexes the indicators and fingerprint of one new piece of evidence (inside `record`).
+/// Indexes the indicators (carried on the capture, see [`indicators::links`]) and the text
+/// fingerprint of one new piece of evidence (inside `record`).
 pub(crate) fn index_evidence(
     tx: &Transaction<'_>,
     case_id: i64,
-    title: &str,
-    text: &str,
+    capture: &model::Capture,
 ) -> Result<(), StoreError> {
-    let all = format!("{title}\n{text}");
-    for (kind, value) in indicators::extract(&all) {
+    for (kind, value) in indicators::links(&capture.indicators) {
         tx.execute(
             "INSERT OR IGNORE INTO case_indicators (case_id, kind, value) VALUES (?1, ?2, ?3)",
             params![case_id, kind.as_str(), value],
         )
         .map_err(db_err)?;
     }
-    if let Some(h) = indicators::simhash(text) {
+    if let Some(h) = indicators::simhash(&capture.text) {
         tx.execute(
             "UPDATE cases SET simhash = ?2 WHERE id = ?1",
             params![case_id, h as i64],
@@ -367,9 +366,31 @@ mod tests {
         депозит, фриспины каждый день, вывод на карту 4111 1111 1111 1111 за 5 минут. Играйте в \
         слоты, рулетку и покер, зеркало работает всегда, пишите @casino_support";
 
+    /// What the classifier stage puts on the capture: validated indicators with canonical
+    /// values (the reporter extracts none itself).
+    fn indicator(text: &str, kind: &str, written: &str, value: &str) -> model::Indicator {
+        let start = text.find(written).expect("indicator in text");
+        model::Indicator {
+            kind: kind.into(),
+            value: value.into(),
+            field: model::Field::Text,
+            start,
+            end: start + written.len(),
+        }
+    }
+
     async fn case(store: &SqliteCaseStore, url: &str, text: &str) -> i64 {
         let mut c = capture(url, 1_700_000_000);
         c.text = text.into();
+        let known = [
+            ("card", "4111 1111 1111 1111", "4111111111111111"),
+            ("telegram", "@casino_support", "casino_support"),
+        ];
+        c.indicators = known
+            .iter()
+            .filter(|(_, written, _)| text.contains(written))
+            .map(|(kind, written, value)| indicator(text, kind, written, value))
+            .collect();
         let h = hit(
             &c,
             "gambling.casino",
