@@ -4,6 +4,10 @@
 //! tasks (extraction and WARC writing on the blocking pool). Results come back to the loop, which
 //! publishes captures *before* marking the URL done — a crash in between refetches the URL,
 //! which idempotent consumers tolerate, while the opposite order could lose a capture.
+//!
+//! The frontier is one of two stores ([`Store`]): the embedded SQLite frontier, or the shared
+//! PostgreSQL frontier of distributed mode, where the loop also keeps this worker's host leases
+//! ([`crate::host_lease`]) and fetches only the hosts it holds.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,8 +23,10 @@ use url::Url;
 use crate::config::CrawlerConfig;
 use crate::error::{CrawlError, Result};
 use crate::fetch::{Conditional, FetchError, FetchSettings, Fetcher, Overflow};
+use crate::frontier::postgres::{Completion, PgFrontier, Retry};
 use crate::frontier::{Frontier, FrontierEntry, UrlState, now_ms};
 use crate::host_book::HostBook;
+use crate::host_lease::{DistributedConfig, Leases};
 use crate::page::{self, Outcome, PageResult};
 use crate::politeness::Politeness;
 use crate::resolve::TargetGuard;
@@ -43,10 +49,32 @@ struct Shared {
     renderer: Option<Arc<crate::render::Renderer>>,
 }
 
-/// A crawler over one data directory. See the crate docs for an example.
+/// Where the frontier lives.
+///
+/// An enum over the two backends rather than a `dyn` trait: there are exactly two, their
+/// transactions differ in shape (the embedded one also holds the capture log and Telegram post
+/// table in the same SQLite file), and the embedded hot path stays what it was — a synchronous
+/// call under an uncontended lock, no boxed future per claim.
+enum Store {
+    /// Embedded mode: `crawler.sqlite` in the data directory. Only the scheduling loop locks it,
+    /// never across an await.
+    Local(Mutex<Frontier>),
+    /// Distributed mode: the shared PostgreSQL frontier, and this worker's identity and leases.
+    Shared(PgFrontier, DistributedConfig),
+}
+
+/// Locks the embedded frontier. Only the scheduling loop locks it, and never across an await; a
+/// poisoned lock means a panic inside a SQLite call, after which the data is still consistent
+/// (transactions).
+fn lock(m: &Mutex<Frontier>) -> MutexGuard<'_, Frontier> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A crawler over one data directory (embedded) or one worker of a distributed crawl. See the
+/// crate docs for an example.
 pub struct Crawler {
     shared: Arc<Shared>,
-    frontier: Mutex<Frontier>,
+    store: Store,
     counters: Arc<CrawlCounters>,
     blobs_dir: PathBuf,
     /// Keep running and revisit (see [`crate::watch`]); `None` = stop when the frontier is done.
@@ -65,32 +93,36 @@ impl Crawler {
     /// Opens (or creates) the frontier in `cfg.data_dir`, requeues URLs left in flight by an
     /// interrupted crawl, and inserts the seeds (idempotently).
     pub fn new(cfg: CrawlerConfig) -> Result<Crawler> {
-        cfg.validate()?;
-        let io = |path: &PathBuf| {
-            let path = path.clone();
-            move |source| CrawlError::Io { path, source }
-        };
-        std::fs::create_dir_all(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
-        let blobs_dir = cfg.data_dir.join(BLOBS_DIR);
-        let warc_dir = blobs_dir.join(warc::WARC_DIR);
-        std::fs::create_dir_all(&warc_dir).map_err(io(&warc_dir))?;
-
+        let blobs_dir = prepare_dirs(&cfg)?;
         let frontier = Frontier::open(&cfg.data_dir.join(DB_FILE))?;
         crate::watch::create(frontier.conn()).map_err(|e| frontier.err(e))?;
         for seed in &cfg.seeds {
-            let url =
-                url_norm::normalize(seed, None, cfg.max_url_len).map_err(|e| CrawlError::Seed {
-                    url: seed.clone(),
-                    reason: e.to_string(),
-                })?;
+            let url = normalize_seed(seed, cfg.max_url_len)?;
             frontier.add(url.as_str(), &url_norm::host_key(&url), 0, 0)?;
         }
         let due = frontier.requeue_due_revisits(now_ms())?;
         if due > 0 {
             tracing::info!(due, "pages due for a revisit requeued");
         }
-        let counters = Arc::new(CrawlCounters::default());
+        Crawler::assemble(cfg, Store::Local(Mutex::new(frontier)), blobs_dir)
+    }
 
+    /// A worker of a distributed crawl: connects to the shared PostgreSQL frontier (applying its
+    /// migrations), and inserts `cfg.seeds` there (idempotently). WARC files still go to
+    /// `cfg.data_dir`. [`Crawler::run`] then fetches only the hosts this worker leases and runs
+    /// until the stop signal of [`Crawler::set_watch`] (required in this mode) or `max_pages`
+    /// fetches; see [`crate::host_lease`]. Telegram posts are published on every fetch (the
+    /// edit/deletion tracking of watch mode is embedded-only).
+    pub async fn new_distributed(cfg: CrawlerConfig, dist: DistributedConfig) -> Result<Crawler> {
+        dist.validate()?;
+        let blobs_dir = prepare_dirs(&cfg)?;
+        let pg = PgFrontier::connect(&dist.pg).await?;
+        pg.add_seeds(&cfg.seeds, cfg.max_url_len).await?;
+        Crawler::assemble(cfg, Store::Shared(pg, dist), blobs_dir)
+    }
+
+    fn assemble(cfg: CrawlerConfig, store: Store, blobs_dir: PathBuf) -> Result<Crawler> {
+        let counters = Arc::new(CrawlCounters::default());
         let guard = Arc::new(TargetGuard::new(&cfg.resolve));
         let settings = FetchSettings {
             user_agent: cfg.user_agent.clone(),
@@ -109,7 +141,7 @@ impl Crawler {
                 warc: Mutex::new(None),
                 renderer: None,
             }),
-            frontier: Mutex::new(frontier),
+            store,
             counters,
             blobs_dir,
             watch: None,
@@ -136,12 +168,52 @@ impl Crawler {
         self.counters.clone()
     }
 
-    fn frontier(&self) -> MutexGuard<'_, Frontier> {
-        // Only this loop locks the frontier, and never across an await; a poisoned lock means a
-        // panic inside a SQLite call, after which the data is still consistent (transactions).
-        self.frontier
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The shared frontier of a distributed worker (stats, seeds), `None` in embedded mode.
+    pub fn shared_frontier(&self) -> Option<&PgFrontier> {
+        match &self.store {
+            Store::Local(_) => None,
+            Store::Shared(pg, _) => Some(pg),
+        }
+    }
+
+    /// Adds seed URLs (depth 0) to the frontier, idempotently; returns how many were new.
+    pub async fn add_seeds(&self, seeds: &[String]) -> Result<u64> {
+        let max_len = self.shared.cfg.max_url_len;
+        match &self.store {
+            Store::Local(m) => {
+                let f = lock(m);
+                let mut added = 0;
+                for seed in seeds {
+                    let url = normalize_seed(seed, max_len)?;
+                    added += u64::from(f.add(url.as_str(), &url_norm::host_key(&url), 0, 0)?);
+                }
+                Ok(added)
+            }
+            Store::Shared(pg, _) => pg.add_seeds(seeds, max_len).await,
+        }
+    }
+
+    /// Claims the next due URL of `host`, or says when its earliest queued URL is due (`None`:
+    /// nothing claimable left for this worker).
+    async fn claim(
+        &self,
+        host: &str,
+        now_ms: i64,
+    ) -> Result<std::result::Result<FrontierEntry, Option<i64>>> {
+        match &self.store {
+            Store::Local(m) => {
+                let f = lock(m);
+                match f.claim(host, now_ms)? {
+                    Some(entry) => Ok(Ok(entry)),
+                    None => Ok(Err(f.next_due(host)?)),
+                }
+            }
+            Store::Shared(pg, dist) => match pg.claim(host, now_ms, &dist.worker_id).await? {
+                Some(entry) => Ok(Ok(entry)),
+                // A due URL that could not be claimed: the lease is gone; the next tick decides.
+                None => Ok(Err(pg.next_due(host).await?.filter(|&due| due > now_ms))),
+            },
+        }
     }
 
     /// Crawls until the frontier is exhausted (or `max_pages` fetches were made). Every fetch —
@@ -161,7 +233,23 @@ impl Crawler {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
 
         let mut politeness = Politeness::new(cfg.per_host_connections, cfg.host_delay);
-        let mut book = HostBook::load(&self.frontier(), now_ms())?;
+        let mut leases = match &self.store {
+            Store::Local(_) => None,
+            Store::Shared(pg, dist) => {
+                if self.watch.is_none() {
+                    return Err(CrawlError::Config(
+                        "a distributed crawler runs until stopped: call Crawler::set_watch first"
+                            .into(),
+                    ));
+                }
+                Some(Leases::new(pg.clone(), dist))
+            }
+        };
+        let mut book = match &self.store {
+            Store::Local(m) => HostBook::load(&lock(m), now_ms())?,
+            // Filled by the first lease tick with the hosts this worker holds.
+            Store::Shared(..) => HostBook::default(),
+        };
         CrawlCounters::set(&self.counters.queued, book.queued_total());
         let mut tasks: JoinSet<PageResult> = JoinSet::new();
         let mut claimed: HashMap<tokio::task::Id, FrontierEntry> = HashMap::new();
@@ -172,45 +260,45 @@ impl Crawler {
         let mut watch = self.watch.clone();
 
         loop {
-            let now = Instant::now();
-            let mut wake: Option<Instant> = None;
             let stopping = watch.as_ref().is_some_and(crate::watch::Watch::stopping);
+            if let Some(l) = leases.as_mut()
+                && Instant::now() >= l.next_tick
+            {
+                l.tick(&mut book, &mut politeness, stopping).await?;
+                CrawlCounters::set(&self.counters.queued, book.queued_total());
+            }
+            let now = Instant::now();
+            let mut wake: Option<Instant> = leases.as_ref().map(|l| l.next_tick);
             if !stopping && tasks.len() < cfg.concurrency && started - denied < cfg.max_pages {
                 let mut claims: Vec<FrontierEntry> = Vec::new();
-                {
-                    let f = self.frontier();
-                    let now_ms = now_ms();
-                    for host in book.active() {
-                        if tasks.len() + claims.len() >= cfg.concurrency
-                            || started + claims.len() - denied >= cfg.max_pages
-                        {
-                            break;
+                let now_ms = now_ms();
+                for host in book.active() {
+                    if tasks.len() + claims.len() >= cfg.concurrency
+                        || started + claims.len() - denied >= cfg.max_pages
+                    {
+                        break;
+                    }
+                    match politeness.ready_at(host) {
+                        None => continue,
+                        Some(Some(t)) if t > now.into_std() => {
+                            let t = Instant::from_std(t);
+                            wake = Some(wake.map_or(t, |w| w.min(t)));
+                            continue;
                         }
-                        match politeness.ready_at(host) {
-                            None => continue,
-                            Some(Some(t)) if t > now.into_std() => {
-                                let t = Instant::from_std(t);
-                                wake = Some(wake.map_or(t, |w| w.min(t)));
-                                continue;
-                            }
-                            Some(_) => {}
+                        Some(_) => {}
+                    }
+                    match self.claim(host, now_ms).await? {
+                        Ok(entry) => {
+                            politeness.start(host, now.into_std());
+                            claims.push(entry);
                         }
-                        match f.claim(host, now_ms)? {
-                            Some(entry) => {
-                                politeness.start(host, now.into_std());
-                                claims.push(entry);
-                            }
-                            // Every queued URL of the host waits for a retry time.
-                            None => match f.next_due(host)? {
-                                Some(due) => {
-                                    let t =
-                                        now + Duration::from_millis((due - now_ms).max(1) as u64);
-                                    politeness.defer(host, t.into_std());
-                                    wake = Some(wake.map_or(t, |w| w.min(t)));
-                                }
-                                None => drained.push(host.clone()),
-                            },
+                        // Every queued URL of the host waits for a retry time.
+                        Err(Some(due)) => {
+                            let t = now + Duration::from_millis((due - now_ms).max(1) as u64);
+                            politeness.defer(host, t.into_std());
+                            wake = Some(wake.map_or(t, |w| w.min(t)));
                         }
+                        Err(None) => drained.push(host.clone()),
                     }
                 }
                 for host in drained.drain(..) {
@@ -226,6 +314,9 @@ impl Crawler {
                 CrawlCounters::set(&self.counters.queued, book.queued_total());
             }
             if tasks.is_empty() {
+                if leases.is_some() && started - denied >= cfg.max_pages {
+                    break;
+                }
                 match (wake, watch.as_mut()) {
                     (_, Some(w)) if w.stopping() => break,
                     (Some(t), Some(w)) => {
@@ -279,6 +370,7 @@ impl Crawler {
             if result.outcome == Outcome::Denied {
                 denied += 1;
             }
+            let errors_before = book.errors(&entry.host);
             let verdict = self.retry_verdict(&entry, &result, &mut book);
             // A server's Retry-After holds the host back even when this URL is given up.
             let host_wait = verdict.host_wait().or_else(|| {
@@ -289,21 +381,52 @@ impl Crawler {
             if let Some(wait) = host_wait {
                 politeness.defer(&entry.host, (Instant::now() + wait).into_std());
             }
-            self.complete(&entry, result, verdict, out, &mut stats, &mut book)
+            if let Store::Shared(pg, _) = &self.store {
+                // What the host's next owner must honour.
+                if let Some(wait) = host_wait {
+                    pg.hold_host(&entry.host, now_ms() + wait.as_millis() as i64)
+                        .await?;
+                }
+                let errors = book.errors(&entry.host);
+                if errors != errors_before {
+                    pg.set_host_errors(&entry.host, errors).await?;
+                }
+            }
+            let added = self
+                .complete(&entry, result, verdict, out, &mut stats, &mut book)
                 .await?;
+            // Distributed: new URLs of hosts this worker keeps go to its book now; others are
+            // found by their owners' next lease tick.
+            if let Some(l) = &leases {
+                for host in added.iter().filter(|h| l.keeps(h)) {
+                    book.added(host);
+                }
+                CrawlCounters::set(&self.counters.queued, book.queued_total());
+            }
         }
 
-        let f = self.frontier();
-        stats.hosts = f.host_total()?;
-        stats.queued = f.count(UrlState::Queued)?;
-        stats.parked_hosts = book.parked() as u64;
+        match (&self.store, leases.as_mut()) {
+            (Store::Shared(pg, _), Some(l)) => {
+                l.leave().await?;
+                let f = pg.stats().await?;
+                (stats.hosts, stats.queued, stats.parked_hosts) =
+                    (f.hosts, f.queued, f.parked_hosts);
+            }
+            (Store::Local(m), _) => {
+                let f = lock(m);
+                stats.hosts = f.host_total()?;
+                stats.queued = f.count(UrlState::Queued)?;
+                stats.parked_hosts = book.parked() as u64;
+            }
+            (Store::Shared(..), None) => {}
+        }
         tracing::info!(
             pages = stats.pages_fetched,
             captures = stats.captures,
             failed = stats.failed,
             robots_denied = stats.robots_denied,
             queued = stats.queued,
-            parked_hosts = book.parked(),
+            parked_hosts = stats.parked_hosts,
             "crawl finished"
         );
         Ok(stats)
@@ -342,7 +465,8 @@ impl Crawler {
     }
 
     /// Publishes a final result, then records it in the frontier and capture log; a result to
-    /// retry is only logged, and its URL requeued.
+    /// retry is only logged, and its URL requeued. Returns the hosts of URLs the shared
+    /// frontier gained (always empty in embedded mode, where the book is updated directly).
     async fn complete(
         &self,
         entry: &FrontierEntry,
@@ -351,14 +475,20 @@ impl Crawler {
         out: &dyn Queue<Capture>,
         stats: &mut CrawlStats,
         book: &mut HostBook,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let c = &self.counters;
         if result.outcome == Outcome::Denied {
             tracing::debug!(url = %entry.url, "denied by robots.txt");
-            self.frontier().finish(entry.id, UrlState::Denied, None)?;
+            match &self.store {
+                Store::Local(m) => lock(m).finish(entry.id, UrlState::Denied, None)?,
+                Store::Shared(pg, dist) => {
+                    pg.finish(&dist.worker_id, entry.id, UrlState::Denied)
+                        .await?;
+                }
+            }
             CrawlCounters::add(&c.robots_denied, 1);
             stats.robots_denied += 1;
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut result = result;
         let bytes = result.record.as_ref().map_or(0, |r| r.bytes);
@@ -377,49 +507,77 @@ impl Crawler {
                 Disposition::ParkHost { for_, reason } => {
                     tracing::warn!(host = %entry.host, reason = %reason, park_s = for_.as_secs(), "host parked; its urls stay queued");
                     let until = now_ms() + for_.as_millis() as i64;
-                    self.frontier()
-                        .park_host(&entry.host, until, entry.attempts, reason)?;
+                    if let Store::Local(m) = &self.store {
+                        lock(m).park_host(&entry.host, until, entry.attempts, reason)?;
+                    }
                     book.park(&entry.host);
                     (until, format!("host parked: {reason}"))
                 }
                 Disposition::GiveUp => unreachable!("checked above"),
             };
-            let f = self.frontier();
-            f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
-            let applied = (|| {
-                if let Some(record) = &mut result.record {
-                    record.retried = true;
-                    record.captures = 0;
-                    if let Some(m) = &mut record.error_message {
-                        m.push_str(&format!(" ({note})"));
-                    }
-                    crate::capture_log::insert(f.conn(), record).map_err(|e| f.err(e))?;
+            if let Some(record) = &mut result.record {
+                record.retried = true;
+                record.captures = 0;
+                if let Some(m) = &mut record.error_message {
+                    m.push_str(&format!(" ({note})"));
                 }
-                f.requeue(entry.id, due, &format!("{message} ({note})"))
-            })();
-            let end = if applied.is_ok() {
-                "COMMIT"
-            } else {
-                "ROLLBACK"
-            };
-            f.conn().execute_batch(end).map_err(|e| f.err(e))?;
-            applied?;
+            }
+            let error = format!("{message} ({note})");
+            match &self.store {
+                Store::Local(m) => {
+                    let f = lock(m);
+                    f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+                    let applied = (|| {
+                        if let Some(record) = &result.record {
+                            crate::capture_log::insert(f.conn(), record).map_err(|e| f.err(e))?;
+                        }
+                        f.requeue(entry.id, due, &error)
+                    })();
+                    let end = if applied.is_ok() {
+                        "COMMIT"
+                    } else {
+                        "ROLLBACK"
+                    };
+                    f.conn().execute_batch(end).map_err(|e| f.err(e))?;
+                    applied?;
+                }
+                Store::Shared(pg, dist) => {
+                    let park = match &verdict {
+                        Disposition::ParkHost { reason, .. } => Some((due, reason.as_str())),
+                        _ => None,
+                    };
+                    let retry = Retry {
+                        entry,
+                        record: result.record.as_ref(),
+                        due_ms: due,
+                        error: &error,
+                        park,
+                    };
+                    if !pg.retry(&dist.worker_id, &retry).await? {
+                        tracing::warn!(url = %entry.url, "claim lost to another worker; retry not recorded");
+                    }
+                }
+            }
             CrawlCounters::add(&c.retries, 1);
             stats.retries += 1;
             book.requeued(&entry.host);
             CrawlCounters::set(&c.queued, book.queued_total());
-            return Ok(());
+            return Ok(Vec::new());
         }
 
         // Telegram posts already published unchanged are not published again.
-        let posts = {
-            let f = self.frontier();
-            crate::watch::PostDiff::compute(
-                f.conn(),
-                &result.captures,
-                &self.shared.cfg.telegram_hosts,
-            )
-            .map_err(|e| f.err(e))?
+        // (Embedded only: distributed workers publish every post; consumers deduplicate.)
+        let posts = match &self.store {
+            Store::Local(m) => {
+                let f = lock(m);
+                crate::watch::PostDiff::compute(
+                    f.conn(),
+                    &result.captures,
+                    &self.shared.cfg.telegram_hosts,
+                )
+                .map_err(|e| f.err(e))?
+            }
+            Store::Shared(..) => crate::watch::PostDiff::default(),
         };
         posts.retain_changed(&mut result.captures);
         let n_captures = result.captures.len() as u64;
@@ -445,20 +603,100 @@ impl Crawler {
             }
         }
 
-        let f = self.frontier();
-        f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
-        let applied = self
-            .apply(&f, entry, &result, book)
-            .and_then(|()| posts.record(f.conn()).map_err(|e| f.err(e)));
-        let end = if applied.is_ok() {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
+        let added = match &self.store {
+            Store::Local(m) => {
+                let f = lock(m);
+                f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+                let applied = self
+                    .apply(&f, entry, &result, book)
+                    .and_then(|()| posts.record(f.conn()).map_err(|e| f.err(e)));
+                let end = if applied.is_ok() {
+                    "COMMIT"
+                } else {
+                    "ROLLBACK"
+                };
+                f.conn().execute_batch(end).map_err(|e| f.err(e))?;
+                applied?;
+                Vec::new()
+            }
+            Store::Shared(pg, dist) => {
+                self.apply_shared(pg, &dist.worker_id, entry, &result, book)
+                    .await?
+            }
         };
-        f.conn().execute_batch(end).map_err(|e| f.err(e))?;
-        applied?;
         CrawlCounters::set(&c.queued, book.queued_total());
-        Ok(())
+        Ok(added)
+    }
+
+    /// The shared-frontier counterpart of [`Crawler::apply`]: one transaction (see
+    /// [`PgFrontier`]); the per-host budget is enforced by the database over all workers.
+    async fn apply_shared(
+        &self,
+        pg: &PgFrontier,
+        worker: &str,
+        entry: &FrontierEntry,
+        result: &PageResult,
+        book: &mut HostBook,
+    ) -> Result<Vec<String>> {
+        let (state, error) = match (&result.outcome, &result.error) {
+            (Outcome::Failed, Some(e)) => (UrlState::Failed, Some(e.message.as_str())),
+            (Outcome::Failed, None) => (UrlState::Failed, None),
+            _ => (UrlState::Done, None),
+        };
+        let visit = result
+            .visit
+            .as_ref()
+            .map(|v| (v, self.revisit_policy(entry)));
+        let mut links: Vec<(&str, &str, u32, u32)> = result
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.host.as_str(), l.depth, l.page_seq))
+            .collect();
+        // The host's robots.txt `Sitemap:` lines (same host only), once per lease.
+        let mut sitemaps = Vec::new();
+        if book.first_completion(&entry.host)
+            && let Ok(url) = Url::parse(&entry.url)
+            && let Some(robots) = self.shared.robots.cached(&url)
+        {
+            for sitemap in robots.sitemaps() {
+                let Ok(u) = url_norm::normalize(sitemap, None, self.shared.cfg.max_url_len) else {
+                    continue;
+                };
+                if url_norm::host_key(&u) == entry.host {
+                    sitemaps.push(u.to_string());
+                }
+            }
+        }
+        links.extend(
+            sitemaps
+                .iter()
+                .map(|u| (u.as_str(), entry.host.as_str(), entry.depth, 0)),
+        );
+        let completion = Completion {
+            entry,
+            state,
+            error,
+            record: result.record.as_ref(),
+            visit,
+            links,
+            cap: self.shared.cfg.max_pages_per_host as u64,
+        };
+        match pg.complete(worker, &completion).await? {
+            Some(added) => Ok(added),
+            None => {
+                tracing::warn!(url = %entry.url, "claim lost to another worker; result not recorded");
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Revisit intervals of a fetched URL: fixed for a watched channel's first page, else the
+    /// configured adaptive policy.
+    fn revisit_policy(&self, entry: &FrontierEntry) -> crate::frontier::RevisitPolicy {
+        self.watch
+            .as_ref()
+            .and_then(|w| w.policy_for(&entry.url, &self.shared.cfg.telegram_hosts))
+            .unwrap_or(self.shared.cfg.revisit)
     }
 
     fn apply(
@@ -478,11 +716,7 @@ impl Crawler {
         };
         f.finish(entry.id, state, error)?;
         if let Some(visit) = &result.visit {
-            let policy = self
-                .watch
-                .as_ref()
-                .and_then(|w| w.policy_for(&entry.url, &self.shared.cfg.telegram_hosts))
-                .unwrap_or(self.shared.cfg.revisit);
+            let policy = self.revisit_policy(entry);
             f.record_visit(entry.id, visit, &policy, now_ms())?;
         }
         let cap = self.shared.cfg.max_pages_per_host as u64;
@@ -523,8 +757,12 @@ impl Crawler {
         watch: &mut crate::watch::Watch,
         book: &mut HostBook,
     ) -> Result<()> {
+        // Distributed workers requeue revisits on their lease ticks instead.
+        let Store::Local(m) = &self.store else {
+            return Ok(());
+        };
         let next = {
-            let f = self.frontier();
+            let f = lock(m);
             f.conn()
                 .query_row(
                     "SELECT MIN(next_visit_at) FROM urls WHERE state = 'done'
@@ -542,7 +780,7 @@ impl Crawler {
         if watch.stopping() {
             return Ok(());
         }
-        let f = self.frontier();
+        let f = lock(m);
         let due = f.requeue_due_revisits(now_ms())?;
         if due > 0 {
             tracing::debug!(due, "revisits due");
@@ -551,6 +789,28 @@ impl Crawler {
         }
         Ok(())
     }
+}
+
+/// Creates the data directory and its WARC directory; returns the blobs directory.
+fn prepare_dirs(cfg: &CrawlerConfig) -> Result<PathBuf> {
+    cfg.validate()?;
+    let io = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| CrawlError::Io { path, source }
+    };
+    std::fs::create_dir_all(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
+    let blobs_dir = cfg.data_dir.join(BLOBS_DIR);
+    let warc_dir = blobs_dir.join(warc::WARC_DIR);
+    std::fs::create_dir_all(&warc_dir).map_err(io(&warc_dir))?;
+    Ok(blobs_dir)
+}
+
+/// A seed as a normalized frontier URL, or the reason it is not one.
+pub(crate) fn normalize_seed(seed: &str, max_url_len: usize) -> Result<Url> {
+    url_norm::normalize(seed, None, max_url_len).map_err(|e| CrawlError::Seed {
+        url: seed.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 impl Shared {

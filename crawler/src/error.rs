@@ -39,6 +39,12 @@ pub enum CrawlError {
         /// Underlying error.
         source: rusqlite::Error,
     },
+    /// The shared frontier (PostgreSQL, distributed mode) failed.
+    #[error("shared frontier (PostgreSQL): {0}")]
+    Postgres(#[from] sqlx_core::Error),
+    /// The shared frontier's schema could not be migrated.
+    #[error("shared frontier migration: {0}")]
+    Migrate(#[from] sqlx_core::migrate::MigrateError),
     /// The HTTP client could not be built (TLS backend initialisation).
     #[error("cannot build http client: {0}")]
     Client(String),

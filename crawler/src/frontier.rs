@@ -20,6 +20,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{CrawlError, Result};
 
+pub mod postgres;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS urls (
     id            INTEGER PRIMARY KEY,
@@ -339,24 +341,7 @@ impl Frontier {
             .prepare_cached("SELECT simhash, revisit_ms FROM urls WHERE id = ?1")
             .and_then(|mut st| st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
             .map_err(|e| self.err(e))?;
-        let changed = match (visit.not_modified, old_hash, visit.simhash) {
-            (true, _, _) => false,
-            (false, Some(old), Some(new)) => {
-                crate::simhash::distance(old as u64, new) > crate::simhash::NEAR_DUPLICATE_BITS
-            }
-            _ => true,
-        };
-        let interval = match old_interval {
-            None => policy.initial_ms,
-            Some(i) if changed => i / 2,
-            Some(i) => i.saturating_mul(2),
-        }
-        .clamp(policy.min_ms, policy.max_ms);
-        let simhash = if visit.not_modified {
-            old_hash
-        } else {
-            visit.simhash.map(|h| h as i64)
-        };
+        let (interval, simhash) = revisit_interval(visit, policy, old_hash, old_interval);
         self.conn
             .prepare_cached(
                 "UPDATE urls SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
@@ -477,6 +462,35 @@ impl Frontier {
             .optional()
             .map_err(|e| self.err(e))
     }
+}
+
+/// The next revisit interval (ms) and the SimHash to keep, from what the previous visit stored
+/// (`old_hash`, `old_interval`) and what this one found. Shared by both frontier backends.
+pub(crate) fn revisit_interval(
+    visit: &Visit,
+    policy: &RevisitPolicy,
+    old_hash: Option<i64>,
+    old_interval: Option<i64>,
+) -> (i64, Option<i64>) {
+    let changed = match (visit.not_modified, old_hash, visit.simhash) {
+        (true, _, _) => false,
+        (false, Some(old), Some(new)) => {
+            crate::simhash::distance(old as u64, new) > crate::simhash::NEAR_DUPLICATE_BITS
+        }
+        _ => true,
+    };
+    let interval = match old_interval {
+        None => policy.initial_ms,
+        Some(i) if changed => i / 2,
+        Some(i) => i.saturating_mul(2),
+    }
+    .clamp(policy.min_ms, policy.max_ms);
+    let simhash = if visit.not_modified {
+        old_hash
+    } else {
+        visit.simhash.map(|h| h as i64)
+    };
+    (interval, simhash)
 }
 
 fn db_err(path: &Path, source: rusqlite::Error) -> CrawlError {

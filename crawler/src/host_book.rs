@@ -137,6 +137,48 @@ impl HostBook {
     pub(crate) fn parked(&self) -> usize {
         self.parked.len()
     }
+
+    /// URLs queued for `host`, as far as the book knows.
+    pub(crate) fn queued(&self, host: &str) -> u64 {
+        self.hosts.get(host).map_or(0, |c| c.queued)
+    }
+
+    /// True when `host` is out of this run (parked, or being handed to another worker).
+    pub(crate) fn is_parked(&self, host: &str) -> bool {
+        self.parked.contains(host)
+    }
+
+    /// The host's current run of consecutive transient failures.
+    pub(crate) fn errors(&self, host: &str) -> u32 {
+        self.hosts.get(host).map_or(0, |c| c.errors)
+    }
+
+    /// Sets the host's run of failures (as left by a previous lease holder).
+    pub(crate) fn set_errors(&mut self, host: &str, errors: u32) {
+        self.hosts.entry(host.to_string()).or_default().errors = errors;
+    }
+
+    /// Sets the queued count of `host` from the shared frontier (distributed mode, where other
+    /// workers add URLs to this worker's hosts).
+    pub(crate) fn set_queued(&mut self, host: &str, n: u64) {
+        let c = self.hosts.entry(host.to_string()).or_default();
+        self.queued_total = self.queued_total.saturating_sub(c.queued) + n;
+        c.queued = n;
+        if n > 0 && !self.parked.contains(host) {
+            self.active.insert(host.to_string());
+        } else if n == 0 {
+            self.active.remove(host);
+        }
+    }
+
+    /// Drops `host` from the book (its lease went to another worker).
+    pub(crate) fn forget(&mut self, host: &str) {
+        if let Some(c) = self.hosts.remove(host) {
+            self.queued_total = self.queued_total.saturating_sub(c.queued);
+        }
+        self.active.remove(host);
+        self.parked.remove(host);
+    }
 }
 
 #[cfg(test)]
@@ -167,5 +209,24 @@ mod tests {
         assert_eq!(b.parked(), 1);
         assert!(b.first_completion("a.kz"));
         assert!(!b.first_completion("a.kz"));
+    }
+
+    #[test]
+    fn shared_counts_replace_local_ones_and_forgotten_hosts_leave() {
+        let mut b = HostBook::default();
+        b.added("a.kz");
+        b.set_queued("a.kz", 5);
+        b.set_queued("b.kz", 2);
+        assert_eq!((b.queued_total(), b.queued("a.kz")), (7, 5));
+        b.set_queued("b.kz", 0);
+        assert_eq!(b.active().collect::<Vec<_>>(), ["a.kz"]);
+        b.set_errors("a.kz", 3);
+        assert_eq!(b.failure("a.kz"), 4);
+        b.park("a.kz");
+        assert!(b.is_parked("a.kz"));
+        b.forget("a.kz");
+        assert!(!b.is_parked("a.kz"));
+        assert_eq!((b.queued_total(), b.errors("a.kz")), (0, 0));
+        assert_eq!(b.active().count(), 0);
     }
 }

@@ -43,6 +43,7 @@ pub mod extract;
 mod fetch;
 pub mod frontier;
 mod host_book;
+pub mod host_lease;
 pub mod lang;
 mod page;
 mod politeness;
@@ -64,6 +65,8 @@ pub use config::{CrawlerConfig, DEFAULT_USER_AGENT, ROBOTS_TOKEN};
 pub use crawl::{BLOBS_DIR, Crawler};
 pub use error::{CrawlError, Result};
 pub use fetch::{FetchError, FetchedResponse};
+pub use frontier::postgres::{FrontierStats, PgFrontier, PgOptions, WorkerLeases};
+pub use host_lease::DistributedConfig;
 pub use resolve::{ResolveError, ResolveRule, ResolveRuleError, is_non_public};
 pub use spa::RenderMode;
 pub use stats::{CrawlCounters, CrawlStats, DB_FILE, stats_from_dir};
@@ -77,5 +80,13 @@ mod send_sync {
         assert_send_sync::<crate::Crawler>();
         assert_send_sync::<crate::CrawlCounters>();
         assert_send_sync::<crate::CrawlerConfig>();
+        assert_send_sync::<crate::PgFrontier>();
+    }
+
+    /// A crawl can be spawned on a multi-threaded runtime (distributed workers do).
+    #[allow(dead_code)]
+    fn run_future_is_send(c: &crate::Crawler, out: &dyn model::Queue<model::Capture>) {
+        fn assert_send<T: Send>(_: T) {}
+        assert_send(c.run(out));
     }
 }

@@ -105,6 +105,22 @@ impl Politeness {
         s.throttled = true;
     }
 
+    /// Requests to `host` running now.
+    pub(crate) fn in_flight(&self, host: &str) -> usize {
+        self.hosts.get(host).map_or(0, |s| s.in_flight)
+    }
+
+    /// When the host may start its next request, if it has been seen.
+    pub(crate) fn next_start(&self, host: &str) -> Option<Instant> {
+        self.hosts.get(host).map(|s| s.next_start)
+    }
+
+    /// Drops the host's state (its lease went to another worker, which gets the next allowed
+    /// start through the shared frontier).
+    pub(crate) fn forget(&mut self, host: &str) {
+        self.hosts.remove(host);
+    }
+
     /// Current delay of a host.
     #[cfg(test)]
     pub(crate) fn delay(&self, host: &str) -> Duration {

@@ -1,0 +1,786 @@
+//! The shared frontier of distributed mode: URL states, host politeness state and host leases in
+//! PostgreSQL, so any number of crawler workers crawl one frontier politely.
+//!
+//! The unit of work distribution is the **host** (the politeness key), not the URL: a worker
+//! fetches a host's URLs only while it holds the host's lease (`crawl_hosts.owner`,
+//! `lease_until`). Only the lease holder fetches a host, so the per-host connection cap,
+//! crawl-delay, `Retry-After` holds and backoff — kept in the holder's memory — hold across
+//! workers, exactly as in a single process. What must outlive a holder (parked-until, the next
+//! allowed fetch time, the run of consecutive errors) is written to the host row, and a new owner
+//! starts from it. This is StormCrawler's SQL spout with host-level partitioning made dynamic:
+//! instead of a fixed `hash(host) mod N`, workers heartbeat and each takes a fair share
+//! (`ceil(hosts with work / live workers)`), so adding a worker rebalances and a dead worker's
+//! hosts are taken over once its leases expire (see the crawler's `host_lease` module for the
+//! worker side).
+//!
+//! Claims are fenced: a URL is claimed only by the current lease holder
+//! (`FOR UPDATE SKIP LOCKED` on the URL, a live lease on its host), and a claimed URL is recorded
+//! only by the worker that claimed it (`claimed_by`). When a host changes hands after its owner
+//! died, the new owner puts the dead owner's in-flight URLs back in the queue: delivery is
+//! at-least-once, and capture ids are content-derived so consumers deduplicate.
+//!
+//! Deadlocks: several workers insert overlapping link sets. A completion inserts its host rows
+//! and links first, each sorted by key, before it touches its own URL row, so concurrent
+//! completions always lock in one order; a transaction that still loses a deadlock or
+//! serialization check is retried.
+//!
+//! Migrations are SQL files embedded in the binary (no `sqlx` macros, no files needed at run
+//! time), applied by a [`Migrator`] on [`PgFrontier::connect`]. They share the database's
+//! `_sqlx_migrations` table with other components (the reporter), so versions are in the
+//! crawler's own range (8_000_000+) and migrations applied by others are ignored.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx_core::executor::Executor;
+use sqlx_core::migrate::{Migration, MigrationType, Migrator};
+use sqlx_core::query::query;
+use sqlx_core::query_as::query_as;
+use sqlx_core::query_scalar::query_scalar;
+use sqlx_postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+
+use super::{FrontierEntry, RevisitPolicy, UrlState, Visit, revisit_interval};
+use crate::capture_log::FetchRecord;
+use crate::error::{CrawlError, Result};
+use crate::stats::CrawlStats;
+
+/// Migrations of the shared frontier, in order.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    8_000_001,
+    "crawl frontier",
+    include_str!("../../migrations/8000001_crawl_frontier.sql"),
+)];
+
+/// How to reach the shared frontier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    /// `postgres://user@host:port/db` connection URL.
+    pub url: String,
+    /// Schema holding the `crawl_*` tables (created when missing; `None` = the server's default
+    /// `search_path`). Every pooled connection sets `search_path` to it.
+    pub schema: Option<String>,
+    /// Most pooled connections.
+    pub max_connections: u32,
+}
+
+impl PgOptions {
+    /// Options for `url` with the default schema and a pool of 8 connections.
+    pub fn new(url: impl Into<String>) -> PgOptions {
+        PgOptions {
+            url: url.into(),
+            schema: None,
+            max_connections: 8,
+        }
+    }
+}
+
+/// A claimed host lease, as acquired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AcquiredHost {
+    pub(crate) host: String,
+    /// Earliest start of the next request (ms since the epoch) left by the previous owner.
+    pub(crate) hold_until: i64,
+    /// The host's run of consecutive transient failures.
+    pub(crate) errors: u32,
+}
+
+/// Counts of the shared frontier, for `baqylau stats` and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrontierStats {
+    /// URLs waiting to be fetched.
+    pub queued: u64,
+    /// URLs claimed by a worker.
+    pub in_flight: u64,
+    /// URLs fetched.
+    pub done: u64,
+    /// URLs whose fetch failed for good.
+    pub failed: u64,
+    /// URLs refused by robots.txt.
+    pub denied: u64,
+    /// Hosts known.
+    pub hosts: u64,
+    /// Hosts parked now.
+    pub parked_hosts: u64,
+    /// Hosts under a live lease.
+    pub leased_hosts: u64,
+    /// Every worker that registered, with its leases.
+    pub workers: Vec<WorkerLeases>,
+}
+
+/// One worker's liveness and leases.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerLeases {
+    /// Worker id.
+    pub worker: String,
+    /// Its heartbeat is younger than its lease TTL.
+    pub alive: bool,
+    /// Milliseconds since its last heartbeat.
+    pub heartbeat_age_ms: i64,
+    /// Hosts it holds a live lease on.
+    pub hosts: u64,
+}
+
+/// A URL to insert: normalized URL, host key, depth, pagination distance.
+pub(crate) type NewLink<'a> = (&'a str, &'a str, u32, u32);
+
+/// Everything a final (non-retry) result writes, in one transaction.
+pub(crate) struct Completion<'a> {
+    pub(crate) entry: &'a FrontierEntry,
+    pub(crate) state: UrlState,
+    pub(crate) error: Option<&'a str>,
+    pub(crate) record: Option<&'a FetchRecord>,
+    pub(crate) visit: Option<(&'a Visit, RevisitPolicy)>,
+    pub(crate) links: Vec<NewLink<'a>>,
+    /// Per-host budget ([`crate::CrawlerConfig::max_pages_per_host`]).
+    pub(crate) cap: u64,
+}
+
+/// A result to retry: logged, and its URL requeued (optionally with its host parked).
+pub(crate) struct Retry<'a> {
+    pub(crate) entry: &'a FrontierEntry,
+    pub(crate) record: Option<&'a FetchRecord>,
+    pub(crate) due_ms: i64,
+    pub(crate) error: &'a str,
+    /// `(until_ms, reason)` when the host is parked.
+    pub(crate) park: Option<(i64, &'a str)>,
+}
+
+/// The shared frontier: a connection pool over the `crawl_*` tables.
+#[derive(Debug, Clone)]
+pub struct PgFrontier {
+    pool: PgPool,
+}
+
+impl PgFrontier {
+    /// Connects, creates the schema when asked for one, and applies pending migrations.
+    pub async fn connect(opts: &PgOptions) -> Result<PgFrontier> {
+        let connect: PgConnectOptions = opts.url.parse()?;
+        let mut pool = PgPoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
+        if let Some(schema) = &opts.schema {
+            if schema.is_empty()
+                || !schema
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(CrawlError::Config(format!(
+                    "schema {schema:?}: use lowercase letters, digits and '_'"
+                )));
+            }
+            let mut conn =
+                <sqlx_postgres::PgConnection as sqlx_core::connection::Connection>::connect_with(
+                    &connect,
+                )
+                .await?;
+            conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                .await?;
+            sqlx_core::connection::Connection::close(conn).await?;
+            let set = format!("SET search_path TO {schema}");
+            pool = pool.after_connect(move |conn, _meta| {
+                let set = set.clone();
+                Box::pin(async move {
+                    conn.execute(set.as_str()).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(connect).await?;
+        let migrator = Migrator {
+            migrations: Cow::Owned(
+                MIGRATIONS
+                    .iter()
+                    .map(|(version, name, sql)| {
+                        Migration::new(
+                            *version,
+                            Cow::Borrowed(*name),
+                            MigrationType::Simple,
+                            Cow::Borrowed(*sql),
+                            false,
+                        )
+                    })
+                    .collect(),
+            ),
+            ignore_missing: true,
+            locking: true,
+            no_tx: false,
+        };
+        migrator.run(&pool).await?;
+        Ok(PgFrontier { pool })
+    }
+
+    /// The connection pool (for tests and for components sharing the database).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Inserts normalized URLs as `queued` at depth 0 unless already known; returns how many
+    /// were new. Idempotent: the URL is the key.
+    pub(crate) async fn add_urls(&self, urls: &[(String, String)]) -> Result<u64> {
+        let links: Vec<NewLink<'_>> = urls
+            .iter()
+            .map(|(u, h)| (u.as_str(), h.as_str(), 0, 0))
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        let hosts = insert_links(&mut tx, &links, u64::MAX).await?;
+        tx.commit().await?;
+        Ok(hosts.len() as u64)
+    }
+
+    /// Normalizes seed URLs and inserts them at depth 0 unless already known; returns how many
+    /// were new. A seed that is not a crawlable http(s) URL is an error (nothing is inserted).
+    pub async fn add_seeds(&self, seeds: &[String], max_url_len: usize) -> Result<u64> {
+        let mut urls = Vec::with_capacity(seeds.len());
+        for seed in seeds {
+            let url = crate::crawl::normalize_seed(seed, max_url_len)?;
+            urls.push((url.to_string(), crate::url_norm::host_key(&url)));
+        }
+        self.add_urls(&urls).await
+    }
+
+    /// Claims the oldest due queued URL of `host` for `worker` — only while `worker` holds a
+    /// live lease on the host.
+    pub(crate) async fn claim(
+        &self,
+        host: &str,
+        now_ms: i64,
+        worker: &str,
+    ) -> Result<Option<FrontierEntry>> {
+        let row: Option<ClaimRow> = query_as(
+            "UPDATE crawl_urls SET state = 'in_flight', attempts = attempts + 1,
+                    claimed_by = $3, updated_at = now()
+             WHERE state = 'queued' AND id = (
+                 SELECT u.id FROM crawl_urls u
+                 WHERE u.host = $1 AND u.state = 'queued' AND u.next_fetch_at <= $2
+                   AND EXISTS (SELECT 1 FROM crawl_hosts h
+                               WHERE h.host = $1 AND h.owner = $3 AND h.lease_until > now())
+                 ORDER BY u.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING id, url, host, depth, page_seq, attempts, etag, last_modified",
+        )
+        .bind(host)
+        .bind(now_ms)
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(entry_of))
+    }
+
+    /// When the earliest queued URL of `host` becomes due (ms since the epoch).
+    pub(crate) async fn next_due(&self, host: &str) -> Result<Option<i64>> {
+        Ok(query_scalar(
+            "SELECT MIN(next_fetch_at) FROM crawl_urls WHERE state = 'queued' AND host = $1",
+        )
+        .bind(host)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Records a final result: fetch log row, links (within the per-host budget), URL state and
+    /// revisit schedule. Returns the hosts of newly inserted URLs (one entry per URL), or `None`
+    /// when `worker` no longer holds the claim (its lease was lost; nothing is written).
+    pub(crate) async fn complete(
+        &self,
+        worker: &str,
+        c: &Completion<'_>,
+    ) -> Result<Option<Vec<String>>> {
+        retrying(|| async {
+            let mut tx = self.pool.begin().await?;
+            let added = insert_links(&mut tx, &c.links, c.cap).await?;
+            if let Some(record) = c.record {
+                insert_fetch(&mut tx, record, worker).await?;
+            }
+            let old: Option<(Option<i64>, Option<i64>)> = query_as(
+                "SELECT simhash, revisit_ms FROM crawl_urls
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'in_flight' FOR UPDATE",
+            )
+            .bind(c.entry.id)
+            .bind(worker)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((old_hash, old_interval)) = old else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            query(
+                "UPDATE crawl_urls SET state = $2, last_error = $3, updated_at = now(),
+                        claimed_by = NULL WHERE id = $1",
+            )
+            .bind(c.entry.id)
+            .bind(c.state.as_str())
+            .bind(c.error)
+            .execute(&mut *tx)
+            .await?;
+            if let Some((visit, policy)) = &c.visit {
+                let (interval, simhash) = revisit_interval(visit, policy, old_hash, old_interval);
+                query(
+                    "UPDATE crawl_urls SET etag = COALESCE($2, etag),
+                            last_modified = COALESCE($3, last_modified), simhash = $4,
+                            revisit_ms = $5, next_visit_at = $6 WHERE id = $1",
+                )
+                .bind(c.entry.id)
+                .bind(visit.etag.as_deref())
+                .bind(visit.last_modified.as_deref())
+                .bind(simhash)
+                .bind(interval)
+                .bind(super::now_ms() + interval)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(added))
+        })
+        .await
+    }
+
+    /// Records a result to retry: logs it, requeues its URL due at `due_ms`, and parks the
+    /// host when asked. Returns false when `worker` no longer holds the claim.
+    pub(crate) async fn retry(&self, worker: &str, r: &Retry<'_>) -> Result<bool> {
+        retrying(|| async {
+            let mut tx = self.pool.begin().await?;
+            let n = query(
+                "UPDATE crawl_urls SET state = 'queued', next_fetch_at = $3, last_error = $4,
+                        updated_at = now(), claimed_by = NULL
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'in_flight'",
+            )
+            .bind(r.entry.id)
+            .bind(worker)
+            .bind(r.due_ms)
+            .bind(r.error)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            if let Some(record) = r.record {
+                insert_fetch(&mut tx, record, worker).await?;
+            }
+            if let Some((until, reason)) = r.park {
+                query(
+                    "UPDATE crawl_hosts SET parked_until = $2, consecutive_errors = $3,
+                            reason = $4 WHERE host = $1",
+                )
+                .bind(&r.entry.host)
+                .bind(until)
+                .bind(r.entry.attempts as i32)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Marks a claimed URL as `state` (robots denial), fenced by the claim.
+    pub(crate) async fn finish(&self, worker: &str, id: i64, state: UrlState) -> Result<()> {
+        query(
+            "UPDATE crawl_urls SET state = $3, updated_at = now(), claimed_by = NULL
+             WHERE id = $1 AND claimed_by = $2 AND state = 'in_flight'",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(state.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores the host's run of consecutive transient failures (it follows the host to its
+    /// next owner).
+    pub(crate) async fn set_host_errors(&self, host: &str, errors: u32) -> Result<()> {
+        query("UPDATE crawl_hosts SET consecutive_errors = $2 WHERE host = $1")
+            .bind(host)
+            .bind(errors as i32)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Holds the host back until `until_ms` for whoever owns it next (Retry-After, backoff).
+    pub(crate) async fn hold_host(&self, host: &str, until_ms: i64) -> Result<()> {
+        query("UPDATE crawl_hosts SET hold_until = GREATEST(hold_until, $2) WHERE host = $1")
+            .bind(host)
+            .bind(until_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Registers or refreshes `worker`'s heartbeat.
+    pub(crate) async fn heartbeat(&self, worker: &str, ttl: Duration) -> Result<()> {
+        query(
+            "INSERT INTO crawl_workers (id, ttl_ms) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), ttl_ms = $2",
+        )
+        .bind(worker)
+        .bind(ttl.as_millis() as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Extends every lease `worker` still holds; returns those hosts.
+    pub(crate) async fn renew(&self, worker: &str, ttl: Duration) -> Result<Vec<String>> {
+        Ok(query_scalar(
+            "UPDATE crawl_hosts SET lease_until = now() + $2 * interval '1 millisecond'
+             WHERE owner = $1 RETURNING host",
+        )
+        .bind(worker)
+        .bind(ttl.as_millis() as i64)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// `(hosts with work, live workers)`: hosts not parked at `now_ms` with a queued or
+    /// in-flight URL, and workers whose heartbeat is within their TTL.
+    pub(crate) async fn balance_inputs(&self, now_ms: i64) -> Result<(u64, u64)> {
+        let (hosts, workers): (i64, i64) = query_as(
+            "SELECT
+               (SELECT COUNT(*) FROM crawl_hosts h WHERE h.parked_until <= $1 AND EXISTS (
+                   SELECT 1 FROM crawl_urls u
+                   WHERE u.host = h.host AND u.state IN ('queued', 'in_flight'))),
+               (SELECT COUNT(*) FROM crawl_workers
+                WHERE heartbeat_at + ttl_ms * interval '1 millisecond' > now())",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((hosts as u64, workers as u64))
+    }
+
+    /// Leases up to `n` hosts with work that nobody holds (or whose lease expired) to `worker`,
+    /// and puts the URLs a previous owner left in flight back in the queue.
+    pub(crate) async fn acquire(
+        &self,
+        worker: &str,
+        n: u64,
+        ttl: Duration,
+        now_ms: i64,
+    ) -> Result<Vec<AcquiredHost>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        retrying(|| async {
+            let mut tx = self.pool.begin().await?;
+            let rows: Vec<(String, i64, i32)> = query_as(
+                "WITH cand AS (
+                    SELECT h.host FROM crawl_hosts h
+                    WHERE (h.owner IS NULL OR h.lease_until IS NULL OR h.lease_until < now())
+                      AND h.parked_until <= $3
+                      AND EXISTS (SELECT 1 FROM crawl_urls u
+                                  WHERE u.host = h.host AND u.state IN ('queued', 'in_flight'))
+                    ORDER BY h.host LIMIT $2 FOR UPDATE OF h SKIP LOCKED)
+                 UPDATE crawl_hosts h SET owner = $1,
+                        lease_until = now() + $4 * interval '1 millisecond'
+                 FROM cand WHERE h.host = cand.host
+                 RETURNING h.host, h.hold_until, h.consecutive_errors",
+            )
+            .bind(worker)
+            .bind(n as i64)
+            .bind(now_ms)
+            .bind(ttl.as_millis() as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            let hosts: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+            if !hosts.is_empty() {
+                let orphans = query(
+                    "UPDATE crawl_urls SET state = 'queued', claimed_by = NULL
+                     WHERE host = ANY($1) AND state = 'in_flight'",
+                )
+                .bind(&hosts)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if orphans > 0 {
+                    tracing::info!(
+                        orphans,
+                        "urls left in flight by a previous lease holder requeued"
+                    );
+                }
+            }
+            tx.commit().await?;
+            Ok(rows
+                .into_iter()
+                .map(|(host, hold_until, errors)| AcquiredHost {
+                    host,
+                    hold_until,
+                    errors: errors.max(0) as u32,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Gives up `worker`'s lease on `host`, leaving `hold_until_ms` for the next owner.
+    pub(crate) async fn release(&self, worker: &str, host: &str, hold_until_ms: i64) -> Result<()> {
+        query(
+            "UPDATE crawl_hosts SET owner = NULL, lease_until = NULL,
+                    hold_until = GREATEST(hold_until, $3)
+             WHERE host = $2 AND owner = $1",
+        )
+        .bind(worker)
+        .bind(host)
+        .bind(hold_until_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Releases every lease of `worker` and removes it from the live workers (a clean stop).
+    pub(crate) async fn leave(&self, worker: &str) -> Result<()> {
+        query("UPDATE crawl_hosts SET owner = NULL, lease_until = NULL WHERE owner = $1")
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        query("DELETE FROM crawl_workers WHERE id = $1")
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Queued URLs per host, for the hosts given.
+    pub(crate) async fn queued_by_host(&self, hosts: &[String]) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = query_as(
+            "SELECT host, COUNT(*) FROM crawl_urls
+             WHERE state = 'queued' AND host = ANY($1) GROUP BY host",
+        )
+        .bind(hosts)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(h, n)| (h, n as u64)).collect())
+    }
+
+    /// Puts every fetched URL whose revisit time has come back in the queue; returns how many.
+    pub async fn requeue_due_revisits(&self, now_ms: i64) -> Result<u64> {
+        Ok(query(
+            "UPDATE crawl_urls SET state = 'queued', attempts = 0, next_fetch_at = 0
+             WHERE state = 'done' AND next_visit_at IS NOT NULL AND next_visit_at <= $1",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Hosts and URLs known, parked hosts, and the queue.
+    pub async fn stats(&self) -> Result<FrontierStats> {
+        let mut s = FrontierStats::default();
+        let states: Vec<(String, i64)> =
+            query_as("SELECT state, COUNT(*) FROM crawl_urls GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        for (state, n) in states {
+            let n = n as u64;
+            match state.as_str() {
+                "queued" => s.queued = n,
+                "in_flight" => s.in_flight = n,
+                "done" => s.done = n,
+                "failed" => s.failed = n,
+                "denied" => s.denied = n,
+                _ => {}
+            }
+        }
+        let (hosts, parked, leased): (i64, i64, i64) = query_as(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE parked_until > $1),
+                    COUNT(*) FILTER (WHERE owner IS NOT NULL AND lease_until > now())
+             FROM crawl_hosts",
+        )
+        .bind(super::now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        (s.hosts, s.parked_hosts, s.leased_hosts) = (hosts as u64, parked as u64, leased as u64);
+        let workers: Vec<(String, bool, f64, i64)> = query_as(
+            "SELECT w.id, w.heartbeat_at + w.ttl_ms * interval '1 millisecond' > now(),
+                    (EXTRACT(EPOCH FROM now() - w.heartbeat_at) * 1000)::float8,
+                    (SELECT COUNT(*) FROM crawl_hosts h
+                     WHERE h.owner = w.id AND h.lease_until > now())
+             FROM crawl_workers w ORDER BY w.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        s.workers = workers
+            .into_iter()
+            .map(|(worker, alive, age, hosts)| WorkerLeases {
+                worker,
+                alive,
+                heartbeat_age_ms: age as i64,
+                hosts: hosts as u64,
+            })
+            .collect();
+        Ok(s)
+    }
+
+    /// Totals of the fetch log and frontier, as [`crate::stats_from_dir`] computes them for an
+    /// embedded data directory.
+    pub async fn totals(&self) -> Result<CrawlStats> {
+        let (pages, failed, captures, bytes, retries): (i64, i64, i64, i64, i64) = query_as(
+            "SELECT COUNT(*) FILTER (WHERE error_kind IS NULL),
+                    COUNT(*) FILTER (WHERE error_kind IS NOT NULL AND NOT retried),
+                    COALESCE(SUM(captures), 0)::bigint, COALESCE(SUM(bytes), 0)::bigint,
+                    COUNT(*) FILTER (WHERE retried)
+             FROM crawl_fetches",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let kinds: Vec<(String, i64)> = query_as(
+            "SELECT error_kind, COUNT(*) FROM crawl_fetches
+             WHERE error_kind IS NOT NULL AND NOT retried GROUP BY error_kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let f = self.stats().await?;
+        Ok(CrawlStats {
+            pages_fetched: pages as u64,
+            captures: captures as u64,
+            failed: failed as u64,
+            failures_by_kind: kinds.into_iter().map(|(k, n)| (k, n as u64)).collect(),
+            robots_denied: f.denied,
+            bytes: bytes as u64,
+            hosts: f.hosts,
+            queued: f.queued,
+            retries: retries as u64,
+            parked_hosts: f.parked_hosts,
+        })
+    }
+
+    /// State of one URL, if known.
+    pub async fn state_of(&self, url: &str) -> Result<Option<String>> {
+        Ok(query_scalar("SELECT state FROM crawl_urls WHERE url = $1")
+            .bind(url)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+/// `id, url, host, depth, page_seq, attempts, etag, last_modified` of a claimed URL.
+type ClaimRow = (
+    i64,
+    String,
+    String,
+    i32,
+    i32,
+    i32,
+    Option<String>,
+    Option<String>,
+);
+
+fn entry_of(r: ClaimRow) -> FrontierEntry {
+    FrontierEntry {
+        id: r.0,
+        url: r.1,
+        host: r.2,
+        depth: r.3.max(0) as u32,
+        page_seq: r.4.max(0) as u32,
+        attempts: r.5.max(0) as u32,
+        etag: r.6,
+        last_modified: r.7,
+    }
+}
+
+type Tx<'c> = sqlx_core::transaction::Transaction<'c, Postgres>;
+
+/// Inserts host rows and then URLs (both sorted, see the module docs on deadlocks), keeping each
+/// host under `cap` known URLs. Returns the host of every URL inserted.
+async fn insert_links(tx: &mut Tx<'_>, links: &[NewLink<'_>], cap: u64) -> Result<Vec<String>> {
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sorted: Vec<&NewLink<'_>> = links.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    sorted.dedup_by(|a, b| a.0 == b.0);
+    let mut hosts: Vec<&str> = sorted.iter().map(|l| l.1).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    query(
+        "INSERT INTO crawl_hosts (host) SELECT h FROM UNNEST($1::text[]) AS t(h) ORDER BY h
+         ON CONFLICT (host) DO NOTHING",
+    )
+    .bind(&hosts)
+    .execute(&mut **tx)
+    .await?;
+    let urls: Vec<&str> = sorted.iter().map(|l| l.0).collect();
+    let url_hosts: Vec<&str> = sorted.iter().map(|l| l.1).collect();
+    let depths: Vec<i32> = sorted.iter().map(|l| l.2 as i32).collect();
+    let seqs: Vec<i32> = sorted.iter().map(|l| l.3 as i32).collect();
+    let cap = cap.min(i64::MAX as u64) as i64;
+    let added: Vec<String> = query_scalar(
+        "WITH input AS (
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int[], $4::int[])
+                 WITH ORDINALITY AS t(url, host, depth, page_seq, ord)),
+         fresh AS (
+             SELECT i.*, row_number() OVER (PARTITION BY i.host ORDER BY i.ord) AS rn
+             FROM input i
+             WHERE NOT EXISTS (SELECT 1 FROM crawl_urls u WHERE u.url = i.url)),
+         room AS (
+             SELECT u.host, COUNT(*) AS known FROM crawl_urls u
+             WHERE u.host IN (SELECT DISTINCT host FROM fresh) GROUP BY u.host)
+         INSERT INTO crawl_urls (url, host, depth, page_seq)
+         SELECT f.url, f.host, f.depth, f.page_seq FROM fresh f
+         LEFT JOIN room r ON r.host = f.host
+         WHERE COALESCE(r.known, 0) + f.rn <= $5
+         ORDER BY f.ord
+         ON CONFLICT (url) DO NOTHING
+         RETURNING host",
+    )
+    .bind(&urls)
+    .bind(&url_hosts)
+    .bind(&depths)
+    .bind(&seqs)
+    .bind(cap)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(added)
+}
+
+async fn insert_fetch(tx: &mut Tx<'_>, r: &FetchRecord, worker: &str) -> Result<()> {
+    query(
+        "INSERT INTO crawl_fetches (url, final_url, host, status, error_kind, error_message,
+                                    bytes, captures, fetched_at, retried, simhash, worker)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&r.url)
+    .bind(&r.final_url)
+    .bind(&r.host)
+    .bind(r.status.map(i32::from))
+    .bind(r.error_kind.as_deref())
+    .bind(r.error_message.as_deref())
+    .bind(r.bytes as i64)
+    .bind(r.captures as i64)
+    .bind(&r.fetched_at)
+    .bind(r.retried)
+    .bind(r.simhash.map(|h| h as i64))
+    .bind(worker)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Runs a transaction body again (up to 3 times) when PostgreSQL aborts it for a deadlock or a
+/// serialization failure.
+async fn retrying<T, F, Fut>(mut body: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match body().await {
+            Err(CrawlError::Postgres(e)) if attempt < 3 && is_transient(&e) => {
+                tracing::debug!(error = %e, attempt, "shared frontier transaction retried");
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_transient(e: &sqlx_core::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "40P01" || c == "40001")
+}
