@@ -8,6 +8,7 @@
 //!
 //! Primary types:
 //! - [`SqliteCaseStore`]: the embedded [`model::CaseStore`] (SQLite, WAL, numbered migrations);
+//! - [`PgCaseStore`]: the distributed one (PostgreSQL, pooled, sqlx migrations);
 //! - [`Reporter`]: the stage task reading `Queue<Flagged>`, writing `Queue<ScreenshotRequest>`;
 //! - [`web::router`] / [`web::serve`]: the analyst UI (server-rendered HTML in kk/ru/en) and API.
 //!
@@ -41,7 +42,7 @@ pub mod workflow;
 
 pub use error::ReporterError;
 pub use stage::{Reporter, ReporterStats};
-pub use store::SqliteCaseStore;
+pub use store::{PgCaseStore, SqliteCaseStore};
 
 #[cfg(test)]
 mod tests {
@@ -50,6 +51,7 @@ mod tests {
     fn public_types_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<crate::SqliteCaseStore>();
+        assert_send_sync::<crate::PgCaseStore>();
         assert_send_sync::<crate::Reporter>();
         assert_send_sync::<crate::web::AppState>();
         assert_send_sync::<crate::ReporterError>();
