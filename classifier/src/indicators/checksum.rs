@@ -1,6 +1,7 @@
 //! Check digits that separate real payment identifiers from random digit runs: the Luhn check of
 //! card numbers, the ISO 13616 MOD-97 check of IBANs, base58check of Bitcoin (legacy) and Tron
-//! addresses, and the BIP-173/BIP-350 bech32 checksum of `bc1…` addresses.
+//! addresses, the BIP-173/BIP-350 bech32 checksum of `bc1…` addresses, and the EIP-55
+//! mixed-case checksum of Ethereum addresses.
 
 /// True when `digits` (ASCII digits only) passes the Luhn check.
 pub(crate) fn luhn(digits: &str) -> bool {
@@ -127,6 +128,48 @@ pub(crate) fn bech32_btc(addr: &str) -> bool {
     chk == 1 || chk == 0x2bc8_30a3
 }
 
+/// How an Ethereum address (`0x` + 40 hex digits, case as written) stands to EIP-55.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Eip55 {
+    /// Mixed case that matches the Keccak-256 checksum.
+    Checksummed,
+    /// All letters in one case: no checksum to check (wallets accept such addresses).
+    Unchecksummed,
+    /// Mixed case that does not match: a mistyped or altered address.
+    Invalid,
+}
+
+/// Checks an Ethereum address against EIP-55: letter `i` of the hex part is upper case exactly
+/// when nibble `i` of Keccak-256 of the lower-case hex part is ≥ 8.
+pub(crate) fn eip55(addr: &str) -> Eip55 {
+    use tiny_keccak::Hasher;
+    let Some(hex) = addr.strip_prefix("0x").or_else(|| addr.strip_prefix("0X")) else {
+        return Eip55::Invalid;
+    };
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Eip55::Invalid;
+    }
+    let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
+    let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
+    if !(has_upper && has_lower) {
+        return Eip55::Unchecksummed;
+    }
+    let lower = hex.to_ascii_lowercase();
+    let mut hash = [0u8; 32];
+    let mut keccak = tiny_keccak::Keccak::v256();
+    keccak.update(lower.as_bytes());
+    keccak.finalize(&mut hash);
+    let ok = hex.bytes().enumerate().all(|(i, b)| {
+        let nibble = (hash[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0x0f;
+        !b.is_ascii_alphabetic() || b.is_ascii_uppercase() == (nibble >= 8)
+    });
+    if ok {
+        Eip55::Checksummed
+    } else {
+        Eip55::Invalid
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +201,46 @@ mod tests {
         for (n, want) in cases {
             assert_eq!(iban_mod97(n), want, "{n}");
         }
+    }
+
+    #[test]
+    fn eip55_vectors() {
+        // the test vectors of EIP-55 itself: all-caps, all-lower and mixed-case addresses
+        for a in [
+            "0x52908400098527886E0F7030069857D2E4169EE7",
+            "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+            "0xde709f2102306220921060314715629080e2fb77",
+            "0x27b1fdb04752bbc536007a920d24acb045561c26",
+        ] {
+            assert_eq!(eip55(a), Eip55::Unchecksummed, "{a}");
+        }
+        for a in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        ] {
+            assert_eq!(eip55(a), Eip55::Checksummed, "{a}");
+            // one letter with its case flipped breaks the checksum
+            let i = a[2..].find(|c: char| c.is_ascii_alphabetic()).unwrap() + 2;
+            let mut flipped = a.to_string();
+            let c = a.as_bytes()[i] as char;
+            let other = if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            };
+            flipped.replace_range(i..=i, &other.to_string());
+            assert_eq!(eip55(&flipped), Eip55::Invalid, "{flipped}");
+        }
+        assert_eq!(
+            eip55("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe"),
+            Eip55::Invalid
+        );
+        assert_eq!(
+            eip55("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeg"),
+            Eip55::Invalid
+        );
     }
 
     #[test]

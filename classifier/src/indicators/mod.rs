@@ -31,7 +31,7 @@ pub(crate) enum Indicator {
     Url,
     /// Bitcoin address.
     Btc,
-    /// Ethereum address.
+    /// Ethereum address; a mixed-case one must pass the EIP-55 checksum.
     Eth,
     /// Tron address.
     Tron,
@@ -187,6 +187,8 @@ impl Indicator {
             Indicator::Btc if m.starts_with("bc1") => checksum::bech32_btc(m),
             Indicator::Btc => checksum::base58check(orig, &[0x00, 0x05]),
             Indicator::Tron => checksum::base58check(orig, &[0x41]),
+            // mixed case carries a checksum that must hold; one-case addresses carry none
+            Indicator::Eth => checksum::eip55(orig.trim()) != checksum::Eip55::Invalid,
             _ => true,
         }
     }
@@ -336,6 +338,17 @@ mod tests {
                 Indicator::Eth,
                 "0x52908400098527886e0f7030069857d2e4169ee7",
                 Some("0x52908400098527886e0f7030069857d2e4169ee7"),
+            ),
+            (
+                Indicator::Eth,
+                "кошелек 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            ),
+            // the same address with one letter's case altered
+            (
+                Indicator::Eth,
+                "кошелек 0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                None,
             ),
             (
                 Indicator::Btc,
