@@ -784,3 +784,274 @@ fn is_transient(e: &sqlx_core::Error) -> bool {
         .and_then(|d| d.code())
         .is_some_and(|c| c == "40P01" || c == "40001")
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::frontier::now_ms;
+
+    /// `BAQYLAU_TEST_PG`, or the local test server.
+    pub(crate) fn test_url() -> String {
+        std::env::var("BAQYLAU_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    }
+
+    /// A frontier in a fresh schema of its own (dropped first if a failed run left it).
+    pub(crate) async fn fresh(name: &str) -> (PgFrontier, String) {
+        let schema = format!("crawl_unit_{name}_{}", std::process::id());
+        let url = test_url();
+        let mut conn =
+            <sqlx_postgres::PgConnection as sqlx_core::connection::Connection>::connect(&url)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {url} (BAQYLAU_TEST_PG) is required: {e}")
+                });
+        conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+        let opts = PgOptions {
+            schema: Some(schema.clone()),
+            ..PgOptions::new(url)
+        };
+        (PgFrontier::connect(&opts).await.unwrap(), schema)
+    }
+
+    pub(crate) async fn drop_schema(pg: &PgFrontier, schema: &str) {
+        pg.pool()
+            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+        pg.pool().close().await;
+    }
+
+    const TTL: Duration = Duration::from_secs(30);
+
+    fn seeds(urls: &[&str]) -> Vec<String> {
+        urls.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn done(entry: &FrontierEntry) -> Completion<'_> {
+        Completion {
+            entry,
+            state: UrlState::Done,
+            error: None,
+            record: None,
+            visit: None,
+            links: Vec::new(),
+            cap: 100,
+        }
+    }
+
+    #[tokio::test]
+    async fn add_is_idempotent_and_only_the_lease_holder_claims_in_order() {
+        let (pg, schema) = fresh("order").await;
+        let s = seeds(&["http://a.kz/1", "http://a.kz/2", "http://b.kz/"]);
+        assert_eq!(pg.add_seeds(&s, 2048).await.unwrap(), 3);
+        assert_eq!(pg.add_seeds(&s, 2048).await.unwrap(), 0, "idempotent");
+        assert!(pg.add_seeds(&seeds(&["ftp://x.kz/"]), 2048).await.is_err());
+        let now = now_ms();
+        assert_eq!(pg.claim("a.kz", now, "w1").await.unwrap(), None, "no lease");
+        let got = pg.acquire("w1", 1, TTL, now).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].host, "a.kz");
+        let e = pg.claim("a.kz", now, "w1").await.unwrap().unwrap();
+        assert_eq!((e.url.as_str(), e.attempts), ("http://a.kz/1", 1));
+        assert_eq!(pg.claim("a.kz", now, "w2").await.unwrap(), None, "not w2's");
+        assert!(
+            pg.acquire("w2", 5, TTL, now)
+                .await
+                .unwrap()
+                .iter()
+                .all(|a| a.host == "b.kz"),
+            "a held host is not leased twice"
+        );
+        let e2 = pg.claim("a.kz", now, "w1").await.unwrap().unwrap();
+        assert_eq!(e2.url, "http://a.kz/2");
+        assert_eq!(pg.claim("a.kz", now, "w1").await.unwrap(), None);
+        assert_eq!(
+            pg.complete("w2", &done(&e)).await.unwrap(),
+            None,
+            "only the claimer records"
+        );
+        assert!(pg.complete("w1", &done(&e)).await.unwrap().is_some());
+        assert_eq!(
+            pg.state_of("http://a.kz/1").await.unwrap().as_deref(),
+            Some("done")
+        );
+        let st = pg.stats().await.unwrap();
+        assert_eq!((st.done, st.in_flight, st.queued, st.hosts), (1, 1, 1, 2));
+        assert_eq!(st.leased_hosts, 2);
+        drop_schema(&pg, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn requeued_url_waits_until_due_and_parked_host_is_not_leased() {
+        let (pg, schema) = fresh("retry").await;
+        pg.add_seeds(&seeds(&["http://a.kz/1"]), 2048)
+            .await
+            .unwrap();
+        let t0 = now_ms();
+        pg.acquire("w1", 1, TTL, t0).await.unwrap();
+        let e = pg.claim("a.kz", t0, "w1").await.unwrap().unwrap();
+        let r = Retry {
+            entry: &e,
+            record: None,
+            due_ms: t0 + 60_000,
+            error: "HTTP 429",
+            park: None,
+        };
+        assert!(pg.retry("w1", &r).await.unwrap());
+        assert_eq!(pg.claim("a.kz", t0, "w1").await.unwrap(), None, "not due");
+        assert_eq!(pg.next_due("a.kz").await.unwrap(), Some(t0 + 60_000));
+        let again = pg.claim("a.kz", t0 + 60_000, "w1").await.unwrap().unwrap();
+        assert_eq!(again.attempts, 2);
+        let parked = Retry {
+            entry: &again,
+            record: None,
+            due_ms: t0 + 3_600_000,
+            error: "budget",
+            park: Some((t0 + 3_600_000, "5 consecutive failures")),
+        };
+        assert!(pg.retry("w1", &parked).await.unwrap());
+        pg.set_host_errors("a.kz", 5).await.unwrap();
+        pg.hold_host("a.kz", t0 + 5_000).await.unwrap();
+        pg.release("w1", "a.kz", t0 + 1_000).await.unwrap();
+        assert!(pg.acquire("w2", 5, TTL, t0).await.unwrap().is_empty());
+        assert_eq!(pg.stats().await.unwrap().parked_hosts, 1);
+        let got = pg.acquire("w2", 5, TTL, t0 + 3_600_000).await.unwrap();
+        assert_eq!(
+            got,
+            [AcquiredHost {
+                host: "a.kz".into(),
+                hold_until: t0 + 5_000,
+                errors: 5
+            }],
+            "politeness state follows the host"
+        );
+        drop_schema(&pg, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn expired_lease_is_taken_over_and_orphans_requeued() {
+        let (pg, schema) = fresh("takeover").await;
+        pg.add_seeds(&seeds(&["http://a.kz/1", "http://a.kz/2"]), 2048)
+            .await
+            .unwrap();
+        let now = now_ms();
+        let short = Duration::from_millis(300);
+        pg.heartbeat("w1", short).await.unwrap();
+        pg.acquire("w1", 1, short, now).await.unwrap();
+        let e = pg.claim("a.kz", now, "w1").await.unwrap().unwrap();
+        assert!(pg.acquire("w2", 1, TTL, now).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        pg.heartbeat("w2", TTL).await.unwrap();
+        assert_eq!(pg.balance_inputs(now).await.unwrap(), (1, 1), "w1 is dead");
+        let got = pg.acquire("w2", 1, TTL, now).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(
+            pg.renew("w1", short).await.unwrap().is_empty(),
+            "w1 lost it"
+        );
+        assert_eq!(pg.complete("w1", &done(&e)).await.unwrap(), None, "fenced");
+        let mut urls = Vec::new();
+        while let Some(e) = pg.claim("a.kz", now, "w2").await.unwrap() {
+            urls.push(e.url);
+        }
+        assert_eq!(urls, ["http://a.kz/1", "http://a.kz/2"], "orphan requeued");
+        let st = pg.stats().await.unwrap();
+        let w: Vec<(&str, bool, u64)> = st
+            .workers
+            .iter()
+            .map(|w| (w.worker.as_str(), w.alive, w.hosts))
+            .collect();
+        assert_eq!(w, [("w1", false, 0), ("w2", true, 1)]);
+        pg.leave("w2").await.unwrap();
+        assert_eq!(pg.stats().await.unwrap().leased_hosts, 0);
+        drop_schema(&pg, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn completion_adds_links_within_the_host_budget_and_adapts_revisits() {
+        let (pg, schema) = fresh("links").await;
+        pg.add_seeds(&seeds(&["http://a.kz/"]), 2048).await.unwrap();
+        let t0 = now_ms();
+        pg.acquire("w1", 1, TTL, t0).await.unwrap();
+        let e = pg.claim("a.kz", t0, "w1").await.unwrap().unwrap();
+        let urls: Vec<String> = (0..5).map(|i| format!("http://a.kz/p{i}")).collect();
+        let mut links: Vec<NewLink<'_>> = urls.iter().map(|u| (u.as_str(), "a.kz", 1, 0)).collect();
+        links.push(("http://b.kz/", "b.kz", 1, 0));
+        links.push(("http://a.kz/", "a.kz", 1, 0));
+        let visit = Visit {
+            etag: Some("\"v1\"".into()),
+            simhash: Some(0),
+            ..Visit::default()
+        };
+        let policy = RevisitPolicy {
+            initial_ms: 8_000,
+            min_ms: 1_000,
+            max_ms: 64_000,
+        };
+        let record = FetchRecord {
+            url: e.url.clone(),
+            final_url: e.url.clone(),
+            host: "a.kz".into(),
+            status: Some(200),
+            error_kind: None,
+            error_message: None,
+            bytes: 10,
+            captures: 1,
+            fetched_at: "2025-01-01T00:00:00Z".into(),
+            retried: false,
+            simhash: Some(0),
+        };
+        let c = Completion {
+            visit: Some((&visit, policy)),
+            links,
+            cap: 4,
+            record: Some(&record),
+            ..done(&e)
+        };
+        let mut added = pg.complete("w1", &c).await.unwrap().unwrap();
+        added.sort();
+        assert_eq!(added, ["a.kz", "a.kz", "a.kz", "b.kz"], "a.kz budget is 4");
+        assert_eq!(pg.requeue_due_revisits(t0 + 7_000).await.unwrap(), 0);
+        assert_eq!(pg.requeue_due_revisits(t0 + 60_000).await.unwrap(), 1);
+        let again = pg.claim("a.kz", t0, "w1").await.unwrap().unwrap();
+        assert_eq!(
+            (again.url.as_str(), again.etag.as_deref()),
+            ("http://a.kz/", Some("\"v1\"")),
+            "revisited first (lowest id), with validators"
+        );
+        let totals = pg.totals().await.unwrap();
+        assert_eq!(
+            (totals.pages_fetched, totals.bytes, totals.hosts),
+            (1, 10, 2)
+        );
+        drop_schema(&pg, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_bad_schema_names_are_refused() {
+        let (pg, schema) = fresh("migrate").await;
+        let opts = PgOptions {
+            schema: Some(schema.clone()),
+            ..PgOptions::new(test_url())
+        };
+        PgFrontier::connect(&opts).await.unwrap();
+        let applied: i64 =
+            query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version >= 8000000")
+                .fetch_one(pg.pool())
+                .await
+                .unwrap();
+        assert_eq!(applied, MIGRATIONS.len() as i64);
+        let bad = PgOptions {
+            schema: Some("x; DROP TABLE y".into()),
+            ..PgOptions::new(test_url())
+        };
+        assert!(matches!(
+            PgFrontier::connect(&bad).await,
+            Err(CrawlError::Config(_))
+        ));
+        drop_schema(&pg, &schema).await;
+    }
+}
