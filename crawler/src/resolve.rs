@@ -183,6 +183,60 @@ impl TargetGuard {
         }
         Ok(())
     }
+
+    /// Where a connection to `host:port` may go, for clients that do their own connecting (the
+    /// browser's egress proxy): a mapped host (name or literal) goes to its mapped address *and
+    /// port*, as Chromium's `MAP host ip:port` did; a non-public literal is refused; a name goes
+    /// through the system resolver and is refused when any answer is non-public. The caller
+    /// connects to exactly these addresses, so there is no second lookup to rebind. Blocking
+    /// (`getaddrinfo`): call it from a plain thread, not a tokio worker.
+    pub(crate) fn connect_addrs(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<SocketAddr>, ResolveError> {
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if let Some(addr) = self.mapped(host).or_else(|| self.mapped(bare)) {
+            return Ok(vec![addr]);
+        }
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            if is_non_public(ip) {
+                return Err(ResolveError::Blocked {
+                    host: host.to_string(),
+                    addr: ip,
+                });
+            }
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        use std::net::ToSocketAddrs;
+        let addrs: Vec<SocketAddr> = (bare, port)
+            .to_socket_addrs()
+            .map_err(|source| ResolveError::Lookup {
+                host: host.to_string(),
+                source,
+            })?
+            .collect();
+        only_public(host.to_string(), addrs)
+    }
+}
+
+/// The system resolver's answers for `host`, refused when empty or when *any* answer is
+/// non-public: a mixed answer is a classic rebinding trick.
+fn only_public(host: String, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, ResolveError> {
+    if addrs.is_empty() {
+        return Err(ResolveError::NotFound { host });
+    }
+    if let Some(bad) = addrs.iter().find(|a| is_non_public(a.ip())) {
+        tracing::warn!(host = %host, addr = %bad.ip(), "refused non-public address");
+        return Err(ResolveError::Blocked {
+            host,
+            addr: bad.ip(),
+        });
+    }
+    Ok(addrs)
 }
 
 /// The `reqwest` resolver: mapped names first, then the system resolver behind the SSRF guard.
@@ -212,18 +266,7 @@ impl Resolve for GuardedResolver {
                     source,
                 })?
                 .collect();
-            if addrs.is_empty() {
-                return Err(ResolveError::NotFound { host }.into());
-            }
-            // Refuse when *any* answer is non-public: a mixed answer is a classic rebinding trick.
-            if let Some(bad) = addrs.iter().find(|a| is_non_public(a.ip())) {
-                tracing::warn!(host = %host, addr = %bad.ip(), "refused non-public address");
-                return Err(ResolveError::Blocked {
-                    host,
-                    addr: bad.ip(),
-                }
-                .into());
-            }
+            let addrs = only_public(host, addrs)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -307,6 +350,36 @@ mod tests {
         assert!(
             check("http://localhost/").is_ok(),
             "names are checked by the resolver"
+        );
+    }
+
+    #[test]
+    fn connect_addrs_maps_refuses_and_resolves() {
+        let guard = TargetGuard::new(&[
+            "fixture.kz=127.0.0.1:4321".parse().unwrap(),
+            "10.0.0.5=127.0.0.1:9".parse().unwrap(),
+        ]);
+        let ok = |h: &str, p| guard.connect_addrs(h, p).unwrap();
+        let blocked =
+            |h: &str, p| matches!(guard.connect_addrs(h, p), Err(ResolveError::Blocked { .. }));
+        // The mapping wins over the requested port (a page cannot pick another loopback port).
+        assert_eq!(
+            ok("fixture.kz", 80),
+            vec!["127.0.0.1:4321".parse().unwrap()]
+        );
+        assert_eq!(
+            ok("FIXTURE.kz.", 8080),
+            vec!["127.0.0.1:4321".parse().unwrap()]
+        );
+        assert_eq!(ok("10.0.0.5", 443), vec!["127.0.0.1:9".parse().unwrap()]);
+        assert!(blocked("127.0.0.1", 4321));
+        assert!(blocked("[::1]", 80));
+        assert!(blocked("169.254.169.254", 80));
+        assert!(blocked("localhost", 80), "names resolving to loopback");
+        assert_eq!(ok("8.8.8.8", 53), vec!["8.8.8.8:53".parse().unwrap()]);
+        assert_eq!(
+            ok("[2a00:1450::1]", 443),
+            vec!["[2a00:1450::1]:443".parse().unwrap()]
         );
     }
 

@@ -14,7 +14,13 @@
 //! replaced, a browser that crashed or stopped answering is killed and relaunched. Dropping the
 //! [`Renderer`] kills the browser and every process of its private profile ([`reaper`]), so no
 //! Chromium outlives the run.
+//!
+//! A hostile page must not turn the browser into a way into the operator's network: every
+//! connection the browser makes — subresources, `fetch()`, iframes, redirects, WebSockets — goes
+//! through a loopback proxy that applies the crawler's SSRF guard and `--resolve` mappings
+//! (module `egress`).
 
+mod egress;
 mod pool;
 pub mod reaper;
 mod tab;
@@ -109,7 +115,9 @@ pub struct RendererConfig {
     /// Longest wait for the page to settle after `load`.
     pub max_settle: Duration,
     /// Host mappings (as `--resolve`): the browser connects to these addresses but keeps the
-    /// host name, so the screenshot shows the real URL.
+    /// host name, so the screenshot shows the real URL. They are also the only way for the
+    /// browser to reach a loopback or private address: every request it makes, subresources
+    /// included, goes through the crawler's SSRF guard (module `egress`).
     pub host_map: Vec<(String, SocketAddr)>,
     /// Browser profile directory; `None` = a fresh directory under the system temp directory,
     /// removed when the renderer is dropped. Every process of the browser carries it on its
@@ -266,19 +274,44 @@ impl Renderer {
     pub fn launches(&self) -> u64 {
         self.pool.launches()
     }
+
+    /// Browser connections the SSRF guard refused (loopback, private, metadata addresses not
+    /// mapped), over all pages.
+    pub fn egress_refused(&self) -> u64 {
+        self.pool
+            .egress()
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Browser connections the SSRF guard let through.
+    pub fn egress_allowed(&self) -> u64 {
+        self.pool
+            .egress()
+            .allowed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
-/// `MAP host ip:port` rules for Chromium, the browser-side twin of the crawler's `--resolve`.
-fn host_resolver_rules(map: &[(String, SocketAddr)]) -> Option<String> {
-    if map.is_empty() {
-        return None;
-    }
-    Some(
-        map.iter()
-            .map(|(h, a)| format!("MAP {h} {a}"))
-            .collect::<Vec<_>>()
-            .join(","),
-    )
+/// Chromium flags that send every connection through the egress proxy at `proxy`:
+/// - `--proxy-server`: HTTP, HTTPS and WebSockets of every frame and worker;
+/// - `--proxy-bypass-list=<-loopback>`: Chromium otherwise goes *direct* to `localhost`,
+///   `127.0.0.1` and `[::1]`, exactly the addresses the guard exists for;
+/// - `--webrtc-ip-handling-policy=disable_non_proxied_udp`: no STUN/TURN datagrams to
+///   addresses a page picks;
+/// - `--host-resolver-rules=MAP * ~NOTFOUND`: the browser's own resolver answers no name, so
+///   anything that still tried to go direct finds nothing (names are resolved by the proxy,
+///   whose literal address is excluded).
+fn network_args(proxy: SocketAddr) -> Vec<String> {
+    vec![
+        format!("--proxy-server=http://{proxy}"),
+        "--proxy-bypass-list=<-loopback>".to_string(),
+        "--webrtc-ip-handling-policy=disable_non_proxied_udp".to_string(),
+        format!(
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE {}",
+            proxy.ip()
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -286,15 +319,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resolver_rules_keep_ports() {
-        let map = vec![
-            ("casino.kz".to_string(), "127.0.0.1:4000".parse().unwrap()),
-            ("t.me".to_string(), "127.0.0.1:4000".parse().unwrap()),
-        ];
-        assert_eq!(
-            host_resolver_rules(&map).unwrap(),
-            "MAP casino.kz 127.0.0.1:4000,MAP t.me 127.0.0.1:4000"
+    fn browser_goes_out_only_through_the_proxy() {
+        let args = network_args("127.0.0.1:4000".parse().unwrap());
+        assert!(args.contains(&"--proxy-server=http://127.0.0.1:4000".to_string()));
+        assert!(args.contains(&"--proxy-bypass-list=<-loopback>".to_string()));
+        assert!(
+            args.contains(&"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1".to_string())
         );
-        assert!(host_resolver_rules(&[]).is_none());
     }
 }

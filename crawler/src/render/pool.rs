@@ -10,6 +10,7 @@
 //! thread.
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
@@ -21,7 +22,9 @@ use headless_chrome::protocol::cdp::Target::CreateTarget;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use model::Viewport;
 
-use super::{Job, Output, RenderError, RendererConfig, Task, host_resolver_rules, reaper, tab};
+use super::egress::{EgressCounters, EgressProxy};
+use super::{Job, Output, RenderError, RendererConfig, Task, network_args, reaper, tab};
+use crate::resolve::{ResolveRule, TargetGuard};
 
 /// How long the reaper waits for killed processes to disappear.
 const REAP_WAIT: Duration = Duration::from_secs(5);
@@ -45,6 +48,8 @@ struct Slot {
     owns_profile: bool,
     state: Mutex<SlotState>,
     launches: AtomicU64,
+    /// Every connection of every browser generation goes through it.
+    egress: EgressProxy,
 }
 
 struct SlotState {
@@ -67,6 +72,19 @@ impl Pool {
             message: format!("cannot create profile {}: {e}", profile.display()),
         })?;
         let tabs = cfg.tabs.max(1);
+        let rules: Vec<ResolveRule> = cfg
+            .host_map
+            .iter()
+            .map(|(host, addr)| ResolveRule {
+                host: host.clone(),
+                addr: *addr,
+            })
+            .collect();
+        let egress =
+            EgressProxy::start(TargetGuard::new(&rules)).map_err(|e| RenderError::Launch {
+                path: cfg.chrome_path.clone(),
+                message: format!("cannot start the egress proxy: {e}"),
+            })?;
         let slot = Arc::new(Slot {
             cfg,
             profile,
@@ -76,6 +94,7 @@ impl Pool {
                 generation: 0,
             }),
             launches: AtomicU64::new(0),
+            egress,
         });
         // Fail fast: a missing or broken Chromium is reported at start, not on the first case.
         let launched = {
@@ -149,6 +168,10 @@ impl Pool {
     pub(super) fn launches(&self) -> u64 {
         self.slot.launches.load(Ordering::Relaxed)
     }
+
+    pub(super) fn egress(&self) -> &EgressCounters {
+        self.slot.egress.counters()
+    }
 }
 
 impl Drop for Pool {
@@ -172,7 +195,7 @@ impl Slot {
 
     fn ensure_browser(&self, st: &mut SlotState) -> Result<(), RenderError> {
         if st.browser.is_none() {
-            st.browser = Some(launch(&self.cfg, &self.profile)?);
+            st.browser = Some(launch(&self.cfg, &self.profile, self.egress.addr())?);
             self.launches.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -280,7 +303,11 @@ fn fresh_profile_dir() -> PathBuf {
     ))
 }
 
-fn launch(cfg: &RendererConfig, profile: &Path) -> Result<Browser, RenderError> {
+fn launch(
+    cfg: &RendererConfig,
+    profile: &Path,
+    egress: SocketAddr,
+) -> Result<Browser, RenderError> {
     let err = |message: String| RenderError::Launch {
         path: cfg.chrome_path.clone(),
         message,
@@ -311,9 +338,7 @@ fn launch(cfg: &RendererConfig, profile: &Path) -> Result<Browser, RenderError> 
     .iter()
     .map(OsString::from)
     .collect();
-    if let Some(rules) = host_resolver_rules(&cfg.host_map) {
-        args.push(OsString::from(format!("--host-resolver-rules={rules}")));
-    }
+    args.extend(network_args(egress).into_iter().map(OsString::from));
     let opts = LaunchOptions {
         headless: true,
         // CI runs as root, where Chromium refuses to start with its sandbox.
