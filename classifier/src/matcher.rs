@@ -593,6 +593,50 @@ mod tests {
         }
     }
 
+    /// DESIGN §6 lists `NOT` among the operators without a window: `x NOT y` fires when `y`
+    /// occurs nowhere in the document (within `y`'s field scope), however far from `x`.
+    #[test]
+    fn not_is_document_wide_within_its_field_scope() {
+        let scan = |expr: &str, title: &str, text: &str| {
+            let mut atoms = Atoms::default();
+            let node = atoms
+                .compile(&parse(expr).unwrap(), &HashMap::new())
+                .unwrap();
+            let prog = RuleProgram::new(node, &atoms);
+            let m = Matcher::new(atoms, vec![prog]);
+            let fields = [
+                (!title.is_empty()).then(|| FieldText::new(title)),
+                Some(FieldText::new(text)),
+                None,
+            ];
+            !m.scan(&fields, |_| true).is_empty()
+        };
+        let far = format!(
+            "Займ без проверок. {} Источник: АФМ предупреждает.",
+            "Обычное предложение. ".repeat(200)
+        );
+        assert!(!scan("займ NOT (предупрежда* | осторожно)", "", &far));
+        // in the title too: the default scope of a word is title and text
+        assert!(!scan(
+            "займ NOT предупрежда*",
+            "АФМ предупреждает",
+            "Займ без проверок"
+        ));
+        // a field-scoped NOT looks only at its field
+        assert!(scan(
+            "займ NOT title:предупрежда*",
+            "",
+            "Займ без проверок, предупреждаем"
+        ));
+        assert!(!scan(
+            "займ NOT title:предупрежда*",
+            "АФМ предупреждает",
+            "Займ без проверок"
+        ));
+        // NOT applies to its operand only: `(a NOT b) | c` still fires on c
+        assert!(scan("(займ NOT мфо) | ломбард*", "", "мфо и ломбарды"));
+    }
+
     #[test]
     fn url_scope() {
         let mut atoms = Atoms::default();
