@@ -8,6 +8,8 @@
 //! inherent methods of each store, one module per concept.
 
 pub mod audit;
+#[cfg(test)]
+mod conformance;
 mod migrate;
 pub mod notifications;
 pub mod postgres;

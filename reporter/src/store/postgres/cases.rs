@@ -674,3 +674,50 @@ impl CaseStore for PgCaseStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::conformance::{PgFixture, flagged, shot};
+
+    #[tokio::test]
+    async fn a_capture_keeps_a_desktop_and_a_mobile_screenshot() {
+        let f = PgFixture::new().await;
+        let s = &f.store;
+        let first = flagged("http://casino.kz/", 1_700_000_000);
+        let id = s.record_flagged(&first).await.unwrap()[0].case_id;
+        let mut again = flagged("http://casino.kz/", 1_700_000_600);
+        again.hits.retain(|h| h.category == "fraud_investment");
+        assert_eq!(s.record_flagged(&again).await.unwrap()[0].case_id, id);
+
+        let (desk, phone) = (shot("shots/desk.png"), shot("shots/phone.png"));
+        s.attach_screenshot_on(id, &first.capture.id, Viewport::Mobile, &phone)
+            .await
+            .unwrap();
+        s.attach_screenshot(id, &first.capture.id, &desk)
+            .await
+            .unwrap();
+        s.attach_screenshot_on(id, &again.capture.id, Viewport::Mobile, &phone)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.screenshots(id, &first.capture.id).await.unwrap(),
+            vec![
+                (Viewport::Desktop, desk.clone()),
+                (Viewport::Mobile, phone.clone())
+            ]
+        );
+        assert_eq!(
+            s.screenshots(id, &again.capture.id).await.unwrap(),
+            vec![(Viewport::Mobile, phone.clone())]
+        );
+        assert!(s.screenshots(id, "other").await.unwrap().is_empty());
+        let case = s.get_case(id).await.unwrap().unwrap();
+        assert_eq!(case.evidence[0].screenshot, Some(desk), "desktop first");
+        assert_eq!(
+            case.evidence[1].screenshot,
+            Some(phone),
+            "mobile when it is the only one"
+        );
+    }
+}

@@ -1,0 +1,701 @@
+//! The storage test suite every backend must pass: the same checks, run against SQLite (a file in
+//! a temporary directory) and PostgreSQL (a fresh schema per test on the test server,
+//! `$BAQYLAU_TEST_PG`, else `postgres://postgres@127.0.0.1:5432/test`).
+//!
+//! Each check is an async function over a [`Backend`]; the `suite!` macro instantiates every one
+//! of them once per backend, so a failure names both the check and the backend. PostgreSQL being
+//! unreachable fails the PostgreSQL tests (it is not skipped).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use model::{
+    CaseFilter, CaseSort, CaseStatus, CaseStore, Decision, Flagged, Route, Screenshot, Severity,
+    Source, StoreError, WarcRef,
+};
+
+use super::postgres::ScratchSchema;
+use super::{PgCaseStore, SqliteCaseStore};
+use crate::evidence::{self, tests::capture, tests::hit};
+
+/// What the suite needs beyond [`CaseStore`]: ways to look at what a store recorded that the
+/// trait does not expose.
+#[async_trait]
+pub(crate) trait Backend: CaseStore + 'static {
+    /// Decision events of a case, oldest first: `(action, from, to, actor)`.
+    async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)>;
+}
+
+#[async_trait]
+impl Backend for SqliteCaseStore {
+    async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)> {
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT action, from_status, to_status, actor FROM case_events
+                     WHERE case_id = ?1 ORDER BY id",
+                )
+                .map_err(super::sqlite::db_err)?;
+            stmt.query_map([case_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(super::sqlite::db_err)
+        })
+        .await
+        .unwrap()
+    }
+}
+
+#[async_trait]
+impl Backend for PgCaseStore {
+    async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)> {
+        self.case_events(case_id).await.unwrap()
+    }
+}
+
+/// A SQLite store in a file of its own temporary directory (removed on drop): the deployed
+/// configuration (WAL), not the in-memory one.
+pub(crate) struct SqliteFixture {
+    pub(crate) store: Arc<SqliteCaseStore>,
+    dir: PathBuf,
+}
+
+impl SqliteFixture {
+    pub(crate) fn new() -> SqliteFixture {
+        let dir = std::env::temp_dir().join(format!(
+            "baqylau-conformance-{}-{}",
+            std::process::id(),
+            crate::auth::random_hex(6)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Arc::new(SqliteCaseStore::open(&dir.join("cases.sqlite")).unwrap());
+        SqliteFixture { store, dir }
+    }
+}
+
+impl Drop for SqliteFixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A PostgreSQL store in a fresh schema (dropped with the fixture). Field order matters: the
+/// store's pool goes before the schema is dropped.
+pub(crate) struct PgFixture {
+    pub(crate) store: Arc<PgCaseStore>,
+    _schema: ScratchSchema,
+}
+
+impl PgFixture {
+    pub(crate) async fn new() -> PgFixture {
+        let url = ScratchSchema::test_url();
+        let schema = ScratchSchema::create(&url).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL test server unreachable at {url} ({e}); start it or set {}",
+                super::postgres::TEST_URL_ENV
+            )
+        });
+        let store = Arc::new(schema.store().await.unwrap());
+        PgFixture {
+            store,
+            _schema: schema,
+        }
+    }
+}
+
+/// A casino page flagged in two categories (three hits).
+pub(crate) fn flagged(url: &str, secs: i64) -> Flagged {
+    let c = capture(url, secs);
+    let hits = vec![
+        hit(
+            &c,
+            "gambling.casino",
+            "illegal_gambling",
+            "Онлайн казино",
+            Severity::Medium,
+        ),
+        hit(
+            &c,
+            "gambling.bonus",
+            "illegal_gambling",
+            "бонус",
+            Severity::Low,
+        ),
+        hit(
+            &c,
+            "fraud.guarantee",
+            "fraud_investment",
+            "выигрыш гарантирован",
+            Severity::High,
+        ),
+    ];
+    Flagged { capture: c, hits }
+}
+
+/// A Telegram post flagged once.
+fn telegram(channel: &str, post: u64, secs: i64) -> Flagged {
+    let mut f = flagged(&format!("http://t.me/{channel}/{post}"), secs);
+    f.capture.host = "t.me".into();
+    f.capture.source = Source::Telegram {
+        channel: channel.into(),
+        post_id: post,
+        views: Some("1.2K".into()),
+    };
+    f.hits.retain(|h| h.category == "illegal_gambling");
+    f
+}
+
+pub(crate) fn shot(path: &str) -> Screenshot {
+    Screenshot {
+        path: path.into(),
+        sha256: model::sha256_hex(path.as_bytes()),
+        width: 1280,
+        height: 4000,
+        taken_at: DateTime::from_timestamp(1_700_000_100, 0).unwrap(),
+    }
+}
+
+fn id_of(up: &[model::CaseUpsert], category: &str) -> i64 {
+    up.iter()
+        .find(|u| u.category == category)
+        .unwrap_or_else(|| panic!("no {category} in {up:?}"))
+        .case_id
+}
+
+async fn record_one_case_per_category_and_redelivery_adds_nothing<S: Backend>(s: Arc<S>) {
+    let f = flagged("http://casino.kz/", 1_700_000_000);
+    let first = s.record_flagged(&f).await.unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|u| u.created));
+    assert_eq!(first[0].category, "fraud_investment", "categories in order");
+    assert!(
+        s.record_flagged(&f).await.unwrap().is_empty(),
+        "re-delivery"
+    );
+
+    let cases = s.list_cases(&CaseFilter::default()).await.unwrap();
+    assert_eq!(cases.len(), 2);
+    let gambling = cases
+        .iter()
+        .find(|c| c.category == "illegal_gambling")
+        .unwrap();
+    assert_eq!(
+        (gambling.hit_count, gambling.severity),
+        (2, Severity::Medium)
+    );
+    assert!(!gambling.has_screenshot);
+    assert_eq!(gambling.source, "web");
+    let case = s.get_case(gambling.id).await.unwrap().unwrap();
+    assert_eq!(case.dedup_key, "illegal_gambling|http://casino.kz/");
+    assert_eq!(case.status, CaseStatus::New);
+    assert_eq!(case.status_since, Some(f.capture.fetched_at));
+    assert_eq!(
+        (case.first_seen, case.last_seen),
+        (f.capture.fetched_at, f.capture.fetched_at)
+    );
+    assert_eq!(case.evidence, vec![evidence::evidence_of(&f.capture)]);
+    assert_eq!(case.hits.len(), 2);
+    assert_eq!(case.hits[0].rule, "gambling.casino");
+    assert_eq!(case.hits[0].spans, f.hits[0].spans);
+    assert_eq!(case.hits[0].score, f.hits[0].score);
+    assert_eq!(case.hits[1].severity, Severity::Low);
+    assert!(s.get_case(9_999).await.unwrap().is_none());
+}
+
+async fn evidence_round_trips_every_field<S: Backend>(s: Arc<S>) {
+    let mut f = telegram("drop_kz", 7, 1_700_000_000);
+    f.capture.ip = None;
+    f.capture.status = None;
+    f.capture.body_sha256 = None;
+    f.capture.warc = Some(WarcRef {
+        file: "warc/2023-11-14.warc.gz".into(),
+        offset: 123_456_789_012,
+        record_id: "<urn:uuid:0f2b>".into(),
+    });
+    f.capture.fetched_at = DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
+    f.capture.title = "«Казино» — 'кавычки' \"и\" \\ слэш".into();
+    let id = s.record_flagged(&f).await.unwrap()[0].case_id;
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.source, f.capture.source);
+    assert_eq!(case.host, "t.me");
+    assert_eq!(case.url, "http://t.me/drop_kz/7");
+    assert_eq!(case.evidence, vec![evidence::evidence_of(&f.capture)]);
+    let summary = &s.list_cases(&CaseFilter::default()).await.unwrap()[0];
+    assert_eq!(summary.source, "telegram");
+    assert_eq!(summary.first_seen, f.capture.fetched_at);
+}
+
+async fn revisit_adds_evidence_bumps_last_seen_and_severity<S: Backend>(s: Arc<S>) {
+    let first = flagged("http://casino.kz/", 1_700_000_000);
+    let up = s.record_flagged(&first).await.unwrap();
+    let id = id_of(&up, "illegal_gambling");
+    let mut again = flagged("http://casino.kz/", 1_700_086_400);
+    again.hits.retain(|h| h.category == "illegal_gambling");
+    again.hits[0].severity = Severity::High;
+    let up2 = s.record_flagged(&again).await.unwrap();
+    assert_eq!(up2.len(), 1);
+    assert_eq!((up2[0].case_id, up2[0].created), (id, false));
+    // An older capture arriving late adds evidence but does not move last_seen back.
+    let mut late = flagged("http://casino.kz/", 1_699_990_000);
+    late.hits.retain(|h| h.category == "illegal_gambling");
+    assert_eq!(s.record_flagged(&late).await.unwrap().len(), 1);
+
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.evidence.len(), 3);
+    assert_eq!(case.hits.len(), 6);
+    assert_eq!(case.severity, Severity::High);
+    assert_eq!(case.first_seen, first.capture.fetched_at);
+    assert_eq!(case.last_seen, again.capture.fetched_at);
+    let times: Vec<_> = case.evidence.iter().map(|e| e.captured_at).collect();
+    assert_eq!(
+        times,
+        [
+            late.capture.fetched_at,
+            first.capture.fetched_at,
+            again.capture.fetched_at
+        ],
+        "evidence oldest first"
+    );
+    let list = s.list_cases(&CaseFilter::default()).await.unwrap();
+    assert_eq!(list[0].id, id, "newest activity first");
+}
+
+async fn hitless_flagged_is_invalid<S: Backend>(s: Arc<S>) {
+    let mut f = flagged("http://casino.kz/", 1_700_000_000);
+    f.hits.clear();
+    assert!(matches!(
+        s.record_flagged(&f).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(
+        s.list_cases(&CaseFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn filters_and_sorting<S: Backend>(s: Arc<S>) {
+    let web = s
+        .record_flagged(&flagged("http://casino.kz/", 1_700_000_000))
+        .await
+        .unwrap();
+    let tg = s
+        .record_flagged(&telegram("drop_kz", 7, 1_700_000_500))
+        .await
+        .unwrap();
+    let mut low = flagged("http://bonus.kz/", 1_700_001_000);
+    low.hits.retain(|h| h.rule == "gambling.bonus");
+    let low = s.record_flagged(&low).await.unwrap();
+    let (fraud, gambling, tg, low) = (
+        id_of(&web, "fraud_investment"),
+        id_of(&web, "illegal_gambling"),
+        tg[0].case_id,
+        low[0].case_id,
+    );
+    s.start_review(gambling, "aigul").await.unwrap();
+    let f = |status: Option<CaseStatus>, category: Option<&str>, source: Option<&str>| CaseFilter {
+        status,
+        category: category.map(str::to_string),
+        source: source.map(str::to_string),
+        ..CaseFilter::default()
+    };
+    let ids = |v: Vec<model::CaseSummary>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let table: Vec<(CaseFilter, Vec<i64>)> = vec![
+        (CaseFilter::default(), vec![low, tg, gambling, fraud]),
+        (
+            f(None, Some("illegal_gambling"), None),
+            vec![low, tg, gambling],
+        ),
+        (f(None, None, Some("telegram")), vec![tg]),
+        (f(None, Some("fraud_investment"), Some("web")), vec![fraud]),
+        (f(Some(CaseStatus::Dismissed), None, None), vec![]),
+        (f(Some(CaseStatus::New), None, None), vec![low, tg, fraud]),
+        (f(Some(CaseStatus::InReview), None, None), vec![gambling]),
+        (
+            CaseFilter {
+                host: Some("t.me".into()),
+                ..CaseFilter::default()
+            },
+            vec![tg],
+        ),
+        (
+            CaseFilter {
+                assignee: Some("aigul".into()),
+                ..CaseFilter::default()
+            },
+            vec![gambling],
+        ),
+        (
+            CaseFilter {
+                limit: Some(3),
+                ..CaseFilter::default()
+            },
+            vec![low, tg, gambling],
+        ),
+        (
+            CaseFilter {
+                sort: CaseSort::Oldest,
+                ..CaseFilter::default()
+            },
+            vec![fraud, gambling, tg, low],
+        ),
+        (
+            CaseFilter {
+                sort: CaseSort::Severity,
+                ..CaseFilter::default()
+            },
+            vec![fraud, tg, gambling, low],
+        ),
+        (
+            CaseFilter {
+                detected_before: Some(DateTime::from_timestamp(1_700_000_600, 0).unwrap()),
+                ..CaseFilter::default()
+            },
+            vec![tg, gambling, fraud],
+        ),
+    ];
+    for (filter, want) in table {
+        let got = ids(s.list_cases(&filter).await.unwrap());
+        assert_eq!(got, want, "{filter:?}");
+    }
+    // Decided-and-closed cases leave the overdue queue.
+    s.decide(
+        fraud,
+        &Decision::Dismiss {
+            reason: "сатира".into(),
+        },
+        "aigul",
+    )
+    .await
+    .unwrap();
+    let overdue = CaseFilter {
+        detected_before: Some(Utc::now() + Duration::days(1)),
+        ..CaseFilter::default()
+    };
+    assert_eq!(
+        ids(s.list_cases(&overdue).await.unwrap()),
+        vec![low, tg, gambling]
+    );
+}
+
+async fn decisions_follow_the_workflow<S: Backend>(s: Arc<S>) {
+    let up = s
+        .record_flagged(&flagged("http://casino.kz/", 1_700_000_000))
+        .await
+        .unwrap();
+    let (a, b) = (up[0].case_id, up[1].case_id);
+    let confirm = Decision::Confirm {
+        route: Route::Blocking,
+        justification: "  лицензиясыз казино  ".into(),
+    };
+    let empty = Decision::Dismiss { reason: " ".into() };
+    assert!(matches!(
+        s.decide(a, &empty, "aigul").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.decide(a, &confirm, " ").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.decide(999, &confirm, "aigul").await,
+        Err(StoreError::NotFound(999))
+    ));
+    assert!(matches!(
+        s.start_review(999, "aigul").await,
+        Err(StoreError::NotFound(999))
+    ));
+    assert!(s.events(a).await.is_empty(), "refusals change nothing");
+
+    s.start_review(a, "aigul").await.unwrap();
+    s.start_review(a, "bolat").await.unwrap(); // already in review: no change
+    let c = s.get_case(a).await.unwrap().unwrap();
+    assert_eq!(
+        (c.status, c.assignee.as_deref()),
+        (CaseStatus::InReview, Some("aigul"))
+    );
+    let case = s.decide(a, &confirm, "aigul").await.unwrap();
+    assert_eq!(case.status, CaseStatus::Confirmed);
+    assert_eq!(case.route, Some(Route::Blocking));
+    assert_eq!(case.decision_note.as_deref(), Some("лицензиясыз казино"));
+    assert_eq!(case.decided_by.as_deref(), Some("aigul"));
+    assert_eq!(case.decided_at, case.status_since);
+    assert!(case.decided_at.is_some());
+    assert_eq!(case, s.get_case(a).await.unwrap().unwrap());
+    assert!(matches!(
+        s.decide(a, &confirm, "aigul").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.start_review(a, "aigul").await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let case = s
+        .decide(
+            b,
+            &Decision::Dismiss {
+                reason: "сатира".into(),
+            },
+            "bolat",
+        )
+        .await
+        .unwrap();
+    assert_eq!((case.status, case.route), (CaseStatus::Dismissed, None));
+    assert!(matches!(
+        s.decide(b, &confirm, "bolat").await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let tuple = |a: &str, f: &str, t: &str, who: &str| {
+        (a.to_string(), f.to_string(), t.to_string(), who.to_string())
+    };
+    assert_eq!(
+        s.events(a).await,
+        vec![
+            tuple("start_review", "new", "in_review", "aigul"),
+            tuple("confirm", "in_review", "confirmed", "aigul"),
+        ]
+    );
+    assert_eq!(
+        s.events(b).await,
+        vec![tuple("dismiss", "new", "dismissed", "bolat")]
+    );
+}
+
+async fn screenshots_land_on_their_evidence<S: Backend>(s: Arc<S>) {
+    let f = flagged("http://casino.kz/", 1_700_000_000);
+    let up = s.record_flagged(&f).await.unwrap();
+    let id = up[0].case_id;
+    s.attach_screenshot(id, &f.capture.id, &shot("shots/a.png"))
+        .await
+        .unwrap();
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.evidence[0].screenshot, Some(shot("shots/a.png")));
+    // Taken again (a re-delivered request): the newer shot replaces it.
+    s.attach_screenshot(id, &f.capture.id, &shot("shots/b.png"))
+        .await
+        .unwrap();
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.evidence[0].screenshot, Some(shot("shots/b.png")));
+    let list = s.list_cases(&CaseFilter::default()).await.unwrap();
+    assert!(list.iter().find(|c| c.id == id).unwrap().has_screenshot);
+    assert!(!list.iter().find(|c| c.id != id).unwrap().has_screenshot);
+
+    let table: Vec<(i64, &str, Screenshot)> = vec![
+        (999, f.capture.id.as_str(), shot("a.png")),
+        (id, "no-such-capture", shot("a.png")),
+        (up[1].case_id, "no-such-capture", shot("a.png")),
+        (id, f.capture.id.as_str(), shot("../etc/passwd")),
+        (id, f.capture.id.as_str(), shot("/abs.png")),
+        (id, f.capture.id.as_str(), shot("")),
+        (
+            id,
+            f.capture.id.as_str(),
+            Screenshot {
+                sha256: "XYZ".into(),
+                ..shot("a.png")
+            },
+        ),
+    ];
+    for (case_id, capture_id, sh) in table {
+        let err = s
+            .attach_screenshot(case_id, capture_id, &sh)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotFound(_) | StoreError::Invalid(_)),
+            "{case_id} {capture_id} {sh:?}: {err}"
+        );
+    }
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(
+        case.evidence[0].screenshot,
+        Some(shot("shots/b.png")),
+        "refusals change nothing"
+    );
+}
+
+/// Workers receiving the same capture at once (at-least-once delivery, a redelivery racing the
+/// original): one case per category, one evidence, each hit once, and exactly one of the
+/// workers is told it opened each case.
+async fn concurrent_redeliveries_open_one_case<S: Backend>(s: Arc<S>) {
+    let f = Arc::new(flagged("http://casino.kz/", 1_700_000_000));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (s, f) = (Arc::clone(&s), Arc::clone(&f));
+            tokio::spawn(async move { s.record_flagged(&f).await })
+        })
+        .collect();
+    let mut created: BTreeMap<String, u32> = BTreeMap::new();
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        for u in t.await.unwrap().unwrap() {
+            assert!(u.created, "a re-delivery adds nothing: {u:?}");
+            *created.entry(u.category).or_default() += 1;
+            ids.insert(u.case_id);
+        }
+    }
+    assert_eq!(
+        created,
+        BTreeMap::from([
+            ("fraud_investment".to_string(), 1),
+            ("illegal_gambling".to_string(), 1)
+        ])
+    );
+    let list = s.list_cases(&CaseFilter::default()).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().map(|c| c.id).collect::<BTreeSet<_>>(), ids);
+    for c in &list {
+        let case = s.get_case(c.id).await.unwrap().unwrap();
+        assert_eq!(case.evidence.len(), 1);
+        let want = f.hits.iter().filter(|h| h.category == c.category).count();
+        assert_eq!(case.hits.len(), want);
+    }
+}
+
+/// Workers recording different captures of the same resources at once (overlapping categories):
+/// still one case per category and resource, with every capture's evidence.
+async fn concurrent_overlapping_captures_share_cases<S: Backend>(s: Arc<S>) {
+    let mut batch = Vec::new();
+    for i in 0..12 {
+        let url = if i % 2 == 0 {
+            "http://casino.kz/"
+        } else {
+            "http://mirror.kz/"
+        };
+        let mut f = flagged(url, 1_700_000_000 + i * 60);
+        if i % 3 == 0 {
+            f.hits.retain(|h| h.category == "illegal_gambling");
+        }
+        batch.push(f);
+    }
+    // Each capture twice, so redeliveries race too.
+    let tasks: Vec<_> = batch
+        .iter()
+        .chain(batch.iter())
+        .cloned()
+        .map(|f| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.record_flagged(&f).await })
+        })
+        .collect();
+    let mut opened = 0;
+    for t in tasks {
+        opened += t
+            .await
+            .unwrap()
+            .unwrap()
+            .iter()
+            .filter(|u| u.created)
+            .count();
+    }
+    assert_eq!(opened, 4, "two categories on two resources");
+    let list = s.list_cases(&CaseFilter::default()).await.unwrap();
+    assert_eq!(list.len(), 4);
+    for c in &list {
+        let case = s.get_case(c.id).await.unwrap().unwrap();
+        let want: Vec<&Flagged> = batch
+            .iter()
+            .filter(|f| f.capture.url == case.url)
+            .filter(|f| f.hits.iter().any(|h| h.category == case.category))
+            .collect();
+        assert_eq!(case.evidence.len(), want.len(), "{}", case.dedup_key);
+        let hits: usize = want
+            .iter()
+            .map(|f| {
+                f.hits
+                    .iter()
+                    .filter(|h| h.category == case.category)
+                    .count()
+            })
+            .sum();
+        assert_eq!(case.hits.len(), hits, "{}", case.dedup_key);
+        let last = want.iter().map(|f| f.capture.fetched_at).max().unwrap();
+        assert_eq!(case.last_seen, last);
+    }
+}
+
+/// Two analysts deciding one case at once: one wins, the other is told it was decided.
+async fn concurrent_decisions_one_wins<S: Backend>(s: Arc<S>) {
+    let up = s
+        .record_flagged(&flagged("http://casino.kz/", 1_700_000_000))
+        .await
+        .unwrap();
+    let id = up[0].case_id;
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move {
+                let d = if i % 2 == 0 {
+                    Decision::Confirm {
+                        route: Route::Criminal,
+                        justification: format!("пирамида {i}"),
+                    }
+                } else {
+                    Decision::Dismiss {
+                        reason: format!("жарнама емес {i}"),
+                    }
+                };
+                s.decide(id, &d, &format!("analyst{i}")).await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let events = s.events(id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.decided_by.as_deref(), Some(events[0].3.as_str()));
+}
+
+/// Instantiates each check for SQLite and PostgreSQL.
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let f = super::SqliteFixture::new();
+                    super::$check(Arc::clone(&f.store)).await;
+                }
+            )*
+            use std::sync::Arc;
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let f = super::PgFixture::new().await;
+                    super::$check(Arc::clone(&f.store)).await;
+                }
+            )*
+            use std::sync::Arc;
+        }
+    };
+}
+
+suite!(
+    record_one_case_per_category_and_redelivery_adds_nothing,
+    evidence_round_trips_every_field,
+    revisit_adds_evidence_bumps_last_seen_and_severity,
+    hitless_flagged_is_invalid,
+    filters_and_sorting,
+    decisions_follow_the_workflow,
+    screenshots_land_on_their_evidence,
+    concurrent_redeliveries_open_one_case,
+    concurrent_overlapping_captures_share_cases,
+    concurrent_decisions_one_wins,
+);
