@@ -12,6 +12,9 @@
 //!
 //! The scheduler keeps per-host counts in memory ([`Frontier::queued_by_host`] and
 //! [`Frontier::known_by_host`] load them once), so no query here scans a host's rows per page.
+//!
+//! This is the embedded frontier. Distributed mode keeps the same URL lifecycle in PostgreSQL,
+//! shared by several crawler workers that lease hosts: [`postgres`].
 
 use std::path::{Path, PathBuf};
 

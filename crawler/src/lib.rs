@@ -7,6 +7,10 @@
 //! links, splits Telegram channel previews into one capture per post, archives every exchange as
 //! WARC/1.1 evidence, and publishes every fetch — failed ones included — as a capture.
 //!
+//! In distributed mode ([`Crawler::new_distributed`]) the frontier lives in PostgreSQL instead
+//! and several crawler workers share it, each fetching only the hosts it leases
+//! ([`host_lease`], [`PgFrontier`]).
+//!
 //! Primary types: [`Crawler`] (the stage), [`CrawlerConfig`] (its settings, with safe defaults),
 //! [`ResolveRule`] (`HOST=IP:PORT`), [`CrawlStats`] / [`CrawlCounters`] (what happened).
 //!

@@ -453,7 +453,8 @@ impl PgFrontier {
     }
 
     /// Leases up to `n` hosts with work that nobody holds (or whose lease expired) to `worker`,
-    /// and puts the URLs a previous owner left in flight back in the queue.
+    /// and puts the URLs a previous owner left in flight back in the queue. A host whose park
+    /// has ended starts a fresh run of errors (as an embedded crawl does on its next run).
     pub(crate) async fn acquire(
         &self,
         worker: &str,
@@ -475,7 +476,10 @@ impl PgFrontier {
                                   WHERE u.host = h.host AND u.state IN ('queued', 'in_flight'))
                     ORDER BY h.host LIMIT $2 FOR UPDATE OF h SKIP LOCKED)
                  UPDATE crawl_hosts h SET owner = $1,
-                        lease_until = now() + $4 * interval '1 millisecond'
+                        lease_until = now() + $4 * interval '1 millisecond',
+                        consecutive_errors = CASE WHEN h.parked_until > 0 THEN 0
+                                             ELSE h.consecutive_errors END,
+                        parked_until = 0
                  FROM cand WHERE h.host = cand.host
                  RETURNING h.host, h.hold_until, h.consecutive_errors",
             )
@@ -924,10 +928,14 @@ pub(crate) mod tests {
             [AcquiredHost {
                 host: "a.kz".into(),
                 hold_until: t0 + 5_000,
-                errors: 5
+                errors: 0
             }],
-            "politeness state follows the host"
+            "politeness state follows the host; the ended park resets the errors"
         );
+        pg.set_host_errors("a.kz", 2).await.unwrap();
+        pg.release("w2", "a.kz", 0).await.unwrap();
+        let got = pg.acquire("w3", 5, TTL, t0).await.unwrap();
+        assert_eq!(got[0].errors, 2, "the run of errors follows the host");
         drop_schema(&pg, &schema).await;
     }
 
