@@ -1,13 +1,13 @@
 //! The worker side of distributed crawling: which hosts this worker may fetch, kept in step with
 //! the shared frontier's host leases (see [`crate::frontier::postgres`]).
 //!
-//! Every tick (a fraction of the lease TTL) the scheduling loop calls [`Leases::tick`], which
+//! Every tick (a fraction of the lease TTL) the scheduling loop calls `Leases::tick`, which
 //! heartbeats, renews the leases it holds (a lease missing from the renewal was lost: its host
 //! left this worker), releases hosts it no longer needs — drained, parked, or above its share
 //! once nothing of theirs is in flight — and acquires unowned or expired hosts up to its fair
 //! share, `ceil(hosts with work / live workers)`. That share shrinks when a worker joins, so the
 //! others hand hosts over (the rebalance), and grows when one dies, so its hosts are taken once
-//! their leases expire. The [`HostBook`] then holds the owned hosts only, with queued counts
+//! their leases expire. The scheduler's host book then holds the owned hosts only, with queued counts
 //! reloaded from the database (other workers add URLs to our hosts through their links).
 //!
 //! A host handed over carries its politeness state in its row: the next allowed start (the
