@@ -7,8 +7,8 @@
 //! once nothing of theirs is in flight — and acquires unowned or expired hosts up to its fair
 //! share, `ceil(hosts with work / live workers)`. That share shrinks when a worker joins, so the
 //! others hand hosts over (the rebalance), and grows when one dies, so its hosts are taken once
-//! their leases expire. The scheduler's host book then holds the owned hosts only, with queued counts
-//! reloaded from the database (other workers add URLs to our hosts through their links).
+//! their leases expire. The scheduler's host book then holds the owned hosts only, with queued
+//! counts reloaded from the database (other workers add URLs to our hosts through their links).
 //!
 //! A host handed over carries its politeness state in its row: the next allowed start (the
 //! delay, a `Retry-After` or backoff hold) and its run of consecutive errors; parked hosts are
