@@ -6,8 +6,8 @@
 //! Latin word, both sides are brought to one Latin *skeleton*:
 //!
 //! - the text: Latin words are folded in normalization ([`fold_latin_word`]): the 2021 letters
-//!   lose their diacritics (ä→a, ğ→g, ı→y, ñ→n, ö→o, ū ü→u, ş→sh, ç→ch), `q`→`k`, `zh`→`j`,
-//!   `kh`→`h`, `ya`→`ia`, `yu`→`iu`;
+//!   lose their diacritics (ä→a, ğ→g, ı→y, ñ→n, ö→o, ū ü→u, ş→sh, ç→ch; the 2018 acute letters
+//!   á ó ú ý ǵ ń likewise), `q`→`k`, `zh`→`j`, `kh`→`h`, `gh`→`g`, `ya`→`ia`, `yu`→`iu`;
 //! - the rules: every Cyrillic literal also gets its skeleton ([`cyrillic_skeleton`]) as an
 //!   extra automaton pattern (қ→k, ж→j, і и й→i, ы→y, ұ ү у→u, ш→sh, я→ia …).
 //!
@@ -28,6 +28,15 @@ fn fold_char(c: char) -> Option<&'static str> {
         'ş' => "sh",
         'ç' => "ch",
         'q' => "k",
+        // the 2018 acute alphabet: á=ә, ó=ө, ú=ү, ý=у, ǵ=ғ, ń=ң (and é, í as typed)
+        'á' => "a",
+        'é' => "e",
+        'í' => "i",
+        'ó' => "o",
+        'ú' => "u",
+        'ý' => "u",
+        'ǵ' => "g",
+        'ń' => "n",
         _ => return None,
     })
 }
@@ -48,6 +57,8 @@ pub(crate) fn fold_latin_word(word: &[char]) -> Vec<(char, usize, usize)> {
         let digraph = match (c, next) {
             ('z', Some('h')) => Some('j'),
             ('k', Some('h')) => Some('h'),
+            // ғ is often typed "gh" ("jalgha", "aqshagha")
+            ('g', Some('h')) => Some('g'),
             _ => None,
         };
         if let Some(d) = digraph {
@@ -146,6 +157,12 @@ mod tests {
             ("aşa", "аша"),
             ("verifikatsiyasyz", "верификациясыз"),
             ("zaim", "займ"),
+            ("jalgha", "жалға"),
+            ("aqshagha", "ақшаға"),
+            ("tóleimiz", "төлейміз"),
+            ("kúnine", "күніне"),
+            ("qaryzǵa", "қарызға"),
+            ("teńge", "теңге"),
         ];
         for (latin, cyr) in cases {
             assert_eq!(

@@ -67,7 +67,7 @@ static PATTERNS: LazyLock<Vec<(Indicator, Regex)>> = LazyLock::new(|| {
         (
             Indicator::PercentPerPeriod,
             format!(
-                r"{pct}\s*(?:(?:в|за|на|per|a|/)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|kunine|aptasyna|aiyna|(?:күн|апта|ай|kun|apta|ai)\s+сайын|(?:kun|apta|ai)\s+saiyn|каждый\s+(?:день|месяц)|каждую\s+неделю|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
+                r"{pct}\s*(?:(?:в|за|на|per|a|/|кажд\w*|әр)\s*)?{PERIOD}|(?:айына|күніне|аптасына|жылына|kunine|aptasyna|aiyna|(?:күн|апта|ай|kun|apta|ai)\s+сайын|(?:kun|apta|ai)\s+saiyn|әр\s+(?:күн|апта|ай)\w*|каждый\s+(?:день|месяц)|каждую\s+неделю|каждые\s+сутки|ежедневно|ежемесячно|в\s+день|в\s+месяц|в\s+неделю|(?:дневн|ежедневн|ежемесячн|месячн|недельн)\w*\s+(?:доходност|доход|прибыл)\w*)[^.!?\n\d]{{0,20}}?(?:до\s+|от\s+)?{pct}"
             ),
         ),
         (
@@ -306,6 +306,16 @@ mod tests {
                 Some("айына 10%"),
             ),
             (Indicator::PercentPerPeriod, "скидка 30% на всё", None),
+            (
+                Indicator::PercentPerPeriod,
+                "начисления 1,2% каждые сутки",
+                Some("1,2% каждые сутки"),
+            ),
+            (
+                Indicator::PercentPerPeriod,
+                "әр аптада 15% табыс",
+                Some("әр аптада 15%"),
+            ),
             (Indicator::PercentPerPeriod, "вклад 14% годовых", None),
             (
                 Indicator::PercentPerPeriod,
