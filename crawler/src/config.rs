@@ -58,8 +58,11 @@ pub struct CrawlerConfig {
     /// How many older (`?before=`) preview pages are followed back from a channel page.
     pub telegram_max_pages: usize,
     /// Follow `t.me/<channel>` links found in crawled pages to the channel's public preview
-    /// (opt-in: it widens the crawl beyond the seeds' hosts).
+    /// (opt-in: it widens the crawl beyond the seeds' hosts). Invite, bot, sticker and share
+    /// links are never followed ([`crate::telegram::discovered_channel`]).
     pub telegram_discover: bool,
+    /// Most channels one crawl takes from links (`telegram_discover`); later ones are ignored.
+    pub telegram_discover_max: usize,
     /// When fetched HTML is rendered in Chromium before extraction ([`crate::RenderMode`]).
     pub render: crate::spa::RenderMode,
     /// Hosts whose pages are always rendered in `auto` mode (known JavaScript-only sites).
@@ -107,6 +110,7 @@ impl Default for CrawlerConfig {
             telegram_hosts: vec!["t.me".to_string()],
             telegram_max_pages: 3,
             telegram_discover: false,
+            telegram_discover_max: 100,
             render: crate::spa::RenderMode::Auto,
             js_only_hosts: Vec::new(),
             max_retries: 3,

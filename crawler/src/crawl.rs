@@ -47,6 +47,8 @@ struct Shared {
     warc: Mutex<Option<WarcWriter>>,
     /// Browser for pages that need rendering (`CrawlerConfig::render`); `None` = static only.
     renderer: Option<Arc<crate::render::Renderer>>,
+    /// Channels taken from `t.me` links (`CrawlerConfig::telegram_discover`), capped per crawl.
+    channels: crate::telegram::ChannelDiscovery,
 }
 
 /// Where the frontier lives.
@@ -135,6 +137,7 @@ impl Crawler {
         let robots = RobotsCache::new(&cfg.robots_token, cfg.retry_base);
         Ok(Crawler {
             shared: Arc::new(Shared {
+                channels: crate::telegram::ChannelDiscovery::new(cfg.telegram_discover_max),
                 cfg,
                 fetcher,
                 robots,
@@ -881,7 +884,14 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
             }
             None => None,
         };
-        let result = page::process_response(&shared.cfg, &worker_entry, &url, &resp, warc_ref);
+        let result = page::process_response(
+            &shared.cfg,
+            &shared.channels,
+            &worker_entry,
+            &url,
+            &resp,
+            warc_ref,
+        );
         let render = crate::spa::render_target(&shared.cfg, &resp, &result);
         (result, render)
     })

@@ -116,6 +116,7 @@ pub(crate) fn in_scope(from: &FrontierEntry, link: &Url) -> bool {
 /// A `304 Not Modified` (answer to a conditional GET) publishes nothing: the page is unchanged.
 pub(crate) fn process_response(
     cfg: &CrawlerConfig,
+    channels: &telegram::ChannelDiscovery,
     entry: &FrontierEntry,
     url: &Url,
     resp: &FetchedResponse,
@@ -144,7 +145,7 @@ pub(crate) fn process_response(
             }),
         };
     }
-    let mut result = process_body(cfg, entry, url, resp, warc);
+    let mut result = process_body(cfg, channels, entry, url, resp, warc);
     if result.outcome == Outcome::Fetched {
         result.visit = Some(crate::frontier::Visit {
             etag: header("etag"),
@@ -158,6 +159,7 @@ pub(crate) fn process_response(
 
 fn process_body(
     cfg: &CrawlerConfig,
+    channels: &telegram::ChannelDiscovery,
     entry: &FrontierEntry,
     url: &Url,
     resp: &FetchedResponse,
@@ -216,7 +218,7 @@ fn process_body(
         cfg.max_links_per_page,
         cfg.max_url_len,
     );
-    let links = if entry.depth < cfg.max_depth {
+    let mut links: Vec<NewUrl> = if entry.depth < cfg.max_depth {
         ex.links
             .iter()
             .filter(|l| in_scope(entry, l))
@@ -237,6 +239,10 @@ fn process_body(
     } else {
         Vec::new()
     };
+    if cfg.telegram_discover && entry.depth < cfg.max_depth {
+        let found = channel_links(cfg, channels, entry, &ex.links, &links);
+        links.extend(found);
+    }
     let capture = Capture {
         charset: Some(decoded.encoding.name().to_string()),
         title: ex.title,
@@ -255,6 +261,38 @@ fn process_body(
         retry_after: None,
         visit: None,
     }
+}
+
+/// Previews of the public channels that `page_links` name (opt-in discovery), within the
+/// crawl's channel budget; `known` are the page's links already taken.
+fn channel_links(
+    cfg: &CrawlerConfig,
+    channels: &telegram::ChannelDiscovery,
+    entry: &FrontierEntry,
+    page_links: &[Url],
+    known: &[NewUrl],
+) -> Vec<NewUrl> {
+    let mut out: Vec<NewUrl> = Vec::new();
+    for link in page_links {
+        let Some(channel) = telegram::discovered_channel(link, &cfg.telegram_hosts) else {
+            continue;
+        };
+        let preview = telegram::discovered_preview_url(link, &channel);
+        let Ok(preview) = crate::url_norm::normalize(&preview, None, cfg.max_url_len) else {
+            continue;
+        };
+        let url = preview.to_string();
+        if known.iter().chain(&out).any(|n| n.url == url) || !channels.take(&channel) {
+            continue;
+        }
+        out.push(NewUrl {
+            host: host_key(&preview),
+            url,
+            depth: entry.depth + 1,
+            page_seq: 0,
+        });
+    }
+    out
 }
 
 /// Most URLs taken from one sitemap (the sitemap protocol's own limit).
@@ -494,6 +532,7 @@ mod tests {
             "<title>Т</title><p>Привет мир, это тест</p><a href=/x>x</a><a href=http://b.kz/>b</a>";
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &Url::parse(&e.url).unwrap(),
             &response(
@@ -519,6 +558,64 @@ mod tests {
     }
 
     #[test]
+    fn telegram_links_add_channel_previews_only_when_enabled_and_within_budget() {
+        let body = "<title>Казино</title><p>Бонусы в нашем канале</p>\
+            <a href=https://t.me/Jackpot_Bonus_KZ>канал</a>\
+            <a href=https://t.me/jackpot_bonus_kz/3405>пост</a>\
+            <a href=https://t.me/joinchat/AAAAAEkk2Wdo>чат</a>\
+            <a href=https://t.me/+AbCdEfGh>инвайт</a>\
+            <a href=https://t.me/jackpot_mirror_bot>бот</a>\
+            <a href=https://t.me/share/url?url=x>поделиться</a>\
+            <a href=https://t.me/addstickers/casino>стикеры</a>\
+            <a href=https://t.me/s/easycash_obnal>обнал</a>\
+            <a href=https://t.me/third_channel>третий</a>";
+        let e = entry("http://casino.kz/", 0);
+        let run = |cfg: &CrawlerConfig, budget: &telegram::ChannelDiscovery| {
+            process_response(
+                cfg,
+                budget,
+                &e,
+                &Url::parse(&e.url).unwrap(),
+                &response("http://casino.kz/", 200, "text/html", body.as_bytes()),
+                None,
+            )
+            .links
+            .into_iter()
+            .map(|l| (l.url, l.host, l.depth))
+            .collect::<Vec<_>>()
+        };
+        let off = CrawlerConfig::default();
+        assert!(run(&off, &telegram::ChannelDiscovery::new(10)).is_empty());
+        let on = CrawlerConfig {
+            telegram_discover: true,
+            ..CrawlerConfig::default()
+        };
+        let budget = telegram::ChannelDiscovery::new(2);
+        let found = run(&on, &budget);
+        let t = |u: &str| (u.to_string(), "t.me".to_string(), 1);
+        assert_eq!(
+            found,
+            [
+                t("https://t.me/s/jackpot_bonus_kz"),
+                t("https://t.me/s/easycash_obnal")
+            ],
+            "one preview per channel, no invites/bots/stickers/shares, third over budget"
+        );
+        assert_eq!(budget.len(), 2);
+        // A page at the depth limit adds nothing.
+        let deep = entry("http://casino.kz/", on.max_depth);
+        let r = process_response(
+            &on,
+            &telegram::ChannelDiscovery::new(10),
+            &deep,
+            &Url::parse(&deep.url).unwrap(),
+            &response("http://casino.kz/", 200, "text/html", body.as_bytes()),
+            None,
+        );
+        assert!(r.links.is_empty());
+    }
+
+    #[test]
     fn status_and_depth_limits() {
         let cfg = CrawlerConfig {
             max_depth: 1,
@@ -528,6 +625,7 @@ mod tests {
         let u = Url::parse(&e.url).unwrap();
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &u,
             &response(&e.url, 200, "text/html", b"<a href=/y>y</a>"),
@@ -536,6 +634,7 @@ mod tests {
         assert!(r.links.is_empty(), "max depth reached");
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &u,
             &response(&e.url, 404, "text/html", b"nope"),
@@ -557,6 +656,7 @@ mod tests {
         let e = entry("http://a.kz/f.pdf", 0);
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "application/pdf", b"%PDF <a href=/z>"),
@@ -580,7 +680,14 @@ mod tests {
                 b"Wed, 21 Oct 2015 07:28:00 GMT".to_vec(),
             ),
         ];
-        let r = process_response(&cfg, &e, &u, &resp, None);
+        let r = process_response(
+            &cfg,
+            &telegram::ChannelDiscovery::new(0),
+            &e,
+            &u,
+            &resp,
+            None,
+        );
         let v = r.visit.unwrap();
         assert_eq!(v.etag.as_deref(), Some("\"abc\""));
         assert_eq!(
@@ -588,7 +695,14 @@ mod tests {
             Some("Wed, 21 Oct 2015 07:28:00 GMT")
         );
         assert!(v.simhash.is_some() && !v.not_modified);
-        let r = process_response(&cfg, &e, &u, &response(&e.url, 304, "text/html", b""), None);
+        let r = process_response(
+            &cfg,
+            &telegram::ChannelDiscovery::new(0),
+            &e,
+            &u,
+            &response(&e.url, 304, "text/html", b""),
+            None,
+        );
         assert_eq!(r.outcome, Outcome::Fetched);
         assert!(r.captures.is_empty() && r.visit.unwrap().not_modified);
         assert_eq!(r.record.unwrap().captures, 0);
@@ -602,6 +716,7 @@ mod tests {
                     <url><loc>http://b.kz/elsewhere</loc></url><url><loc>/p2</loc></url></urlset>";
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "application/xml", body.as_bytes()),
@@ -613,6 +728,7 @@ mod tests {
         let rss = "<rss><channel><item><link>http://a.kz/post/9</link></item></channel></rss>";
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "application/rss+xml", rss.as_bytes()),
@@ -629,6 +745,7 @@ mod tests {
         let html = include_str!("../tests/data/tg_channel.html");
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &e,
             &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "text/html; charset=utf-8", html.as_bytes()),
@@ -669,6 +786,7 @@ mod tests {
         };
         let r = process_response(
             &cfg,
+            &telegram::ChannelDiscovery::new(0),
             &last,
             &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "text/html", html.as_bytes()),
@@ -683,7 +801,14 @@ mod tests {
             "text/html",
             b"<p>no preview</p>",
         );
-        let r = process_response(&cfg, &e, &Url::parse(&e.url).unwrap(), &moved, None);
+        let r = process_response(
+            &cfg,
+            &telegram::ChannelDiscovery::new(0),
+            &e,
+            &Url::parse(&e.url).unwrap(),
+            &moved,
+            None,
+        );
         let err = r.captures[0].error.as_ref().unwrap();
         assert_eq!(
             (err.kind, err.message.as_str()),

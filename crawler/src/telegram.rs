@@ -7,6 +7,15 @@
 //! breaks are `<br>`), `a.tgme_widget_message_date > time[datetime]` and
 //! `span.tgme_widget_message_views`; the channel header `.tgme_channel_info_*`; and the link to
 //! older posts `a.tme_messages_more[data-before]` (`?before=ID`).
+//!
+//! Channels also come from the web itself (opt-in, [`crate::CrawlerConfig::telegram_discover`]):
+//! a scam landing page names its channel, so `t.me/<channel>` links found on crawled pages add
+//! the channel's preview to the crawl — only public channel names ([`discovered_channel`]: no
+//! invites, bots, stickers or share links), at most a fixed number per crawl
+//! ([`ChannelDiscovery`]).
+
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use ego_tree::iter::Edge;
@@ -139,6 +148,116 @@ pub fn preview_url_of(line: &str) -> Option<String> {
             crate::url_norm::host_key(&u)
         )
     })
+}
+
+/// First path segments of `t.me` that are Telegram's own pages, not channel names (those of 5
+/// letters or more; shorter ones fail the username rule anyway).
+const RESERVED_PATHS: &[&str] = &[
+    "joinchat",
+    "addstickers",
+    "addemoji",
+    "addtheme",
+    "addlist",
+    "share",
+    "proxy",
+    "socks",
+    "setlanguage",
+    "login",
+    "contact",
+    "boost",
+    "invoice",
+    "confirmphone",
+    "premium",
+    "giftcode",
+    "username",
+    "apps",
+];
+
+/// The channel a link on a crawled page points at, when it can be a public channel: `t.me/<name>`,
+/// `t.me/s/<name>` or a post `t.me/<name>/<id>` on one of `hosts`, where `<name>` is a Telegram
+/// username (5–32 characters, a letter first, then letters, digits and `_`). Not: invite links
+/// (`joinchat/…`, `+…`), bots (usernames end in `bot`), sticker/emoji/theme sets, share links,
+/// private-channel post links (`t.me/c/…`) and Telegram's own pages. Lowercased: usernames are
+/// case-insensitive.
+pub fn discovered_channel(link: &Url, hosts: &[String]) -> Option<String> {
+    if !matches!(link.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = link.host_str()?;
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    let segs: Vec<&str> = link.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let name = match segs.as_slice() {
+        ["s", name] | [name] => *name,
+        [name, id] if id.parse::<u64>().is_ok() => *name,
+        _ => return None,
+    };
+    let name = name.to_ascii_lowercase();
+    let username = (5..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let own_page = RESERVED_PATHS.contains(&name.as_str());
+    (username && !own_page && !name.ends_with("bot")).then_some(name)
+}
+
+/// The preview URL of a discovered channel, on the scheme, host and port of the link that named
+/// it (so a `--resolve` mapping of the host applies to it like to any other URL).
+pub fn discovered_preview_url(link: &Url, channel: &str) -> String {
+    format!(
+        "{}://{}/s/{channel}",
+        link.scheme(),
+        crate::url_norm::host_key(link)
+    )
+}
+
+/// The channels one crawl has taken from links, capped: discovery widens the crawl beyond its
+/// seeds, and with `--watch` every channel taken is revisited for as long as the service runs.
+#[derive(Debug)]
+pub struct ChannelDiscovery {
+    max: usize,
+    taken: Mutex<HashSet<String>>,
+}
+
+impl ChannelDiscovery {
+    /// A budget of `max` channels.
+    pub fn new(max: usize) -> Self {
+        ChannelDiscovery {
+            max,
+            taken: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// True when `channel` is (or now becomes) one of the taken channels; false once the budget
+    /// is spent.
+    pub fn take(&self, channel: &str) -> bool {
+        let mut taken = self
+            .taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if taken.contains(channel) {
+            return true;
+        }
+        if taken.len() >= self.max {
+            tracing::debug!(channel, max = self.max, "channel discovery budget spent");
+            return false;
+        }
+        tracing::info!(channel, "telegram channel discovered");
+        taken.insert(channel.to_string())
+    }
+
+    /// Channels taken so far.
+    pub fn len(&self) -> usize {
+        self.taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// True when no channel was taken.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The URL of the next (older) preview page.
@@ -362,6 +481,57 @@ mod tests {
         for (line, want) in table {
             assert_eq!(preview_url_of(line).as_deref(), want, "{line}");
         }
+    }
+
+    #[test]
+    fn discovers_public_channel_names_only() {
+        let hosts = vec!["t.me".to_string()];
+        let table = [
+            ("https://t.me/Dengi_KZ_today", Some("dengi_kz_today")),
+            ("https://t.me/s/dengi_kz_today", Some("dengi_kz_today")),
+            ("https://t.me/dengi_kz_today/115", Some("dengi_kz_today")),
+            (
+                "http://t.me:8080/easycash_obnal?start=1",
+                Some("easycash_obnal"),
+            ),
+            ("https://t.me/joinchat/AAAAAEkk2WdoDrB4-Q8-gg", None),
+            ("https://t.me/+AbCdEfGhIjK1", None),
+            ("https://t.me/jackpot_mirror_bot", None),
+            ("https://t.me/JackpotBot?start=ref", None),
+            ("https://t.me/share/url?url=https://casino.kz", None),
+            ("https://t.me/addstickers/casino_pack", None),
+            ("https://t.me/addemoji/casino", None),
+            ("https://t.me/c/1234567/89", None),
+            ("https://t.me/iv?url=x", None),
+            ("https://t.me/abc", None),
+            ("https://t.me/1channel", None),
+            ("https://t.me/s/", None),
+            ("https://t.me/", None),
+            ("https://t.me/chan_nel/abc", None),
+            ("https://telegram.org/chan_nel", None),
+            ("https://example.kz/dengi_kz_today", None),
+        ];
+        for (u, want) in table {
+            let url = Url::parse(u).unwrap();
+            assert_eq!(discovered_channel(&url, &hosts).as_deref(), want, "{u}");
+        }
+        let link = Url::parse("http://t.me:8080/dengi_kz_today/5").unwrap();
+        assert_eq!(
+            discovered_preview_url(&link, "dengi_kz_today"),
+            "http://t.me:8080/s/dengi_kz_today"
+        );
+    }
+
+    #[test]
+    fn discovery_budget_caps_distinct_channels() {
+        let d = ChannelDiscovery::new(2);
+        assert!(d.is_empty());
+        assert!(d.take("one_chan"));
+        assert!(d.take("one_chan"), "a channel already taken stays taken");
+        assert!(d.take("two_chan"));
+        assert!(!d.take("three_chan"), "budget spent");
+        assert!(d.take("two_chan"));
+        assert_eq!(d.len(), 2);
     }
 
     #[test]
