@@ -245,7 +245,9 @@ impl Crawler {
                             .into(),
                     ));
                 }
-                Some(Leases::new(pg.clone(), dist))
+                let mut l = Leases::new(pg.clone(), dist);
+                l.join().await?;
+                Some(l)
             }
         };
         let mut book = match &self.store {

@@ -102,6 +102,17 @@ impl Leases {
         self.owned.contains(host) && !self.releasing.contains(host)
     }
 
+    /// Registers the worker and requeues what a previous run under the same id left in flight
+    /// (a worker killed and restarted with its id keeps its still-live leases).
+    pub(crate) async fn join(&mut self) -> Result<()> {
+        self.pg.heartbeat(&self.worker, self.ttl).await?;
+        let n = self.pg.requeue_own_claims(&self.worker).await?;
+        if n > 0 {
+            tracing::info!(requeued = n, worker = %self.worker, "resuming: urls left in flight by this worker's previous run requeued");
+        }
+        Ok(())
+    }
+
     /// Heartbeat, renewal, release and (unless `stopping`) acquisition; then reloads the book's
     /// queued counts for the hosts held.
     pub(crate) async fn tick(

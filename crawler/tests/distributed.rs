@@ -398,3 +398,51 @@ async fn hosts_of_a_dead_worker_are_taken_over_after_lease_expiry() {
     drop_schema(&pg, &schema).await;
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_and_restarted_under_its_id_resumes_its_hosts() {
+    let (addr, log) = start_site().await;
+    let schema = fresh_schema("restart").await;
+    let data = temp_dir("restart");
+    let a = start_worker("ra", &schema, addr, &data).await;
+    let b = start_worker("rb", &schema, addr, &data).await;
+    let pg = a.crawler.shared_frontier().unwrap().clone();
+    let t0 = Instant::now();
+    loop {
+        let s = pg.stats().await.unwrap();
+        let rb = s.workers.iter().find(|w| w.worker == "rb");
+        if rb.is_some_and(|w| w.hosts > 0) && s.in_flight > 0 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "rb never held hosts"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.task.abort();
+    let _ = b.task.await;
+    // Restarted at once: its leases are still live, so it renews them and requeues what its
+    // killed run left in flight.
+    let b2 = start_worker("rb", &schema, addr, &data).await;
+
+    let total = all_urls().len() as u64;
+    let stats = wait_settled(&pg, total, Duration::from_secs(90)).await;
+    assert_eq!((stats.done, stats.failed), (total, 0), "{stats:?}");
+    for w in [&a, &b2] {
+        w.stop.send(true).unwrap();
+    }
+    for w in [a, b2] {
+        w.task.await.unwrap().unwrap();
+    }
+    let fetched: BTreeSet<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path != "/robots.txt")
+        .map(|r| format!("http://{}{}", r.host, r.path))
+        .collect();
+    assert_eq!(fetched, all_urls(), "every URL fetched");
+    drop_schema(&pg, &schema).await;
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -519,6 +519,19 @@ impl PgFrontier {
         .await
     }
 
+    /// Puts back in the queue the URLs a previous run of `worker` (same id, e.g. a process
+    /// killed and restarted) left in flight; its leases, if still live, are simply renewed.
+    pub(crate) async fn requeue_own_claims(&self, worker: &str) -> Result<u64> {
+        Ok(query(
+            "UPDATE crawl_urls SET state = 'queued', claimed_by = NULL
+             WHERE claimed_by = $1 AND state = 'in_flight'",
+        )
+        .bind(worker)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     /// Gives up `worker`'s lease on `host`, leaving `hold_until_ms` for the next owner.
     pub(crate) async fn release(&self, worker: &str, host: &str, hold_until_ms: i64) -> Result<()> {
         query(
@@ -959,6 +972,13 @@ pub(crate) mod tests {
         assert!(
             pg.renew("w1", short).await.unwrap().is_empty(),
             "w1 lost it"
+        );
+        let e2 = pg.claim("a.kz", now, "w2").await.unwrap().unwrap();
+        assert_eq!(e2.url, "http://a.kz/1");
+        assert_eq!(
+            pg.requeue_own_claims("w2").await.unwrap(),
+            1,
+            "a restarted w2 takes back what its previous run left in flight"
         );
         assert_eq!(pg.complete("w1", &done(&e)).await.unwrap(), None, "fenced");
         let mut urls = Vec::new();
