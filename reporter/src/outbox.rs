@@ -7,6 +7,10 @@
 //! consumers that deduplicate by id (the AMQP `message_id` property; the file name in the outbox
 //! directory). The reporter does not depend on the crawler's Chromium code or on an AMQP client:
 //! the binary supplies both through these traits.
+//!
+//! The relay reads the outbox through [`OutboxStore`], implemented by both case stores: on
+//! SQLite (one process) every pending row; on PostgreSQL only rows this relay claimed with a
+//! lease, so relays on several hosts never publish one message at the same time.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,9 +19,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use crate::SqliteCaseStore;
+use model::StoreError;
+
 use crate::notification::render_document;
 use crate::store::notifications::{OutboxMessage, Payload};
+use crate::store::{PgCaseStore, SqliteCaseStore};
 
 /// Prints an HTML document to PDF (blocking; the binary implements it with one reused headless
 /// Chromium).
@@ -129,33 +135,109 @@ impl NotificationSink for DirectorySink {
     }
 }
 
+/// The outbox as the relay sees it. Marking is idempotent: a message marked published stays so.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Unpublished messages this relay may publish now, oldest first. A store shared by several
+    /// relays claims them for `lease`: no other relay gets them until the lease runs out or they
+    /// are marked (so the lease must outlast a publish).
+    async fn pending(&self, lease: Duration) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// The sink confirmed the message: the notification and its cases become `sent`.
+    async fn published(&self, outbox_id: i64, via: &str) -> Result<(), StoreError>;
+    /// A publish attempt failed: record the error; the message stays pending.
+    async fn failed(&self, outbox_id: i64, error: &str) -> Result<(), StoreError>;
+}
+
+/// One process drains a SQLite outbox: every pending row is this relay's, no lease needed.
+#[async_trait]
+impl OutboxStore for SqliteCaseStore {
+    async fn pending(&self, _lease: Duration) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.pending_outbox().await
+    }
+    async fn published(&self, outbox_id: i64, via: &str) -> Result<(), StoreError> {
+        self.outbox_published(outbox_id, via).await
+    }
+    async fn failed(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
+        self.outbox_failed(outbox_id, error).await
+    }
+}
+
+/// Relays on several hosts share a PostgreSQL outbox: rows are claimed with a lease.
+#[async_trait]
+impl OutboxStore for PgCaseStore {
+    async fn pending(&self, lease: Duration) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.claim_outbox(lease).await
+    }
+    async fn published(&self, outbox_id: i64, via: &str) -> Result<(), StoreError> {
+        self.mark_outbox_published(outbox_id, via).await
+    }
+    async fn failed(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
+        self.mark_outbox_failed(outbox_id, error).await
+    }
+}
+
+/// What [`Relay::new`] takes: a shared concrete store or a shared `dyn OutboxStore`.
+pub trait IntoOutboxStore {
+    /// The store as a trait object.
+    fn into_outbox_store(self) -> Arc<dyn OutboxStore>;
+}
+
+impl<S: OutboxStore + 'static> IntoOutboxStore for Arc<S> {
+    fn into_outbox_store(self) -> Arc<dyn OutboxStore> {
+        self
+    }
+}
+
+impl IntoOutboxStore for Arc<dyn OutboxStore> {
+    fn into_outbox_store(self) -> Arc<dyn OutboxStore> {
+        self
+    }
+}
+
+/// How long a relay holds the messages it claimed: far longer than printing two PDFs and waiting
+/// for a broker's confirm, so a live relay never loses a message to another one mid-publish.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+
 /// Drains the outbox into a sink.
 pub struct Relay {
-    store: Arc<SqliteCaseStore>,
+    store: Arc<dyn OutboxStore>,
     sink: Arc<dyn NotificationSink>,
     wake: Arc<Notify>,
+    lease: Duration,
 }
 
 impl Relay {
-    /// A relay from `store` to `sink`; `wake` lets an approval start a pass at once.
+    /// A relay from `store` (a concrete store, or `Arc<dyn OutboxStore>` chosen at run time) to
+    /// `sink`; `wake` lets an approval start a pass at once. Claims last [`DEFAULT_LEASE`].
     pub fn new(
-        store: Arc<SqliteCaseStore>,
+        store: impl IntoOutboxStore,
         sink: Arc<dyn NotificationSink>,
         wake: Arc<Notify>,
     ) -> Self {
-        Relay { store, sink, wake }
+        Relay {
+            store: store.into_outbox_store(),
+            sink,
+            wake,
+            lease: DEFAULT_LEASE,
+        }
+    }
+
+    /// The same relay with claims lasting `lease`.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Publishes every pending message once; returns how many were published. A failed message
     /// stays pending (its error recorded) and does not block the others.
-    pub async fn run_once(&self) -> Result<usize, model::StoreError> {
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
         let mut published = 0;
-        for msg in self.store.pending_outbox().await? {
+        for msg in self.store.pending(self.lease).await? {
             let payload: Payload = match serde_json::from_str(&msg.payload) {
                 Ok(p) => p,
                 Err(e) => {
                     self.store
-                        .outbox_failed(msg.outbox_id, &format!("bad payload: {e}"))
+                        .failed(msg.outbox_id, &format!("bad payload: {e}"))
                         .await?;
                     continue;
                 }
@@ -163,14 +245,14 @@ impl Relay {
             match self.sink.publish(&msg, &payload).await {
                 Ok(()) => {
                     self.store
-                        .outbox_published(msg.outbox_id, &self.sink.describe())
+                        .published(msg.outbox_id, &self.sink.describe())
                         .await?;
                     tracing::info!(message_id = %msg.message_id, sink = %self.sink.describe(), "notification published");
                     published += 1;
                 }
                 Err(e) => {
                     tracing::warn!(message_id = %msg.message_id, error = %e, "publishing failed; will retry");
-                    self.store.outbox_failed(msg.outbox_id, &e).await?;
+                    self.store.failed(msg.outbox_id, &e).await?;
                 }
             }
         }

@@ -13,24 +13,162 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use model::{
-    CaseFilter, CaseSort, CaseStatus, CaseStore, Decision, Flagged, Route, Screenshot, Severity,
-    Source, StoreError, WarcRef,
+    CaseFilter, CaseSort, CaseStatus, CaseStore, CaseSummary, Decision, Flagged, Route, Screenshot,
+    Severity, Source, StoreError, Taxonomy, WarcRef,
 };
 
+use super::audit::{AuditEntry, AuditReport};
+use super::notifications::{Notification, NotificationStatus, OutboxMessage, Payload, Verdict};
 use super::postgres::ScratchSchema;
 use super::{PgCaseStore, SqliteCaseStore};
+use crate::auth::{NewUser, Role, User};
 use crate::evidence::{self, tests::capture, tests::hit};
+use crate::outbox::{NotificationSink, OutboxStore, Relay};
 
-/// What the suite needs beyond [`CaseStore`]: ways to look at what a store recorded that the
-/// trait does not expose.
+/// What the suite needs beyond [`CaseStore`]: the desk operations both stores have as inherent
+/// methods (same names and signatures), and ways to look at what a store recorded.
 #[async_trait]
-pub(crate) trait Backend: CaseStore + 'static {
+pub(crate) trait Backend: CaseStore + OutboxStore + Trail + 'static {
+    async fn add_user(&self, new: NewUser) -> Result<(User, Option<String>), StoreError>;
+    async fn draft_notification(
+        &self,
+        case_ids: &[i64],
+        taxonomy: &Taxonomy,
+        actor: &str,
+    ) -> Result<Notification, StoreError>;
+    async fn revise_notification(
+        &self,
+        id: i64,
+        case_ids: &[i64],
+        taxonomy: &Taxonomy,
+        actor: &str,
+    ) -> Result<Notification, StoreError>;
+    async fn approve_notification(
+        &self,
+        id: i64,
+        expected_sha256: &str,
+        approver: &str,
+    ) -> Result<Notification, StoreError>;
+    async fn notification(&self, id: i64) -> Result<Option<Notification>, StoreError>;
+    async fn notifications(&self, case_id: Option<i64>) -> Result<Vec<Notification>, StoreError>;
+    async fn notifiable_cases(&self) -> Result<Vec<CaseSummary>, StoreError>;
+    async fn pending_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError>;
+    async fn record_receipt(
+        &self,
+        id: i64,
+        line: u32,
+        verdict: Verdict,
+        justification: &str,
+        actor: &str,
+    ) -> Result<Notification, StoreError>;
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        object: &str,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+    async fn audit_entries(
+        &self,
+        object: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn verify_audit(&self) -> Result<AuditReport, StoreError>;
+}
+
+/// The decision trail, which [`CaseStore`] does not expose.
+#[async_trait]
+pub(crate) trait Trail {
     /// Decision events of a case, oldest first: `(action, from, to, actor)`.
     async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)>;
 }
 
+/// Implements [`Backend`] by calling the store's inherent methods.
+macro_rules! backend {
+    ($t:ty) => {
+        #[async_trait]
+        impl Backend for $t {
+            async fn add_user(&self, new: NewUser) -> Result<(User, Option<String>), StoreError> {
+                <$t>::add_user(self, new).await
+            }
+            async fn draft_notification(
+                &self,
+                case_ids: &[i64],
+                taxonomy: &Taxonomy,
+                actor: &str,
+            ) -> Result<Notification, StoreError> {
+                <$t>::draft_notification(self, case_ids, taxonomy, actor).await
+            }
+            async fn revise_notification(
+                &self,
+                id: i64,
+                case_ids: &[i64],
+                taxonomy: &Taxonomy,
+                actor: &str,
+            ) -> Result<Notification, StoreError> {
+                <$t>::revise_notification(self, id, case_ids, taxonomy, actor).await
+            }
+            async fn approve_notification(
+                &self,
+                id: i64,
+                expected_sha256: &str,
+                approver: &str,
+            ) -> Result<Notification, StoreError> {
+                <$t>::approve_notification(self, id, expected_sha256, approver).await
+            }
+            async fn notification(&self, id: i64) -> Result<Option<Notification>, StoreError> {
+                <$t>::notification(self, id).await
+            }
+            async fn notifications(
+                &self,
+                case_id: Option<i64>,
+            ) -> Result<Vec<Notification>, StoreError> {
+                <$t>::notifications(self, case_id).await
+            }
+            async fn notifiable_cases(&self) -> Result<Vec<CaseSummary>, StoreError> {
+                <$t>::notifiable_cases(self).await
+            }
+            async fn pending_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+                <$t>::pending_outbox(self).await
+            }
+            async fn record_receipt(
+                &self,
+                id: i64,
+                line: u32,
+                verdict: Verdict,
+                justification: &str,
+                actor: &str,
+            ) -> Result<Notification, StoreError> {
+                <$t>::record_receipt(self, id, line, verdict, justification, actor).await
+            }
+            async fn audit(
+                &self,
+                actor: &str,
+                action: &str,
+                object: &str,
+                detail: &str,
+            ) -> Result<(), StoreError> {
+                <$t>::audit(self, actor, action, object, detail).await
+            }
+            async fn audit_entries(
+                &self,
+                object: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<AuditEntry>, StoreError> {
+                <$t>::audit_entries(self, object, limit).await
+            }
+            async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
+                <$t>::verify_audit(self).await
+            }
+        }
+    };
+}
+
+backend!(SqliteCaseStore);
+backend!(PgCaseStore);
+
 #[async_trait]
-impl Backend for SqliteCaseStore {
+impl Trail for SqliteCaseStore {
     async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)> {
         self.call(move |conn| {
             let mut stmt = conn
@@ -51,7 +189,7 @@ impl Backend for SqliteCaseStore {
 }
 
 #[async_trait]
-impl Backend for PgCaseStore {
+impl Trail for PgCaseStore {
     async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)> {
         self.case_events(case_id).await.unwrap()
     }
@@ -661,6 +799,423 @@ async fn concurrent_decisions_one_wins<S: Backend>(s: Arc<S>) {
     assert_eq!(case.decided_by.as_deref(), Some(events[0].3.as_str()));
 }
 
+/// Users `aigul` (analyst), `bolat` and `dana` (approvers).
+pub(crate) async fn desk_users<S: Backend>(s: &S) {
+    for (name, role) in [
+        ("aigul", Role::Analyst),
+        ("bolat", Role::Approver),
+        ("dana", Role::Approver),
+    ] {
+        s.add_user(NewUser {
+            name: name.into(),
+            role: Some(role),
+            full_name: format!("{name} full"),
+            position: "директор".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// A case confirmed on `route`, with a screenshot.
+pub(crate) async fn confirmed_case<S: Backend>(s: &S, url: &str, route: Route) -> i64 {
+    let c = capture(url, 1_700_000_000);
+    let h = hit(
+        &c,
+        "gambling.casino",
+        "illegal_gambling",
+        "казино",
+        Severity::High,
+    );
+    let capture_id = c.id.clone();
+    let id = s
+        .record_flagged(&Flagged {
+            capture: c,
+            hits: vec![h],
+        })
+        .await
+        .unwrap()[0]
+        .case_id;
+    s.attach_screenshot(id, &capture_id, &shot(&format!("screenshots/{id}.png")))
+        .await
+        .unwrap();
+    s.decide(
+        id,
+        &Decision::Confirm {
+            route,
+            justification: "казино".into(),
+        },
+        "aigul",
+    )
+    .await
+    .unwrap();
+    id
+}
+
+fn taxonomy() -> Taxonomy {
+    crate::notification::tests::taxonomy()
+}
+
+async fn status<S: Backend>(s: &S, id: i64) -> CaseStatus {
+    s.get_case(id).await.unwrap().unwrap().status
+}
+
+async fn four_eyes_hash_binding_outbox_and_receipts<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let tax = taxonomy();
+    let a = confirmed_case(&*s, "http://casino.kz/", Route::Blocking).await;
+    let b = confirmed_case(&*s, "http://casino-mirror.kz/", Route::Blocking).await;
+    let crim = confirmed_case(&*s, "http://pyramid.kz/", Route::Criminal).await;
+    let notifiable: Vec<i64> = s
+        .notifiable_cases()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(notifiable, [a, b]);
+    assert!(matches!(
+        s.draft_notification(&[crim], &tax, "aigul").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.draft_notification(&[a, 999], &tax, "aigul").await,
+        Err(StoreError::NotFound(999))
+    ));
+    assert_eq!(status(&*s, a).await, CaseStatus::Confirmed, "rolled back");
+
+    // Drafted by an approver: that approver may not approve it.
+    let n = s.draft_notification(&[a], &tax, "bolat").await.unwrap();
+    assert_eq!(n.status, NotificationStatus::Draft);
+    assert!(n.message_id.starts_with("baqylau-n-"));
+    assert_eq!(n.case_ids(), [a]);
+    assert_eq!(status(&*s, a).await, CaseStatus::NotificationDrafted);
+    assert!(
+        matches!(
+            s.draft_notification(&[a], &tax, "aigul").await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a case goes into one notification"
+    );
+    let refused = s
+        .approve_notification(n.id, &n.content_sha256, "bolat")
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("four eyes")),
+        "{refused:?}"
+    );
+    assert!(
+        matches!(
+            s.approve_notification(n.id, &n.content_sha256, "aigul")
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "analysts cannot approve"
+    );
+    assert!(matches!(
+        s.approve_notification(n.id, &n.content_sha256, "nobody")
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // Revised in between: the approval of the old hash is refused.
+    let old_hash = n.content_sha256.clone();
+    let n = s
+        .revise_notification(n.id, &[a, b], &tax, "aigul")
+        .await
+        .unwrap();
+    assert_ne!(n.content_sha256, old_hash);
+    assert_eq!(n.drafted_by, "aigul");
+    assert!(matches!(
+        s.approve_notification(n.id, &old_hash, "dana").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let n = s
+        .approve_notification(n.id, &n.content_sha256, "bolat")
+        .await
+        .unwrap();
+    assert!(n.approval_holds());
+    assert_eq!(n.status, NotificationStatus::Approved);
+    assert_eq!(n.signatory.as_ref().unwrap().full_name, "bolat full");
+    assert_eq!(status(&*s, b).await, CaseStatus::Approved);
+    assert_eq!(s.pending_outbox().await.unwrap().len(), 1);
+    assert!(matches!(
+        s.approve_notification(n.id, &n.content_sha256, "dana")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Any later edit voids the approval and takes the message out of the outbox.
+    let n = s
+        .revise_notification(n.id, &[a], &tax, "aigul")
+        .await
+        .unwrap();
+    assert_eq!(n.status, NotificationStatus::Draft);
+    assert!(!n.approval_holds() && n.signatory.is_none());
+    assert!(s.pending_outbox().await.unwrap().is_empty());
+    assert_eq!(status(&*s, b).await, CaseStatus::Confirmed);
+    assert_eq!(status(&*s, a).await, CaseStatus::NotificationDrafted);
+    let n = s
+        .approve_notification(n.id, &n.content_sha256, "dana")
+        .await
+        .unwrap();
+    let out = s.pending(std::time::Duration::from_secs(60)).await.unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        out[0].message_id, n.message_id,
+        "message id = notification's"
+    );
+    assert_eq!(out[0].notification_id, n.id);
+    let payload: Payload = serde_json::from_str(&out[0].payload).unwrap();
+    assert_eq!(payload.content_sha256, n.content_sha256);
+    assert_eq!(payload.content, n.content);
+    assert_eq!(payload.signatory.user, "dana");
+
+    assert!(
+        s.record_receipt(n.id, 1, Verdict::Accepted, "", "aigul")
+            .await
+            .is_err(),
+        "not sent yet"
+    );
+    s.published(out[0].outbox_id, "test").await.unwrap();
+    s.published(out[0].outbox_id, "test").await.unwrap(); // idempotent
+    assert!(s.pending_outbox().await.unwrap().is_empty());
+    let sent = s.notification(n.id).await.unwrap().unwrap();
+    assert_eq!(sent.status, NotificationStatus::Sent);
+    assert!(sent.sent_at.is_some());
+    assert!(matches!(
+        s.revise_notification(n.id, &[a, b], &tax, "aigul").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(status(&*s, a).await, CaseStatus::Sent);
+    assert!(
+        s.record_receipt(n.id, 1, Verdict::Rejected, " ", "aigul")
+            .await
+            .is_err()
+    );
+    assert!(matches!(
+        s.record_receipt(n.id, 2, Verdict::Accepted, "", "aigul")
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let n = s
+        .record_receipt(n.id, 1, Verdict::Rejected, "ресурс недоступен", "aigul")
+        .await
+        .unwrap();
+    assert_eq!(n.receipts.len(), 1);
+    assert_eq!(n.receipts[0].verdict, Verdict::Rejected);
+    assert_eq!(n.receipts[0].case_id, a);
+    assert_eq!(status(&*s, a).await, CaseStatus::Rejected);
+    assert!(matches!(
+        s.record_receipt(n.id, 1, Verdict::Accepted, "", "aigul")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.notifications(Some(a)).await.unwrap().len(), 1);
+    assert!(s.notifications(Some(b)).await.unwrap().is_empty());
+    assert_eq!(s.notifications(None).await.unwrap().len(), 1);
+    assert!(s.notification(999).await.unwrap().is_none());
+
+    let trail: Vec<String> = s
+        .events(a)
+        .await
+        .into_iter()
+        .map(|(action, _, to, _)| format!("{action}>{to}"))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "confirm>confirmed",
+            "notification.draft>notification_drafted",
+            "notification.approve>approved",
+            "notification.revise>notification_drafted",
+            "notification.approve>approved",
+            "notification.sent>sent",
+            "notification.receipt>rejected",
+        ]
+    );
+    let audit = s.verify_audit().await.unwrap();
+    assert_eq!(audit.broken, None);
+    let actions: Vec<String> = s
+        .audit_entries(Some(&format!("notification:{}", n.id)), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "notification.draft",
+            "notification.revise",
+            "notification.approve",
+            "notification.approval_voided",
+            "notification.revise",
+            "notification.approve",
+            "notification.sent",
+            "notification.receipt",
+        ]
+    );
+}
+
+/// A sink that fails the first `fail` calls, then records what it got.
+struct Flaky {
+    fail: std::sync::Mutex<u32>,
+    got: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl NotificationSink for Flaky {
+    fn describe(&self) -> String {
+        "flaky".into()
+    }
+    async fn publish(&self, msg: &OutboxMessage, _: &Payload) -> Result<(), String> {
+        {
+            let mut f = self.fail.lock().unwrap();
+            if *f > 0 {
+                *f -= 1;
+                return Err("broker down".into());
+            }
+        }
+        self.got.lock().unwrap().push(msg.message_id.clone());
+        Ok(())
+    }
+}
+
+/// An approved notification over one case (by `aigul`, approved by `bolat`).
+pub(crate) async fn approved_notification<S: Backend>(s: &S, url: &str) -> Notification {
+    let a = confirmed_case(s, url, Route::Blocking).await;
+    let n = s
+        .draft_notification(&[a], &taxonomy(), "aigul")
+        .await
+        .unwrap();
+    s.approve_notification(n.id, &n.content_sha256, "bolat")
+        .await
+        .unwrap()
+}
+
+async fn relay_retries_then_publishes_once<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let n1 = approved_notification(&*s, "http://casino.kz/").await;
+    let n2 = approved_notification(&*s, "http://casino-mirror.kz/").await;
+    let sink = Arc::new(Flaky {
+        fail: std::sync::Mutex::new(1),
+        got: std::sync::Mutex::new(vec![]),
+    });
+    let relay = Relay::new(
+        Arc::clone(&s) as Arc<dyn OutboxStore>,
+        sink.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    assert_eq!(
+        relay.run_once().await.unwrap(),
+        1,
+        "the first attempt fails"
+    );
+    let left = s.pending_outbox().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].message_id.as_str(), left[0].attempts),
+        (n1.message_id.as_str(), 1)
+    );
+    assert_eq!(relay.run_once().await.unwrap(), 1);
+    assert_eq!(relay.run_once().await.unwrap(), 0, "nothing left");
+    assert_eq!(
+        *sink.got.lock().unwrap(),
+        vec![n2.message_id.clone(), n1.message_id.clone()]
+    );
+    for n in [n1, n2] {
+        let n = s.notification(n.id).await.unwrap().unwrap();
+        assert_eq!(n.status, NotificationStatus::Sent);
+        assert_eq!(status(&*s, n.case_ids()[0]).await, CaseStatus::Sent);
+    }
+}
+
+/// Two approvers approving one draft at once: one approval, one outbox message.
+async fn concurrent_approvals_one_wins<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let a = confirmed_case(&*s, "http://casino.kz/", Route::Blocking).await;
+    let n = s
+        .draft_notification(&[a], &taxonomy(), "aigul")
+        .await
+        .unwrap();
+    let tasks: Vec<_> = ["bolat", "dana", "bolat", "dana"]
+        .into_iter()
+        .map(|who| {
+            let (s, hash) = (Arc::clone(&s), n.content_sha256.clone());
+            tokio::spawn(async move { s.approve_notification(n.id, &hash, who).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(s.pending_outbox().await.unwrap().len(), 1);
+    assert_eq!(s.verify_audit().await.unwrap().broken, None);
+}
+
+/// Two desks drafting over the same case at once: it lands in one notification.
+async fn concurrent_drafts_take_a_case_once<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let a = confirmed_case(&*s, "http://casino.kz/", Route::Blocking).await;
+    let b = confirmed_case(&*s, "http://casino-mirror.kz/", Route::Blocking).await;
+    let tasks: Vec<_> = [vec![a], vec![a, b], vec![b, a], vec![b]]
+        .into_iter()
+        .map(|ids| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.draft_notification(&ids, &taxonomy(), "aigul").await })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(n) => taken.extend(n.case_ids()),
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, [a, b], "each case in exactly one notification");
+    let mut in_notifications: Vec<i64> = s
+        .notifications(None)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|n| n.case_ids())
+        .collect();
+    in_notifications.sort_unstable();
+    assert_eq!(in_notifications, [a, b]);
+}
+
+/// Writers appending to the audit log at once never fork the chain.
+async fn concurrent_audit_appends_keep_one_chain<S: Backend>(s: Arc<S>) {
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move {
+                s.audit("aigul", "case.view", &format!("case:{i}"), "{}")
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let report = s.verify_audit().await.unwrap();
+    assert_eq!((report.entries, report.broken), (16, None));
+    let head = s.audit_entries(None, 1).await.unwrap();
+    assert_eq!(head[0].hash, report.head);
+    assert_eq!(head[0].seq, 16);
+    assert_eq!(s.audit_entries(Some("case:3"), 10).await.unwrap().len(), 1);
+}
+
 /// Instantiates each check for SQLite and PostgreSQL.
 macro_rules! suite {
     ($($check:ident),* $(,)?) => {
@@ -698,4 +1253,9 @@ suite!(
     concurrent_redeliveries_open_one_case,
     concurrent_overlapping_captures_share_cases,
     concurrent_decisions_one_wins,
+    four_eyes_hash_binding_outbox_and_receipts,
+    relay_retries_then_publishes_once,
+    concurrent_approvals_one_wins,
+    concurrent_drafts_take_a_case_once,
+    concurrent_audit_appends_keep_one_chain,
 );

@@ -14,14 +14,17 @@
 //! - the audit chain is appended under a transaction-level advisory lock, so concurrent writers
 //!   never fork it;
 //! - the outbox is drained by relays that claim rows with `FOR UPDATE SKIP LOCKED` and a lease
-//!   (see [`PgCaseStore::claim_outbox`]).
+//!   (see [`PgCaseStore::claim_outbox`] and the `notifications` module for what that guarantees).
 //!
 //! The schema is numbered SQL files embedded in the binary, applied by sqlx's [`Migrator`] on
 //! connect (it holds an advisory lock, so workers starting together do not race). The
 //! `_sqlx_migrations` table is shared with other components (the crawler's frontier uses
 //! 8_000_000+), so the reporter's versions live in the 6_000_000 range and others' are ignored.
 
+mod audit;
 mod cases;
+mod notifications;
+mod users;
 
 use std::borrow::Cow;
 use std::time::Duration;
