@@ -20,10 +20,15 @@ use model::{
 use super::audit::{AuditEntry, AuditReport};
 use super::notifications::{Notification, NotificationStatus, OutboxMessage, Payload, Verdict};
 use super::postgres::ScratchSchema;
+use super::rechecks::{Recheck, Target};
+use super::triage::{Comment, Link, Related};
+use super::users::{LoginFailure, Session};
 use super::{PgCaseStore, SqliteCaseStore};
-use crate::auth::{NewUser, Role, User};
+use crate::auth::{NewUser, Role, User, totp};
 use crate::evidence::{self, tests::capture, tests::hit};
+use crate::indicators::Kind;
 use crate::outbox::{NotificationSink, OutboxStore, Relay};
+use crate::recheck::{Observation, Outcome};
 
 /// What the suite needs beyond [`CaseStore`]: the desk operations both stores have as inherent
 /// methods (same names and signatures), and ways to look at what a store recorded.
@@ -74,6 +79,44 @@ pub(crate) trait Backend: CaseStore + OutboxStore + Trail + 'static {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;
     async fn verify_audit(&self) -> Result<AuditReport, StoreError>;
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    async fn inactive_users(&self, since: DateTime<Utc>) -> Result<Vec<User>, StoreError>;
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError>;
+    async fn check_login(
+        &self,
+        name: &str,
+        password_given: &str,
+        totp_code: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<User, LoginFailure>, StoreError>;
+    async fn create_session(
+        &self,
+        user_id: i64,
+        ttl: Duration,
+    ) -> Result<(String, String), StoreError>;
+    async fn session(&self, token: &str) -> Result<Option<Session>, StoreError>;
+    async fn end_session(&self, token: &str) -> Result<(), StoreError>;
+    async fn create_token(&self, name: &str) -> Result<String, StoreError>;
+    async fn token_user(&self, token: &str) -> Result<Option<User>, StoreError>;
+    async fn assign(
+        &self,
+        case_id: i64,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+    async fn add_comment(&self, case_id: i64, author: &str, body: &str) -> Result<(), StoreError>;
+    async fn comments(&self, case_id: i64) -> Result<Vec<Comment>, StoreError>;
+    async fn merge(&self, duplicate: i64, primary: i64, actor: &str) -> Result<(), StoreError>;
+    async fn case_indicators(&self, case_id: i64) -> Result<Vec<(Kind, String)>, StoreError>;
+    async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError>;
+    async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError>;
+    async fn record_recheck(
+        &self,
+        target: &Target,
+        obs: &Observation,
+    ) -> Result<Recheck, StoreError>;
+    async fn rechecks(&self, case_id: i64) -> Result<Vec<Recheck>, StoreError>;
 }
 
 /// The decision trail, which [`CaseStore`] does not expose.
@@ -159,6 +202,95 @@ macro_rules! backend {
             }
             async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
                 <$t>::verify_audit(self).await
+            }
+            async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+                <$t>::user(self, name).await
+            }
+            async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+                <$t>::list_users(self).await
+            }
+            async fn inactive_users(&self, since: DateTime<Utc>) -> Result<Vec<User>, StoreError> {
+                <$t>::inactive_users(self, since).await
+            }
+            async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {
+                <$t>::set_disabled(self, name, disabled).await
+            }
+            async fn check_login(
+                &self,
+                name: &str,
+                password_given: &str,
+                totp_code: Option<&str>,
+                now: DateTime<Utc>,
+            ) -> Result<Result<User, LoginFailure>, StoreError> {
+                <$t>::check_login(self, name, password_given, totp_code, now).await
+            }
+            async fn create_session(
+                &self,
+                user_id: i64,
+                ttl: Duration,
+            ) -> Result<(String, String), StoreError> {
+                <$t>::create_session(self, user_id, ttl).await
+            }
+            async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
+                <$t>::session(self, token).await
+            }
+            async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+                <$t>::end_session(self, token).await
+            }
+            async fn create_token(&self, name: &str) -> Result<String, StoreError> {
+                <$t>::create_token(self, name).await
+            }
+            async fn token_user(&self, token: &str) -> Result<Option<User>, StoreError> {
+                <$t>::token_user(self, token).await
+            }
+            async fn assign(
+                &self,
+                case_id: i64,
+                assignee: Option<&str>,
+                actor: &str,
+            ) -> Result<(), StoreError> {
+                <$t>::assign(self, case_id, assignee, actor).await
+            }
+            async fn add_comment(
+                &self,
+                case_id: i64,
+                author: &str,
+                body: &str,
+            ) -> Result<(), StoreError> {
+                <$t>::add_comment(self, case_id, author, body).await
+            }
+            async fn comments(&self, case_id: i64) -> Result<Vec<Comment>, StoreError> {
+                <$t>::comments(self, case_id).await
+            }
+            async fn merge(
+                &self,
+                duplicate: i64,
+                primary: i64,
+                actor: &str,
+            ) -> Result<(), StoreError> {
+                <$t>::merge(self, duplicate, primary, actor).await
+            }
+            async fn case_indicators(
+                &self,
+                case_id: i64,
+            ) -> Result<Vec<(Kind, String)>, StoreError> {
+                <$t>::case_indicators(self, case_id).await
+            }
+            async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError> {
+                <$t>::related(self, case_id).await
+            }
+            async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
+                <$t>::rechecks_due(self, every).await
+            }
+            async fn record_recheck(
+                &self,
+                target: &Target,
+                obs: &Observation,
+            ) -> Result<Recheck, StoreError> {
+                <$t>::record_recheck(self, target, obs).await
+            }
+            async fn rechecks(&self, case_id: i64) -> Result<Vec<Recheck>, StoreError> {
+                <$t>::rechecks(self, case_id).await
             }
         }
     };
@@ -1216,6 +1348,373 @@ async fn concurrent_audit_appends_keep_one_chain<S: Backend>(s: Arc<S>) {
     assert_eq!(s.audit_entries(Some("case:3"), 10).await.unwrap().len(), 1);
 }
 
+fn person(name: &str, role: Role) -> NewUser {
+    NewUser {
+        name: name.into(),
+        role: Some(role),
+        password: Some("correct horse battery".into()),
+        full_name: "Сейтқали Айгүл".into(),
+        email: format!("{name}@afm.gov.kz"),
+        ..NewUser::default()
+    }
+}
+
+async fn users_logins_sessions_and_tokens<S: Backend>(s: Arc<S>) {
+    let (a, secret) = s.add_user(person("aigul", Role::Analyst)).await.unwrap();
+    assert!(secret.is_none() && !a.has_totp && !a.disabled);
+    assert_eq!(a.full_name, "Сейтқали Айгүл");
+    let (b, secret) = s.add_user(person("bolat", Role::Approver)).await.unwrap();
+    let secret = secret.expect("approvers get a TOTP secret");
+    assert!(b.has_totp);
+    assert!(matches!(
+        s.add_user(person("aigul", Role::Admin)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.add_user(person("a b", Role::Admin)).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.add_user(NewUser {
+            role: None,
+            ..person("nobody", Role::Admin)
+        })
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(s.user("aigul").await.unwrap(), Some(a.clone()));
+    assert!(s.user("nobody").await.unwrap().is_none());
+    let names: Vec<String> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["aigul", "bolat"]);
+
+    let now = Utc::now();
+    let login = |n: &'static str, p: &'static str, c: Option<String>| {
+        let s = Arc::clone(&s);
+        async move { s.check_login(n, p, c.as_deref(), now).await.unwrap() }
+    };
+    assert_eq!(
+        login("aigul", "correct horse battery", None)
+            .await
+            .unwrap()
+            .id,
+        a.id
+    );
+    assert_eq!(
+        login("aigul", "wrong", None).await,
+        Err(LoginFailure::BadCredentials)
+    );
+    assert_eq!(
+        login("nobody", "correct horse battery", None).await,
+        Err(LoginFailure::BadCredentials)
+    );
+    assert_eq!(
+        login("bolat", "correct horse battery", None).await,
+        Err(LoginFailure::BadTotp)
+    );
+    let code = totp::code_at(&secret, now.timestamp()).unwrap();
+    assert_eq!(
+        login("bolat", "correct horse battery", Some(code.clone()))
+            .await
+            .unwrap()
+            .id,
+        b.id
+    );
+    assert_eq!(
+        login("bolat", "correct horse battery", Some(code)).await,
+        Err(LoginFailure::BadTotp),
+        "a code logs in once"
+    );
+
+    let (cookie, csrf) = s.create_session(a.id, Duration::hours(8)).await.unwrap();
+    let sess = s.session(&cookie).await.unwrap().unwrap();
+    assert_eq!((sess.user.id, sess.csrf.as_str()), (a.id, csrf.as_str()));
+    assert!(sess.user.last_active_at.is_some());
+    assert!(s.session("forged").await.unwrap().is_none());
+    let (expired, _) = s.create_session(a.id, Duration::seconds(-1)).await.unwrap();
+    assert!(s.session(&expired).await.unwrap().is_none(), "expired");
+    s.end_session(&cookie).await.unwrap();
+    assert!(s.session(&cookie).await.unwrap().is_none(), "logged out");
+
+    let token = s.create_token("aigul").await.unwrap();
+    assert!(token.starts_with("bq_"));
+    assert_eq!(s.token_user(&token).await.unwrap().unwrap().id, a.id);
+    assert!(s.token_user("bq_forged").await.unwrap().is_none());
+    assert!(matches!(
+        s.create_token("nobody").await,
+        Err(StoreError::Invalid(_))
+    ));
+    let (cookie, _) = s.create_session(a.id, Duration::hours(8)).await.unwrap();
+    s.set_disabled("aigul", true).await.unwrap();
+    assert!(s.session(&cookie).await.unwrap().is_none());
+    assert!(s.token_user(&token).await.unwrap().is_none());
+    assert_eq!(
+        login("aigul", "correct horse battery", None).await,
+        Err(LoginFailure::Disabled)
+    );
+    assert!(matches!(
+        s.set_disabled("nobody", true).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Disabled accounts are not listed as inactive; never-active enabled ones are.
+    let later = Utc::now() + Duration::days(1);
+    let inactive: Vec<String> = s
+        .inactive_users(later)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(inactive, ["bolat"]);
+    assert!(
+        s.inactive_users(now - Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+const CASINO: &str = "Лучшее онлайн казино Казахстана без верификации. Бонус 200% на первый \
+    депозит, фриспины каждый день, вывод на карту 4111 1111 1111 1111 за 5 минут. Играйте в \
+    слоты, рулетку и покер, зеркало работает всегда, пишите @casino_support";
+
+/// A case on `url` whose capture carries the indicators the classifier would have found in
+/// `text`.
+async fn linked_case<S: Backend>(s: &S, url: &str, text: &str) -> i64 {
+    let mut c = capture(url, 1_700_000_000);
+    c.text = text.into();
+    let known = [
+        ("card", "4111 1111 1111 1111", "4111111111111111"),
+        ("telegram", "@casino_support", "casino_support"),
+        ("percent_per_period", "200% на первый", "200% на первый"),
+    ];
+    c.indicators = known
+        .iter()
+        .filter(|(_, written, _)| text.contains(written))
+        .map(|(kind, written, value)| {
+            let start = text.find(written).unwrap();
+            model::Indicator {
+                kind: (*kind).into(),
+                value: (*value).into(),
+                field: model::Field::Text,
+                start,
+                end: start + written.len(),
+            }
+        })
+        .collect();
+    let h = hit(
+        &c,
+        "gambling.casino",
+        "illegal_gambling",
+        "казино",
+        Severity::High,
+    );
+    s.record_flagged(&Flagged {
+        capture: c,
+        hits: vec![h],
+    })
+    .await
+    .unwrap()[0]
+        .case_id
+}
+
+async fn mirrors_and_shared_indicators_are_related<S: Backend>(s: Arc<S>) {
+    let a = linked_case(&*s, "http://casino.kz/", CASINO).await;
+    let mirror = linked_case(
+        &*s,
+        "http://casino-mirror.kz/",
+        &CASINO.replace("всегда", "круглосуточно"),
+    )
+    .await;
+    let other = linked_case(
+        &*s,
+        "http://t.me/drops/1",
+        "Аренда карт для казино, пишите @casino_support, оплата каждый день",
+    )
+    .await;
+    let unrelated = linked_case(&*s, "http://news.kz/", "Бір жолдық жаңалық: казино жабылды").await;
+    let rel = s.related(a).await.unwrap();
+    let ids: Vec<i64> = rel.iter().map(|r| r.case_id).collect();
+    assert_eq!(ids, [mirror, other]);
+    assert!(
+        rel[0]
+            .links
+            .iter()
+            .any(|l| matches!(l, Link::NearDuplicate { .. }))
+    );
+    assert!(rel[0].links.contains(&Link::Shared {
+        indicator: Kind::Card,
+        value: "4111111111111111".into()
+    }));
+    assert_eq!(
+        rel[1].links,
+        [Link::Shared {
+            indicator: Kind::Telegram,
+            value: "casino_support".into()
+        }]
+    );
+    assert_eq!(
+        (rel[1].status.as_str(), rel[1].category.as_str()),
+        ("new", "illegal_gambling")
+    );
+    assert!(s.related(unrelated).await.unwrap().is_empty());
+    assert_eq!(
+        s.case_indicators(a).await.unwrap(),
+        [
+            (Kind::Card, "4111111111111111".to_string()),
+            (Kind::Telegram, "casino_support".to_string())
+        ]
+    );
+    assert!(matches!(
+        s.related(999).await,
+        Err(StoreError::NotFound(999))
+    ));
+}
+
+async fn assign_comment_merge<S: Backend>(s: Arc<S>) {
+    for (name, role) in [("aigul", Role::Analyst), ("dana", Role::Admin)] {
+        s.add_user(NewUser {
+            name: name.into(),
+            role: Some(role),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    }
+    let a = linked_case(&*s, "http://casino.kz/", CASINO).await;
+    let b = linked_case(&*s, "http://casino.kz/?ref=1", CASINO).await;
+    s.assign(a, Some("aigul"), "aigul").await.unwrap();
+    assert!(matches!(
+        s.assign(a, Some("dana"), "aigul").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.assign(a, Some("nobody"), "aigul").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.assign(999, None, "aigul").await,
+        Err(StoreError::NotFound(999))
+    ));
+    assert_eq!(
+        s.get_case(a).await.unwrap().unwrap().assignee.as_deref(),
+        Some("aigul")
+    );
+    let mine = CaseFilter {
+        assignee: Some("aigul".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.list_cases(&mine).await.unwrap().len(), 1);
+
+    s.add_comment(a, "aigul", "  айна сайт  ").await.unwrap();
+    assert!(matches!(
+        s.add_comment(a, "aigul", " ").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.add_comment(999, "aigul", "x").await,
+        Err(StoreError::NotFound(999))
+    ));
+    let cs = s.comments(a).await.unwrap();
+    assert_eq!(cs.len(), 1);
+    assert_eq!(
+        (cs[0].author.as_str(), cs[0].body.as_str()),
+        ("aigul", "айна сайт")
+    );
+
+    assert!(matches!(
+        s.merge(a, a, "aigul").await,
+        Err(StoreError::Invalid(_))
+    ));
+    s.merge(b, a, "aigul").await.unwrap();
+    assert!(matches!(
+        s.merge(a, b, "aigul").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let list = s.list_cases(&CaseFilter::default()).await.unwrap();
+    assert_eq!(
+        list.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [a],
+        "merged cases leave the queue"
+    );
+    let all = CaseFilter {
+        include_merged: true,
+        ..Default::default()
+    };
+    assert_eq!(s.list_cases(&all).await.unwrap().len(), 2);
+    assert_eq!(s.get_case(b).await.unwrap().unwrap().merged_into, Some(a));
+    assert!(
+        s.related(a)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.case_id == b && r.links.contains(&Link::Merged))
+    );
+    let actions: Vec<String> = s
+        .audit_entries(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["case.merge", "case.comment", "case.assign"]);
+}
+
+async fn sent_cases_come_due_for_rechecks<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let n = approved_notification(&*s, "http://casino.kz/").await;
+    assert!(
+        s.rechecks_due(Duration::zero()).await.unwrap().is_empty(),
+        "not sent yet"
+    );
+    let out = s.pending(std::time::Duration::from_secs(60)).await.unwrap();
+    s.published(out[0].outbox_id, "test").await.unwrap();
+    let due = s.rechecks_due(Duration::seconds(-1)).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].case_id, n.case_ids()[0]);
+    assert_eq!(
+        due[0].url, "http://casino.kz/?r=1",
+        "the evidence's final URL"
+    );
+    assert!(due[0].evidence_sha256.is_some());
+    assert!(
+        s.rechecks_due(Duration::hours(1)).await.unwrap().is_empty(),
+        "just sent"
+    );
+    let t = &due[0];
+    let moved = Observation::Answer {
+        status: 200,
+        final_url: "http://casino-new.kz/".into(),
+        body_sha256: "x".into(),
+        body_start: String::new(),
+    };
+    let r = s.record_recheck(t, &moved).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Moved);
+    assert_eq!(r.mirror_url.as_deref(), Some("http://casino-new.kz/"));
+    let r = s
+        .record_recheck(
+            t,
+            &Observation::Failed {
+                error: "connection refused".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Unreachable);
+    let all = s.rechecks(t.case_id).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].outcome, Outcome::Unreachable);
+    assert_eq!(all[1].http_status, Some(200));
+    assert_eq!(all[1].final_url.as_deref(), Some("http://casino-new.kz/"));
+    assert!(s.rechecks_due(Duration::hours(1)).await.unwrap().is_empty());
+    assert_eq!(s.verify_audit().await.unwrap().broken, None);
+}
+
 /// Instantiates each check for SQLite and PostgreSQL.
 macro_rules! suite {
     ($($check:ident),* $(,)?) => {
@@ -1258,4 +1757,8 @@ suite!(
     concurrent_approvals_one_wins,
     concurrent_drafts_take_a_case_once,
     concurrent_audit_appends_keep_one_chain,
+    users_logins_sessions_and_tokens,
+    mirrors_and_shared_indicators_are_related,
+    assign_comment_merge,
+    sent_cases_come_due_for_rechecks,
 );

@@ -24,6 +24,8 @@
 mod audit;
 mod cases;
 mod notifications;
+mod rechecks;
+mod triage;
 mod users;
 
 use std::borrow::Cow;

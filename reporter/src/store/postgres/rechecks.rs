@@ -1,0 +1,138 @@
+//! Re-check records of sent cases on PostgreSQL (see [`crate::recheck`] and
+//! [`crate::store::rechecks`]).
+
+use chrono::{DateTime, Duration, Utc};
+use model::StoreError;
+use sqlx_core::query::query;
+use sqlx_core::query_as::query_as;
+
+use super::{PgCaseStore, audit, db_err, retry_tx};
+use crate::recheck::{Observation, Outcome, judge};
+use crate::store::rechecks::{Recheck, Target};
+
+impl PgCaseStore {
+    /// Sent or acknowledged cases whose last re-check (or sending) is older than `every`.
+    pub async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
+        let rows: Vec<(i64, Option<String>, Option<String>)> = query_as(
+            "SELECT c.id, e.final_url, e.body_sha256
+             FROM cases c
+             LEFT JOIN LATERAL (
+                SELECT final_url, body_sha256 FROM evidence WHERE case_id = c.id
+                ORDER BY captured_at DESC, id DESC LIMIT 1
+             ) e ON TRUE
+             WHERE c.status IN ('sent', 'acknowledged')
+               AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
+                            c.status_since) < $1
+             ORDER BY c.id",
+        )
+        .bind(Utc::now() - every)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(case_id, url, evidence_sha256)| Target {
+                case_id,
+                url: url.unwrap_or_default(),
+                evidence_sha256,
+            })
+            .collect())
+    }
+
+    /// Records what a re-check of `target` observed; returns the judged outcome.
+    pub async fn record_recheck(
+        &self,
+        target: &Target,
+        obs: &Observation,
+    ) -> Result<Recheck, StoreError> {
+        let (outcome, mirror_url) = judge(&target.url, target.evidence_sha256.as_deref(), obs);
+        let (http_status, final_url, body_sha, detail) = match obs {
+            Observation::Answer {
+                status,
+                final_url,
+                body_sha256,
+                ..
+            } => (
+                Some(*status),
+                Some(final_url.clone()),
+                Some(body_sha256.clone()),
+                String::new(),
+            ),
+            Observation::Failed { error } => (None, None, None, error.clone()),
+        };
+        let rec = Recheck {
+            checked_at: Utc::now(),
+            outcome,
+            http_status,
+            final_url,
+            mirror_url,
+            detail,
+        };
+        let id = target.case_id;
+        retry_tx!(async {
+            let mut tx = self.pool.begin().await?;
+            query(
+                "INSERT INTO rechecks (case_id, checked_at, outcome, http_status, final_url,
+                    body_sha256, mirror_url, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(rec.checked_at)
+            .bind(rec.outcome.as_str())
+            .bind(rec.http_status.map(i32::from))
+            .bind(&rec.final_url)
+            .bind(&body_sha)
+            .bind(&rec.mirror_url)
+            .bind(&rec.detail)
+            .execute(&mut *tx)
+            .await?;
+            let detail = match &rec.mirror_url {
+                Some(m) => format!("{} → {m}", rec.outcome.as_str()),
+                None => rec.outcome.as_str().to_string(),
+            };
+            audit::append(
+                &mut tx,
+                "system",
+                "case.recheck",
+                &format!("case:{id}"),
+                &detail,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })?;
+        Ok(rec)
+    }
+
+    /// Re-checks of a case, newest first.
+    pub async fn rechecks(&self, case_id: i64) -> Result<Vec<Recheck>, StoreError> {
+        type Row = (
+            DateTime<Utc>,
+            String,
+            Option<i32>,
+            Option<String>,
+            Option<String>,
+            String,
+        );
+        let rows: Vec<Row> = query_as(
+            "SELECT checked_at, outcome, http_status, final_url, mirror_url, detail
+             FROM rechecks WHERE case_id = $1 ORDER BY id DESC",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(checked_at, outcome, status, final_url, mirror_url, detail)| Recheck {
+                    checked_at,
+                    outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Unreachable),
+                    http_status: status.and_then(|s| u16::try_from(s).ok()),
+                    final_url,
+                    mirror_url,
+                    detail,
+                },
+            )
+            .collect())
+    }
+}
