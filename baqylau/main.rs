@@ -9,6 +9,7 @@ mod cmd;
 mod data_dir;
 mod demo_web;
 mod embedded;
+mod metrics;
 mod pipeline;
 
 use std::process::ExitCode;
@@ -78,6 +79,12 @@ enum Command {
     /// Notification outbox relay and reference consumer.
     #[command(subcommand)]
     Notify(cmd::notify::Command),
+    /// Run one stage of the distributed deployment over RabbitMQ and PostgreSQL.
+    Worker(cmd::worker::Args),
+    /// Queue seed URLs for the crawler workers of a distributed deployment.
+    Seed(cmd::seed::Args),
+    /// Serve only the bundled fixture web on loopback (a site for trying out workers).
+    DemoWeb(cmd::demo_web::Args),
 }
 
 fn main() -> ExitCode {
@@ -99,6 +106,9 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Notify(c) => cmd::notify::run(c),
+        Command::Worker(a) => cmd::worker::run(a),
+        Command::Seed(a) => cmd::seed::run(a),
+        Command::DemoWeb(a) => cmd::demo_web::run(a),
     };
     match result {
         Ok(code) => code,

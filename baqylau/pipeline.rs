@@ -69,17 +69,18 @@ pub struct PipelineConfig {
 }
 
 /// Publishes every message to several queues: the crawler's output feeds both the indexer and
-/// the classifier (an exchange with two bound queues in the distributed mode).
-struct FanOut<T> {
-    outputs: Vec<Arc<MemoryQueue<T>>>,
+/// the classifier (in the distributed mode, two RabbitMQ queues, each publish confirmed).
+pub(crate) struct FanOut<T> {
+    pub(crate) outputs: Vec<Arc<dyn Queue<T>>>,
 }
 
 #[async_trait]
 impl<T: Clone + Send + Sync + 'static> Queue<T> for FanOut<T> {
+    /// Publishes to every output at once (over RabbitMQ the confirms overlap instead of adding
+    /// up); done when all have the message.
     async fn publish(&self, message: T) -> Result<(), QueueError> {
-        for q in &self.outputs {
-            q.publish(message.clone()).await?;
-        }
+        futures_util::future::try_join_all(self.outputs.iter().map(|q| q.publish(message.clone())))
+            .await?;
         Ok(())
     }
 
@@ -144,7 +145,10 @@ pub async fn run_with(
     let flagged = Arc::new(MemoryQueue::<Flagged>::new("flagged", 256));
     let shots = Arc::new(MemoryQueue::<ScreenshotRequest>::new("screenshots", 1024));
     let fan_out = FanOut {
-        outputs: vec![Arc::clone(&to_index), Arc::clone(&to_classify)],
+        outputs: vec![
+            Arc::clone(&to_index) as Arc<dyn Queue<Capture>>,
+            Arc::clone(&to_classify) as Arc<dyn Queue<Capture>>,
+        ],
     };
 
     let index_task = {
@@ -173,7 +177,7 @@ pub async fn run_with(
             r
         })
     };
-    let shot_counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+    let shot_counts = Arc::new(ShotCounters::standalone());
     let shot_task = {
         let (store, input, counts, blobs) = (
             Arc::clone(&store),
@@ -195,14 +199,42 @@ pub async fn run_with(
         })
     };
 
+    // A stage that fails leaves its input queue without a consumer: the crawl (forever, with
+    // --watch) would only fill queues nobody reads. The first failure stops the crawl instead.
+    let (failed_tx, mut failed) = tokio::sync::mpsc::unbounded_channel::<anyhow::Error>();
+    let index_task = supervise("indexer", index_task, &failed_tx);
+    let classify_task = supervise("classifier", classify_task, &failed_tx);
+    let report_task = supervise("reporter", report_task, &failed_tx);
+    let shot_task = supervise("screenshot", shot_task, &failed_tx);
+
     let bar = progress.then(|| spawn_progress(crawler.counters()));
-    let crawl_result = crawler.run(&fan_out).await;
+    let crawl_result = tokio::select! {
+        r = crawler.run(&fan_out) => Ok(r),
+        Some(e) = failed.recv() => Err(e),
+    };
     fan_out.close().await;
     if let Some((bar, task)) = bar {
         task.abort();
         bar.finish_and_clear();
     }
-    let crawl = crawl_result?;
+    let crawl = match crawl_result {
+        Ok(r) => r?,
+        Err(stage_error) => {
+            tracing::error!(error = %format!("{stage_error:#}"), "a pipeline stage failed; crawl stopped");
+            // The healthy stages get a bounded moment to drain what they hold (cases already
+            // opened get their screenshots); one blocked behind the failed stage is abandoned.
+            flagged.close().await;
+            shots.close().await;
+            let drain = async {
+                let _ = index_task.await;
+                let _ = classify_task.await;
+                let _ = report_task.await;
+                let _ = shot_task.await;
+            };
+            let _ = tokio::time::timeout(STAGE_DRAIN, drain).await;
+            return Err(stage_error.context("crawl stopped"));
+        }
+    };
 
     let index_stats = index_task.await??;
     classify_task.await??;
@@ -219,15 +251,45 @@ pub async fn run_with(
         hits: hits.load(Ordering::Relaxed),
         cases,
         cases_opened: report_stats.cases_opened,
-        screenshots: shot_counts.0.load(Ordering::Relaxed),
-        screenshot_failures: shot_counts.1.load(Ordering::Relaxed),
+        screenshots: shot_counts.taken.get(),
+        screenshot_failures: shot_counts.failed.get(),
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         crawl,
     })
 }
 
-/// Classifies each capture; flagged ones go to the reporter with their hits.
-async fn classify_stage(
+/// How long the other stages may drain after one failed.
+const STAGE_DRAIN: Duration = Duration::from_secs(10);
+
+/// Awaits a stage task in a task of its own and reports its failure (error or panic), named
+/// after the stage, on `failed` as soon as it happens; the returned handle yields the same
+/// result.
+fn supervise<T, E>(
+    stage: &'static str,
+    task: tokio::task::JoinHandle<Result<T, E>>,
+    failed: &tokio::sync::mpsc::UnboundedSender<anyhow::Error>,
+) -> tokio::task::JoinHandle<anyhow::Result<T>>
+where
+    T: Send + 'static,
+    E: Into<anyhow::Error> + Send + 'static,
+{
+    let failed = failed.clone();
+    tokio::spawn(async move {
+        let result = match task.await {
+            Ok(r) => r.map_err(Into::into),
+            Err(e) => Err(anyhow::Error::new(e)),
+        }
+        .with_context(|| format!("{stage} stage failed"));
+        if let Err(e) = &result {
+            let _ = failed.send(anyhow::anyhow!("{e:#}"));
+        }
+        result
+    })
+}
+
+/// Classifies each capture; flagged ones go to the reporter with their hits. A capture is
+/// acknowledged after its `Flagged` message is published (confirmed, in the distributed mode).
+pub(crate) async fn classify_stage(
     rules: &RuleSet,
     input: &dyn Queue<Capture>,
     output: &dyn Queue<Flagged>,
@@ -281,20 +343,57 @@ async fn classify_stage(
 /// and mobile shot of each request.
 const SHOTS_IN_FLIGHT: usize = 8;
 
+/// What the screenshot stage counts: shots taken and failed, and how long each took.
+pub(crate) struct ShotCounters {
+    /// Desktop screenshots attached to their case.
+    pub(crate) taken: Arc<crate::metrics::Counter>,
+    /// Screenshots (desktop) that failed.
+    pub(crate) failed: Arc<crate::metrics::Counter>,
+    /// Seconds per screenshot (desktop and mobile alike).
+    pub(crate) latency: Arc<crate::metrics::Histogram>,
+}
+
+impl ShotCounters {
+    /// Counters not exposed anywhere (the embedded run reads them for its summary).
+    pub(crate) fn standalone() -> ShotCounters {
+        ShotCounters {
+            taken: Arc::default(),
+            failed: Arc::default(),
+            latency: Arc::new(crate::metrics::Histogram::new(
+                crate::metrics::SCREENSHOT_BUCKETS,
+            )),
+        }
+    }
+}
+
 /// Takes the evidence screenshots of each flagged capture — desktop and mobile — and attaches
 /// them to the case. PNGs are stored content-addressed (`screenshots/<sha256>.png`), so a file's
 /// name is its integrity check. Requests run concurrently (the renderer's tab pool bounds the
-/// browser work); a Telegram post is shot in its embed form, which shows that post alone.
-async fn screenshot_stage(
+/// browser work); a Telegram post is shot in its embed form, which shows that post alone. A
+/// request is acknowledged once its screenshots are attached (or failed for good); one whose
+/// storing fails is not, and the stage returns the error.
+pub(crate) async fn screenshot_stage(
     renderer: Option<Arc<Renderer>>,
     store: Arc<dyn CaseStore>,
     input: &dyn Queue<ScreenshotRequest>,
     blobs: std::path::PathBuf,
     telegram_hosts: Vec<String>,
-    counts: Arc<(AtomicU64, AtomicU64)>,
+    counts: Arc<ShotCounters>,
 ) -> anyhow::Result<()> {
     let mut tasks: tokio::task::JoinSet<anyhow::Result<()>> = tokio::task::JoinSet::new();
-    while let Some(d) = input.consume().await? {
+    // A job that fails ends the stage at once, not when the next request arrives or the pool
+    // fills. The pending `consume` is kept across those checks, never cancelled and restarted.
+    let mut next = input.consume();
+    loop {
+        let d = tokio::select! {
+            d = &mut next => d?,
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                done??;
+                continue;
+            }
+        };
+        let Some(d) = d else { break };
+        next = input.consume();
         if let Some(renderer) = &renderer {
             while tasks.len() >= SHOTS_IN_FLIGHT {
                 if let Some(done) = tasks.join_next().await {
@@ -310,10 +409,14 @@ async fn screenshot_stage(
                 req: d.message.clone(),
                 counts: Arc::clone(&counts),
             };
-            tasks.spawn(job.run());
+            tasks.spawn(async move {
+                job.run().await?;
+                d.ack().await?;
+                Ok(())
+            });
+        } else {
+            d.ack().await?;
         }
-        // In-process queue: the acknowledgement is a no-op; a crash loses the request either way.
-        d.ack().await?;
     }
     while let Some(done) = tasks.join_next().await {
         done??;
@@ -329,40 +432,48 @@ struct ShotJob {
     /// What the browser opens (the embed form of a Telegram post).
     open_url: String,
     req: ScreenshotRequest,
-    counts: Arc<(AtomicU64, AtomicU64)>,
+    counts: Arc<ShotCounters>,
 }
 
 impl ShotJob {
-    async fn run(self) -> anyhow::Result<()> {
+    async fn timed(&self, req: ShotRequest) -> Result<Shot, crawler::render::RenderError> {
+        let started = Instant::now();
+        let shot = self.renderer.screenshot(req).await;
+        self.counts.latency.observe(started.elapsed().as_secs_f64());
+        shot
+    }
+
+    async fn run(&self) -> anyhow::Result<()> {
+        let req = &self.req;
         let taken_at = Utc::now();
         let shot = |viewport: Viewport| ShotRequest {
             url: self.open_url.clone(),
-            highlight: self.req.highlight.clone(),
+            highlight: req.highlight.clone(),
             footer: format!(
                 "{} · {} UTC · baqylau case #{} · capture {} · {}",
-                self.req.url,
+                req.url,
                 taken_at.format("%Y-%m-%d %H:%M:%S"),
-                self.req.case_id,
-                self.req.capture_id,
+                req.case_id,
+                req.capture_id,
                 viewport.as_str()
             ),
             viewport,
         };
         let (desktop, mobile) = tokio::join!(
-            self.renderer.screenshot(shot(Viewport::Desktop)),
-            self.renderer.screenshot(shot(Viewport::Mobile))
+            self.timed(shot(Viewport::Desktop)),
+            self.timed(shot(Viewport::Mobile))
         );
         match desktop {
             Ok(s) => {
                 let meta = self.save(&s, taken_at).await?;
                 self.store
-                    .attach_screenshot(self.req.case_id, &self.req.capture_id, &meta)
+                    .attach_screenshot(req.case_id, &req.capture_id, &meta)
                     .await?;
-                self.counts.0.fetch_add(1, Ordering::Relaxed);
+                self.counts.taken.inc();
             }
             Err(e) => {
-                tracing::warn!(url = %self.req.url, case = self.req.case_id, error = %e, "screenshot failed");
-                self.counts.1.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(url = %req.url, case = req.case_id, error = %e, "screenshot failed");
+                self.counts.failed.inc();
             }
         }
         // The case store keeps one screenshot per evidence (the desktop one); the mobile PNG is
@@ -370,10 +481,10 @@ impl ShotJob {
         match mobile {
             Ok(s) => {
                 let meta = self.save(&s, taken_at).await?;
-                tracing::info!(case = self.req.case_id, capture = %self.req.capture_id, path = %meta.path, sha256 = %meta.sha256, "mobile screenshot");
+                tracing::info!(case = req.case_id, capture = %req.capture_id, path = %meta.path, sha256 = %meta.sha256, "mobile screenshot");
             }
             Err(e) => {
-                tracing::warn!(url = %self.req.url, case = self.req.case_id, error = %e, "mobile screenshot failed");
+                tracing::warn!(url = %req.url, case = req.case_id, error = %e, "mobile screenshot failed");
             }
         }
         Ok(())
