@@ -169,10 +169,10 @@ impl OutboxStore for PgCaseStore {
         self.claim_outbox(lease).await
     }
     async fn published(&self, outbox_id: i64, via: &str) -> Result<(), StoreError> {
-        self.mark_outbox_published(outbox_id, via).await
+        self.outbox_published(outbox_id, via).await
     }
     async fn failed(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
-        self.mark_outbox_failed(outbox_id, error).await
+        self.outbox_failed(outbox_id, error).await
     }
 }
 

@@ -10,7 +10,7 @@
 //! rows with `FOR UPDATE SKIP LOCKED` and stamps a lease (`claimed_until`, database clock), so two
 //! relays never publish one message at the same time; the lease outlives a crashed relay, after
 //! which another one takes the row over. What remains is the window between the broker's confirm
-//! and the commit of [`PgCaseStore::mark_outbox_published`]: a crash there republishes the
+//! and the commit of [`PgCaseStore::outbox_published`]: a crash there republishes the
 //! message after the lease. It carries the same `message_id` (fixed when the notification was
 //! drafted), so consumers deduplicate it; delivery is at-least-once, not exactly-once. A lease
 //! shorter than a publish (PDF printing plus the broker's confirm) would allow a concurrent
@@ -615,7 +615,7 @@ impl PgCaseStore {
     }
 
     /// Records a failed publish attempt and releases the claim, so the next pass retries.
-    pub async fn mark_outbox_failed(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
+    pub async fn outbox_failed(&self, outbox_id: i64, error: &str) -> Result<(), StoreError> {
         query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2, claimed_until = NULL
              WHERE id = $1 AND published_at IS NULL",
@@ -630,7 +630,7 @@ impl PgCaseStore {
 
     /// Marks an outbox message published (the sink confirmed it): the notification and its cases
     /// become `sent`. Marking it again is a no-op.
-    pub async fn mark_outbox_published(&self, outbox_id: i64, via: &str) -> Result<(), StoreError> {
+    pub async fn outbox_published(&self, outbox_id: i64, via: &str) -> Result<(), StoreError> {
         retry_tx!(async {
             let mut tx = self.pool.begin().await?;
             let nid: Option<i64> = query_scalar(
@@ -853,7 +853,7 @@ mod tests {
         );
 
         // A failure releases the claim at once.
-        s.mark_outbox_failed(mine[0].outbox_id, "broker down")
+        s.outbox_failed(mine[0].outbox_id, "broker down")
             .await
             .unwrap();
         let again = s.claim_outbox(lease).await.unwrap();
@@ -865,16 +865,14 @@ mod tests {
         let taken = s.claim_outbox(lease).await.unwrap();
         assert_eq!(taken.len(), 1);
         assert_eq!(taken[0].message_id, n.message_id);
-        s.mark_outbox_published(taken[0].outbox_id, "test")
+        s.outbox_published(taken[0].outbox_id, "test")
             .await
             .unwrap();
         // The crashed relay coming back late changes nothing.
-        s.mark_outbox_published(again[0].outbox_id, "late")
+        s.outbox_published(again[0].outbox_id, "late")
             .await
             .unwrap();
-        s.mark_outbox_failed(again[0].outbox_id, "late")
-            .await
-            .unwrap();
+        s.outbox_failed(again[0].outbox_id, "late").await.unwrap();
         assert!(s.claim_outbox(lease).await.unwrap().is_empty());
         let n = s.notification(n.id).await.unwrap().unwrap();
         assert_eq!(n.status, NotificationStatus::Sent);
@@ -903,7 +901,7 @@ mod tests {
         let first = s.claim_outbox(lease).await.unwrap().remove(0);
         let payload: Payload = serde_json::from_str(&first.payload).unwrap();
         sink.publish(&first, &payload).await.unwrap();
-        // … and the process dies here, before mark_outbox_published.
+        // … and the process dies here, before outbox_published.
         tokio::time::sleep(lease + Duration::from_millis(100)).await;
         let relay = Relay::new(
             Arc::clone(s),
