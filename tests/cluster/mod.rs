@@ -424,6 +424,12 @@ impl Worker {
         }
     }
 
+    /// SIGKILL (a crash: nothing finished, nothing acknowledged) and reap.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The last lines of the worker's log.
     pub fn log_tail(&self) -> String {
         tail(&self.log)

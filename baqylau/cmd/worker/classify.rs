@@ -21,7 +21,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
         vec![],
     );
     ctx.ready();
-    ctx.supervise(|| {
+    ctx.supervise(None, || {
         let (rules, input, output, hits) = (
             Arc::clone(&rules),
             Arc::clone(&input),

@@ -150,7 +150,8 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     tracing::info!(worker = %worker_id, "crawler worker starting");
     ctx.ready();
 
-    let seeding = ctx.supervise(|| {
+    let health = FrontierHealth(Arc::clone(&crawler));
+    let seeding = ctx.supervise(Some(&health), || {
         let (crawler, seeds, added) = (
             Arc::clone(&crawler),
             Arc::clone(&seeds),
@@ -158,7 +159,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
         );
         async move { take_seeds(&crawler, &seeds, &added).await }
     });
-    let crawling = ctx.supervise(|| {
+    let crawling = ctx.supervise(Some(&health), || {
         let crawler = Arc::clone(&crawler);
         let out = &out;
         async move {
@@ -174,6 +175,19 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     let (seeded, crawled) = tokio::join!(seeding, crawling);
     drop(renderer);
     seeded.and(crawled)
+}
+
+/// The shared frontier answers a one-row query.
+struct FrontierHealth(Arc<Crawler>);
+
+#[async_trait]
+impl super::supervise::Health for FrontierHealth {
+    async fn check(&self) -> Result<(), String> {
+        match self.0.shared_frontier() {
+            Some(pg) => pg.state_of("").await.map(|_| ()).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// `hostname-pid`: unique among live workers on a cluster of named machines.

@@ -34,7 +34,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
         );
     }
     ctx.ready();
-    ctx.supervise(|| {
+    ctx.supervise(None, || {
         let (indexer, input) = (Arc::clone(&indexer), Arc::clone(&input));
         async move {
             let stats = indexer.run(input.as_ref()).await?;

@@ -246,13 +246,43 @@ impl Ctx<'_> {
         let _ = out.flush();
     }
 
-    /// Runs `stage` under [`supervise::supervise`] for this worker's role.
-    async fn supervise<F, Fut>(&self, stage: F) -> anyhow::Result<()>
+    /// Runs `stage` under [`supervise::supervise`] for this worker's role; after a failure it
+    /// starts again once `health` (the database the stage writes to) answers.
+    async fn supervise<F, Fut>(
+        &self,
+        health: Option<&dyn supervise::Health>,
+        stage: F,
+    ) -> anyhow::Result<()>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<()>>,
     {
-        supervise::supervise(self.args.role.as_str(), &self.metrics, &self.stop, stage).await
+        supervise::supervise(
+            self.args.role.as_str(),
+            &self.metrics,
+            &self.stop,
+            health,
+            stage,
+        )
+        .await
+    }
+}
+
+/// The case store answers a one-row query.
+struct CaseStoreHealth(Arc<dyn model::CaseStore>);
+
+#[async_trait]
+impl supervise::Health for CaseStoreHealth {
+    async fn check(&self) -> Result<(), String> {
+        let one = model::CaseFilter {
+            limit: Some(1),
+            ..model::CaseFilter::default()
+        };
+        self.0
+            .list_cases(&one)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -56,8 +56,9 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     let relay = tokio::spawn(relay.run(RELAY_EVERY));
     ctx.ready();
     let cases: Arc<dyn CaseStore> = store;
+    let health = super::CaseStoreHealth(Arc::clone(&cases));
     let result = ctx
-        .supervise(|| {
+        .supervise(Some(&health), || {
             let reporter = reporter::Reporter::new(Arc::clone(&cases));
             let (input, shots) = (Arc::clone(&input), Arc::clone(&shots));
             async move {

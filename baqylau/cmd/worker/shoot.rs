@@ -62,8 +62,9 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     });
     let telegram_hosts = crawler::CrawlerConfig::default().telegram_hosts;
     ctx.ready();
+    let health = super::CaseStoreHealth(Arc::clone(&store));
     let result = ctx
-        .supervise(|| {
+        .supervise(Some(&health), || {
             crate::pipeline::screenshot_stage(
                 Some(Arc::clone(&renderer)),
                 Arc::clone(&store),

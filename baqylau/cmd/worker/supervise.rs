@@ -7,9 +7,17 @@
 //! is parked in its dead-letter queue). Restarting the stage — rather than the process — keeps
 //! the worker's connections, browser and index writer, and makes a broker outage of any length
 //! survivable: the queues reconnect with their own backoff, and this loop outlasts their limit.
+//!
+//! Every redelivery counts against the delivery limit, so an outage must not burn through it: a
+//! role whose stage depends on the database gives a [`Health`] check, and after a failure the
+//! stage is started again only once the check passes. A message then loses one delivery per
+//! outage, not one per retry — and one that fails while everything is healthy is the message's
+//! own fault, and is parked after the limit.
 
 use std::future::Future;
 use std::time::Duration;
+
+use async_trait::async_trait;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -21,12 +29,21 @@ const HEALTHY_RUN: Duration = Duration::from_secs(30);
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// A dependency a stage needs (the database): checked before a failed stage starts again.
+#[async_trait]
+pub trait Health: Send + Sync {
+    /// `Ok` when the dependency answers.
+    async fn check(&self) -> Result<(), String>;
+}
+
 /// Runs `stage` until it returns `Ok` or `stop` turns true; failures are logged, counted in
-/// `baqylau_stage_errors_total{role,kind}` and retried after a backoff.
+/// `baqylau_stage_errors_total{role,kind}` and retried after a backoff and, with `health`, once
+/// the dependency answers again.
 pub async fn supervise<F, Fut>(
     role: &str,
     metrics: &Registry,
     stop: &watch::Receiver<bool>,
+    health: Option<&dyn Health>,
     mut stage: F,
 ) -> anyhow::Result<()>
 where
@@ -68,9 +85,41 @@ where
                     () = tokio::time::sleep(backoff) => {}
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
+                if let Some(h) = health
+                    && !wait_healthy(role, h, &mut stop).await
+                {
+                    return Ok(());
+                }
                 restarts.inc();
             }
         }
+    }
+}
+
+/// Waits until `health` passes (`true`) or a stop is requested (`false`).
+async fn wait_healthy(role: &str, health: &dyn Health, stop: &mut watch::Receiver<bool>) -> bool {
+    let mut wait = Duration::from_millis(500);
+    let mut logged = false;
+    loop {
+        match health.check().await {
+            Ok(()) => {
+                if logged {
+                    tracing::info!(role, "dependency answers again; restarting the stage");
+                }
+                return true;
+            }
+            Err(e) => {
+                if !logged {
+                    tracing::warn!(role, error = %e, "dependency unavailable; waiting for it before taking messages");
+                    logged = true;
+                }
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return false,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -129,7 +178,7 @@ mod tests {
         let metrics = Registry::new();
         let (_tx, stop) = watch::channel(false);
         let runs = AtomicU32::new(0);
-        supervise("test", &metrics, &stop, || async {
+        supervise("test", &metrics, &stop, None, || async {
             if runs.fetch_add(1, Ordering::SeqCst) < 3 {
                 Err(anyhow::Error::new(model::QueueError::Closed("q".into())))
             } else {
@@ -151,7 +200,7 @@ mod tests {
     async fn stop_ends_the_backoff() {
         let metrics = Registry::new();
         let (tx, stop) = watch::channel(false);
-        let stage = supervise("test", &metrics, &stop, || async {
+        let stage = supervise("test", &metrics, &stop, None, || async {
             Err::<(), _>(anyhow::anyhow!("always"))
         });
         let stopper = async {
@@ -163,5 +212,47 @@ mod tests {
         r.unwrap();
         // The third backoff (800 ms) was cut short by the stop.
         assert!(started.elapsed() < Duration::from_millis(1000));
+    }
+
+    /// Down for its first three checks.
+    struct Flaky(AtomicU32);
+
+    #[async_trait]
+    impl Health for Flaky {
+        async fn check(&self) -> Result<(), String> {
+            if self.0.fetch_add(1, Ordering::SeqCst) < 3 {
+                Err("database down".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stage_is_restarted_only_once_its_dependency_answers() {
+        let metrics = Registry::new();
+        let (_tx, stop) = watch::channel(false);
+        let health = Flaky(AtomicU32::new(0));
+        let runs = AtomicU32::new(0);
+        supervise("test", &metrics, &stop, Some(&health), || async {
+            match runs.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(anyhow::Error::new(model::StoreError::Backend(
+                    "down".into(),
+                ))),
+                _ => Ok(()),
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "one retry, after the outage"
+        );
+        assert_eq!(
+            health.0.load(Ordering::SeqCst),
+            4,
+            "checked until it answered"
+        );
     }
 }
