@@ -259,10 +259,15 @@ fn a_worker_resumes_consuming_after_its_broker_connection_is_dropped() {
         (flagged_ready() == 1).then_some(())
     });
 
+    // Both of its connections: the consumer's and the publisher's.
     let closed = c.close_connections_of("captures.classify");
     assert!(
         closed >= 1,
         "the worker's consumer connection was not found"
+    );
+    assert!(
+        c.close_connections_of("flagged") >= 1,
+        "no publisher connection"
     );
     c.publish_raw("captures.classify", &capture(2));
     wait_for(
