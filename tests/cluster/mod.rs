@@ -437,8 +437,18 @@ impl Worker {
 }
 
 impl Drop for Worker {
+    /// SIGTERM first, so the worker closes its Chromium; SIGKILL after 10 s.
     fn drop(&mut self) {
         if self.running() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            for _ in 0..100 {
+                if !self.running() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
