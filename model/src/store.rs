@@ -32,6 +32,12 @@ pub struct CaseUpsert {
     pub category: String,
     /// True when the case was opened by this call (false: evidence added to an existing case).
     pub created: bool,
+    /// True when this call added the capture as evidence of the case.
+    pub evidence_added: bool,
+    /// True when the capture's evidence in this case has no (desktop) screenshot yet: newly
+    /// added, or recorded earlier by a delivery whose screenshot request may have been lost (a
+    /// worker that died between committing the case rows and publishing the request).
+    pub needs_screenshot: bool,
 }
 
 /// Request to take evidence screenshots of a flagged capture for a case.
@@ -51,7 +57,9 @@ pub struct ScreenshotRequest {
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Records a flagged capture: one case per category (deduplicated by category + resource);
-    /// hits and evidence are appended. Idempotent per capture id.
+    /// hits and evidence are appended. Idempotent per capture id. Reports every category whose
+    /// case this call opened, whose evidence it added, or whose evidence of this capture still
+    /// lacks a screenshot (so a re-delivery can ask for it again).
     async fn record_flagged(&self, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError>;
     /// Attaches a screenshot to the evidence of `capture_id` in case `case_id`.
     async fn attach_screenshot(

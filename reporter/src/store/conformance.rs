@@ -442,10 +442,20 @@ async fn record_one_case_per_category_and_redelivery_adds_nothing<S: Backend>(s:
     assert_eq!(first.len(), 2);
     assert!(first.iter().all(|u| u.created));
     assert_eq!(first[0].category, "fraud_investment", "categories in order");
-    assert!(
-        s.record_flagged(&f).await.unwrap().is_empty(),
-        "re-delivery"
+    assert!(first.iter().all(|u| u.evidence_added && u.needs_screenshot));
+    let again = s.record_flagged(&f).await.unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .map(|u| (u.case_id, u.created, u.evidence_added))
+            .collect::<Vec<_>>(),
+        first
+            .iter()
+            .map(|u| (u.case_id, false, false))
+            .collect::<Vec<_>>(),
+        "a re-delivery adds nothing, and reports the evidence still without a screenshot"
     );
+    assert!(again.iter().all(|u| u.needs_screenshot));
 
     let cases = s.list_cases(&CaseFilter::default()).await.unwrap();
     assert_eq!(cases.len(), 2);
@@ -474,6 +484,67 @@ async fn record_one_case_per_category_and_redelivery_adds_nothing<S: Backend>(s:
     assert_eq!(case.hits[0].score, f.hits[0].score);
     assert_eq!(case.hits[1].severity, Severity::Low);
     assert!(s.get_case(9_999).await.unwrap().is_none());
+}
+
+/// A reporter that died after committing a capture's cases and before its screenshot requests
+/// were confirmed: the re-delivery reports the evidence still without a (desktop) screenshot —
+/// only that capture's, only until its screenshot is attached.
+async fn redelivery_reports_evidence_without_a_screenshot<S: Backend>(s: Arc<S>) {
+    let f = flagged("http://casino.kz/", 1_700_000_000);
+    let first = s.record_flagged(&f).await.unwrap();
+    let (fraud, gambling) = (
+        id_of(&first, "fraud_investment"),
+        id_of(&first, "illegal_gambling"),
+    );
+    // A later capture of the same resource, with its screenshot attached at once.
+    let mut later = flagged("http://casino.kz/", 1_700_086_400);
+    later.hits.retain(|h| h.category == "illegal_gambling");
+    s.record_flagged(&later).await.unwrap();
+    s.attach_screenshot(gambling, &later.capture.id, &shot("shots/later.png"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.record_flagged(&later).await.unwrap(),
+        vec![],
+        "shot taken"
+    );
+
+    s.attach_screenshot(gambling, &f.capture.id, &shot("shots/g.png"))
+        .await
+        .unwrap();
+    let again = s.record_flagged(&f).await.unwrap();
+    assert_eq!(
+        again,
+        vec![model::CaseUpsert {
+            case_id: fraud,
+            category: "fraud_investment".into(),
+            created: false,
+            evidence_added: false,
+            needs_screenshot: true,
+        }],
+        "only the evidence without a screenshot"
+    );
+    s.attach_screenshot(fraud, &f.capture.id, &shot("shots/f.png"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.record_flagged(&f).await.unwrap(),
+        vec![],
+        "all shots taken"
+    );
+    // A capture recorded again with a category it did not have before: new evidence there.
+    let mut more = later.clone();
+    more.hits = f.hits.clone();
+    for h in &mut more.hits {
+        h.capture_id = later.capture.id.clone();
+    }
+    let up = s.record_flagged(&more).await.unwrap();
+    assert_eq!(
+        up.iter()
+            .map(|u| (u.case_id, u.created, u.evidence_added, u.needs_screenshot))
+            .collect::<Vec<_>>(),
+        vec![(fraud, false, true, true)]
+    );
 }
 
 async fn evidence_round_trips_every_field<S: Backend>(s: Arc<S>) {
@@ -793,7 +864,7 @@ async fn screenshots_land_on_their_evidence<S: Backend>(s: Arc<S>) {
 
 /// Workers receiving the same capture at once (at-least-once delivery, a redelivery racing the
 /// original): one case per category, one evidence, each hit once, and exactly one of the
-/// workers is told it opened each case.
+/// workers is told it opened each case (all of them that its evidence has no screenshot).
 async fn concurrent_redeliveries_open_one_case<S: Backend>(s: Arc<S>) {
     let f = Arc::new(flagged("http://casino.kz/", 1_700_000_000));
     let tasks: Vec<_> = (0..8)
@@ -806,9 +877,15 @@ async fn concurrent_redeliveries_open_one_case<S: Backend>(s: Arc<S>) {
     let mut ids = BTreeSet::new();
     for t in tasks {
         for u in t.await.unwrap().unwrap() {
-            assert!(u.created, "a re-delivery adds nothing: {u:?}");
-            *created.entry(u.category).or_default() += 1;
+            assert_eq!(
+                u.created, u.evidence_added,
+                "a re-delivery adds nothing: {u:?}"
+            );
+            assert!(u.needs_screenshot, "no screenshot yet: {u:?}");
             ids.insert(u.case_id);
+            if u.created {
+                *created.entry(u.category).or_default() += 1;
+            }
         }
     }
     assert_eq!(
@@ -1743,6 +1820,7 @@ macro_rules! suite {
 
 suite!(
     record_one_case_per_category_and_redelivery_adds_nothing,
+    redelivery_reports_evidence_without_a_screenshot,
     evidence_round_trips_every_field,
     revisit_adds_evidence_bumps_last_seen_and_severity,
     hitless_flagged_is_invalid,

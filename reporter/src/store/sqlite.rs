@@ -234,11 +234,23 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
             )
             .map_err(db_err)?;
         }
-        if created || evidence_added {
+        // `evidence.screenshot_*` holds the desktop shot.
+        let needs_screenshot = evidence_added
+            || tx
+                .query_row(
+                    "SELECT screenshot_path IS NULL FROM evidence
+                     WHERE case_id = ?1 AND capture_id = ?2",
+                    params![case_id, capture.id],
+                    |r| r.get::<_, bool>(0),
+                )
+                .map_err(db_err)?;
+        if created || evidence_added || needs_screenshot {
             out.push(CaseUpsert {
                 case_id,
                 category: category.to_string(),
                 created,
+                evidence_added,
+                needs_screenshot,
             });
         }
     }
@@ -733,7 +745,13 @@ mod tests {
         assert!(first.iter().all(|u| u.created));
         assert_eq!(first[0].category, "fraud_investment");
 
-        assert!(store.record_flagged(&f).await.unwrap().is_empty());
+        let again = store.record_flagged(&f).await.unwrap();
+        assert!(
+            again
+                .iter()
+                .all(|u| !u.created && !u.evidence_added && u.needs_screenshot),
+            "{again:?}"
+        );
         let cases = store.list_cases(&CaseFilter::default()).await.unwrap();
         assert_eq!(cases.len(), 2);
         let gambling = cases

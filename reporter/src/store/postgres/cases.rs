@@ -233,11 +233,23 @@ async fn record(c: &mut PgConnection, flagged: &Flagged) -> Result<Vec<CaseUpser
             .execute(&mut *c)
             .await?;
         }
-        if created || evidence_added {
+        let needs_screenshot = evidence_added
+            || query_scalar::<_, bool>(
+                "SELECT NOT EXISTS (SELECT 1 FROM evidence e
+                    JOIN screenshots s ON s.evidence_id = e.id AND s.viewport = 'desktop'
+                    WHERE e.case_id = $1 AND e.capture_id = $2)",
+            )
+            .bind(case_id)
+            .bind(&capture.id)
+            .fetch_one(&mut *c)
+            .await?;
+        if created || evidence_added || needs_screenshot {
             out.push(CaseUpsert {
                 case_id,
                 category: category.to_string(),
                 created,
+                evidence_added,
+                needs_screenshot,
             });
         }
     }
