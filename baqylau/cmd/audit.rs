@@ -1,10 +1,11 @@
-//! `baqylau audit verify --data DIR`: walks the hash-chained audit log and reports the first
-//! entry that was edited, deleted or reordered. Exit 0 intact, 1 tampered.
+//! `baqylau audit verify --data DIR` (or `--db postgres://…` for a distributed desk): walks the
+//! hash-chained audit log and reports the first entry that was edited, deleted or reordered.
+//! Exit 0 intact, 1 tampered.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::data_dir::DataDir;
+use super::serve::DeskDb;
 
 /// `baqylau audit …`.
 #[derive(Debug, clap::Subcommand)]
@@ -16,9 +17,11 @@ pub enum Command {
 /// Arguments of `baqylau audit verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Data directory.
+    /// Data directory (its cases.sqlite holds the chain unless `--db` is given).
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -27,9 +30,10 @@ pub struct VerifyArgs {
 /// Runs `baqylau audit …`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let Command::Verify(a) = cmd;
-    let data = DataDir::existing(&a.data)?;
-    let store = reporter::SqliteCaseStore::open(&data.cases_db())?;
-    let report = super::runtime()?.block_on(store.verify_audit())?;
+    let report = super::runtime()?.block_on(async {
+        let store = a.desk.open(&a.data, false, 2).await?;
+        anyhow::Ok(store.verify_audit().await?)
+    })?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

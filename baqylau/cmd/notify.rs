@@ -445,7 +445,7 @@ pub async fn observe(
 
 /// Re-checks every due sent case once; returns `(case, outcome)` records.
 pub async fn recheck_pass(
-    store: &reporter::SqliteCaseStore,
+    store: &dyn reporter::Desk,
     every: chrono::Duration,
     resolve: &[crawler::ResolveRule],
 ) -> anyhow::Result<

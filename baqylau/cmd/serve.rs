@@ -1,17 +1,89 @@
-//! `baqylau serve`: the analyst web UI and JSON API over a data directory.
+//! `baqylau serve`: the analyst web UI and JSON API.
+//!
+//! Embedded, the desk (cases, users, audit, notifications) lives in `DATA/cases.sqlite`. In a
+//! distributed deployment `--db postgres://…` (and `--db-schema`, as given to the workers) puts
+//! the whole desk on the workers' PostgreSQL instead; several `serve` processes may share it (the
+//! outbox relays claim messages with a lease). Evidence files are still read from `DATA/blobs/`:
+//! the UI host must see the blobs directory the crawler and screenshot workers write under their
+//! own `--data` (a shared mount), and the search page needs `DATA/index/` of an indexer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
+use reporter::Desk;
+
 use crate::data_dir::DataDir;
+
+/// Where the desk's tables are: PostgreSQL with `--db`, else `DATA/cases.sqlite`. Shared by
+/// `serve`, `user`, `token` and `audit`, so an admin manages the same desk the UI serves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeskDb {
+    /// PostgreSQL URL of a distributed deployment, e.g. `postgres://postgres@127.0.0.1:5432/test`:
+    /// cases, users, audit and notifications live there instead of DATA/cases.sqlite.
+    #[arg(long, env = "BAQYLAU_DB")]
+    pub db: Option<String>,
+    /// PostgreSQL schema holding the tables (created when missing; use the workers' value);
+    /// default: the server's `search_path`.
+    #[arg(long, env = "BAQYLAU_DB_SCHEMA", requires = "db")]
+    pub db_schema: Option<String>,
+}
+
+impl DeskDb {
+    /// Opens the desk: the PostgreSQL store (migrated, at most `max_connections` pooled) with
+    /// `--db`, else the SQLite store of the data directory `data` (created when `create_data`,
+    /// else it must exist). Call inside the runtime.
+    pub async fn open(
+        &self,
+        data: &Path,
+        create_data: bool,
+        max_connections: u32,
+    ) -> anyhow::Result<Arc<dyn Desk>> {
+        match &self.db {
+            Some(url) => {
+                let opts = reporter::store::postgres::PgOptions {
+                    schema: self.db_schema.clone(),
+                    max_connections,
+                    ..reporter::store::postgres::PgOptions::new(url.clone())
+                };
+                let store = reporter::PgCaseStore::connect_with(&opts)
+                    .await
+                    .with_context(|| format!("case store on PostgreSQL {}", redact(url)))?;
+                Ok(Arc::new(store))
+            }
+            None => {
+                let data = if create_data {
+                    DataDir::create(data)?
+                } else {
+                    DataDir::existing(data)?
+                };
+                Ok(Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?))
+            }
+        }
+    }
+}
+
+/// `url` without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
 
 /// Arguments of `baqylau serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Data directory.
+    /// Data directory: the desk's SQLite file (without `--db`), the blobs directory evidence is
+    /// served from (with `--db`: the workers' blobs, e.g. a shared mount), the search index.
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
     /// Port to listen on.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
@@ -38,10 +110,10 @@ pub struct Args {
 }
 
 /// Re-checks due sent cases every ten minutes, forever.
-async fn recheck_loop(store: Arc<reporter::SqliteCaseStore>, hours: i64) {
+async fn recheck_loop(store: Arc<dyn Desk>, hours: i64) {
     let every = chrono::Duration::hours(hours);
     loop {
-        if let Err(e) = super::notify::recheck_pass(&store, every, &[]).await {
+        if let Err(e) = super::notify::recheck_pass(store.as_ref(), every, &[]).await {
             tracing::error!(error = %e, "re-check pass failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;
@@ -78,7 +150,7 @@ pub async fn start_outbox(
     let sink = super::notify::sink(data, args.amqp.as_deref(), printer).await?;
     tracing::info!(sink = %sink.describe(), "notification outbox relay started");
     let relay = reporter::outbox::Relay::new(
-        Arc::clone(&state.desk),
+        Arc::clone(&state.desk) as Arc<dyn reporter::outbox::OutboxStore>,
         sink,
         Arc::clone(&state.outbox_wake),
     );
@@ -88,22 +160,41 @@ pub async fn start_outbox(
 
 /// Runs `baqylau serve`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let data = DataDir::existing(&args.data)?;
+    let distributed = args.desk.db.is_some();
+    let had_blobs = args.data.join("blobs").is_dir();
+    // Embedded, the data directory holds the desk and must exist; distributed, it only holds
+    // what the UI reads beside the database (blobs, index) and the outbox directory.
+    let data = if distributed {
+        DataDir::create(&args.data)?
+    } else {
+        DataDir::existing(&args.data)?
+    };
+    if distributed && !had_blobs {
+        tracing::warn!(
+            blobs = %data.blobs_dir().display(),
+            "the blobs directory did not exist: screenshots and WARC records the workers write              under their --data are not visible here unless this is that directory (shared mount)"
+        );
+    }
     let rules = crate::embedded::load_rules(args.rules.as_deref())?;
-    let mut state = reporter::web::AppState::new(
-        Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?),
-        data.blobs_dir(),
-        Arc::new(rules.taxonomy().cloned().unwrap_or_default()),
-        super::rule_catalog(&rules),
-    );
-    state.search = super::search::IndexSearch::open(&data, state.store.clone())
-        .map(|s| Arc::new(s) as Arc<dyn model::SearchBackend>);
-    state.settings = reporter::web::Settings {
+    let settings = reporter::web::Settings {
         secure_cookies: args.secure_cookies,
         session_hours: args.session_hours,
         overdue_hours: args.overdue_hours,
     };
     super::runtime()?.block_on(async move {
+        let desk = args.desk.open(&args.data, false, 8).await?;
+        if distributed {
+            tracing::info!(schema = ?args.desk.db_schema, "desk on PostgreSQL");
+        }
+        let mut state = reporter::web::AppState::new(
+            desk,
+            data.blobs_dir(),
+            Arc::new(rules.taxonomy().cloned().unwrap_or_default()),
+            super::rule_catalog(&rules),
+        );
+        state.search = super::search::IndexSearch::open(&data, state.store.clone())
+            .map(|s| Arc::new(s) as Arc<dyn model::SearchBackend>);
+        state.settings = settings;
         start_outbox(&mut state, &data, &args.outbox).await?;
         if args.recheck_hours > 0 {
             tokio::spawn(recheck_loop(Arc::clone(&state.desk), args.recheck_hours));

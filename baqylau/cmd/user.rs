@@ -1,7 +1,8 @@
 //! `baqylau user add`: creates desk users from the command line, so operators and tests need no
 //! browser (DESIGN §7). The password comes from stdin (`--password-stdin`) or is generated and
 //! printed once; approvers and admins (or `--totp`) get a TOTP secret, printed once with its
-//! `otpauth://` URI for an authenticator app.
+//! `otpauth://` URI for an authenticator app. With `--db` the users are created in a distributed
+//! deployment's PostgreSQL desk (the one `baqylau serve --db` serves).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use reporter::auth::{NewUser, Role};
 
-use crate::data_dir::DataDir;
+use super::serve::DeskDb;
 
 /// `baqylau user …`.
 #[derive(Debug, clap::Subcommand)]
@@ -47,9 +48,11 @@ pub struct AddArgs {
     /// Mobile phone (Form 1).
     #[arg(long, default_value = "")]
     pub mobile: String,
-    /// Data directory.
+    /// Data directory (its cases.sqlite holds the users unless `--db` is given).
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -58,9 +61,11 @@ pub struct AddArgs {
 /// Arguments of `baqylau user list`.
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Data directory.
+    /// Data directory (its cases.sqlite holds the users unless `--db` is given).
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -84,10 +89,7 @@ pub struct Created {
 }
 
 /// Creates a user in `store`; generates a password when `password` is `None`.
-pub async fn create(
-    store: &reporter::SqliteCaseStore,
-    mut new: NewUser,
-) -> anyhow::Result<Created> {
+pub async fn create(store: &dyn reporter::Desk, mut new: NewUser) -> anyhow::Result<Created> {
     let generated = new
         .password
         .is_none()
@@ -124,7 +126,6 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
-    let data = DataDir::create(&a.data)?;
     let password = if a.password_stdin {
         let mut s = String::new();
         std::io::stdin()
@@ -136,20 +137,23 @@ fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let store = reporter::SqliteCaseStore::open(&data.cases_db())?;
-    let created = super::runtime()?.block_on(create(
-        &store,
-        NewUser {
-            name: a.name,
-            role: Some(a.role),
-            password,
-            totp: a.totp,
-            full_name: a.full_name,
-            position: a.position,
-            email: a.email,
-            mobile: a.mobile,
-        },
-    ))?;
+    let created = super::runtime()?.block_on(async {
+        let store = a.desk.open(&a.data, true, 2).await?;
+        create(
+            store.as_ref(),
+            NewUser {
+                name: a.name,
+                role: Some(a.role),
+                password,
+                totp: a.totp,
+                full_name: a.full_name,
+                position: a.position,
+                email: a.email,
+                mobile: a.mobile,
+            },
+        )
+        .await
+    })?;
     if a.json {
         println!("{}", serde_json::to_string(&created)?);
     } else {
@@ -171,9 +175,10 @@ pub fn print_created(c: &Created) {
 }
 
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
-    let data = DataDir::existing(&a.data)?;
-    let store = reporter::SqliteCaseStore::open(&data.cases_db())?;
-    let users = super::runtime()?.block_on(store.list_users())?;
+    let users = super::runtime()?.block_on(async {
+        let store = a.desk.open(&a.data, false, 2).await?;
+        anyhow::Ok(store.list_users().await?)
+    })?;
     for u in users {
         println!(
             "{}\t{}\t{}\t{}",

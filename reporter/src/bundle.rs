@@ -331,13 +331,12 @@ pub async fn notification_pdfs(
 /// Builds the bundle of case `id` in memory: the case, its notifications, their PDFs when a
 /// printer is given.
 pub async fn build_for_case(
-    store: &crate::SqliteCaseStore,
+    store: &dyn crate::Desk,
     id: i64,
     blobs_dir: &Path,
     printer: Option<&std::sync::Arc<dyn crate::outbox::PdfPrinter>>,
     created_by: &str,
 ) -> Result<(Manifest, Vec<u8>), String> {
-    use model::CaseStore;
     let case = store
         .get_case(id)
         .await

@@ -9,6 +9,8 @@
 //! Primary types:
 //! - [`SqliteCaseStore`]: the embedded [`model::CaseStore`] (SQLite, WAL, numbered migrations);
 //! - [`PgCaseStore`]: the distributed one (PostgreSQL, pooled, sqlx migrations);
+//! - [`Desk`]: the desk operations (users, audit, triage, notifications) of either store, so
+//!   the web UI runs on the backend chosen at run time (`Arc<dyn Desk>`);
 //! - [`Reporter`]: the stage task reading `Queue<Flagged>`, writing `Queue<ScreenshotRequest>`;
 //! - [`web::router`] / [`web::serve`]: the analyst UI (server-rendered HTML in kk/ru/en) and API.
 //!
@@ -42,7 +44,7 @@ pub mod workflow;
 
 pub use error::ReporterError;
 pub use stage::{Reporter, ReporterStats};
-pub use store::{PgCaseStore, SqliteCaseStore};
+pub use store::{Desk, PgCaseStore, SqliteCaseStore};
 
 #[cfg(test)]
 mod tests {

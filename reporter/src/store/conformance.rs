@@ -13,291 +13,33 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use model::{
-    CaseFilter, CaseSort, CaseStatus, CaseStore, CaseSummary, Decision, Flagged, Route, Screenshot,
-    Severity, Source, StoreError, Taxonomy, WarcRef,
+    CaseFilter, CaseSort, CaseStatus, Decision, Flagged, Route, Screenshot, Severity, Source,
+    StoreError, Taxonomy, WarcRef,
 };
 
-use super::audit::{AuditEntry, AuditReport};
 use super::notifications::{Notification, NotificationStatus, OutboxMessage, Payload, Verdict};
 use super::postgres::ScratchSchema;
-use super::rechecks::{Recheck, Target};
-use super::triage::{Comment, Link, Related};
-use super::users::{LoginFailure, Session};
-use super::{PgCaseStore, SqliteCaseStore};
-use crate::auth::{NewUser, Role, User, totp};
+use super::triage::Link;
+use super::users::LoginFailure;
+use super::{Desk, PgCaseStore, SqliteCaseStore};
+use crate::auth::{NewUser, Role, totp};
 use crate::evidence::{self, tests::capture, tests::hit};
 use crate::indicators::Kind;
 use crate::outbox::{NotificationSink, OutboxStore, Relay};
 use crate::recheck::{Observation, Outcome};
 
-/// What the suite needs beyond [`CaseStore`]: the desk operations both stores have as inherent
-/// methods (same names and signatures), and ways to look at what a store recorded.
-#[async_trait]
-pub(crate) trait Backend: CaseStore + OutboxStore + Trail + 'static {
-    async fn add_user(&self, new: NewUser) -> Result<(User, Option<String>), StoreError>;
-    async fn draft_notification(
-        &self,
-        case_ids: &[i64],
-        taxonomy: &Taxonomy,
-        actor: &str,
-    ) -> Result<Notification, StoreError>;
-    async fn revise_notification(
-        &self,
-        id: i64,
-        case_ids: &[i64],
-        taxonomy: &Taxonomy,
-        actor: &str,
-    ) -> Result<Notification, StoreError>;
-    async fn approve_notification(
-        &self,
-        id: i64,
-        expected_sha256: &str,
-        approver: &str,
-    ) -> Result<Notification, StoreError>;
-    async fn notification(&self, id: i64) -> Result<Option<Notification>, StoreError>;
-    async fn notifications(&self, case_id: Option<i64>) -> Result<Vec<Notification>, StoreError>;
-    async fn notifiable_cases(&self) -> Result<Vec<CaseSummary>, StoreError>;
-    async fn pending_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError>;
-    async fn record_receipt(
-        &self,
-        id: i64,
-        line: u32,
-        verdict: Verdict,
-        justification: &str,
-        actor: &str,
-    ) -> Result<Notification, StoreError>;
-    async fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        object: &str,
-        detail: &str,
-    ) -> Result<(), StoreError>;
-    async fn audit_entries(
-        &self,
-        object: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>, StoreError>;
-    async fn verify_audit(&self) -> Result<AuditReport, StoreError>;
-    async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
-    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
-    async fn inactive_users(&self, since: DateTime<Utc>) -> Result<Vec<User>, StoreError>;
-    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError>;
-    async fn check_login(
-        &self,
-        name: &str,
-        password_given: &str,
-        totp_code: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Result<User, LoginFailure>, StoreError>;
-    async fn create_session(
-        &self,
-        user_id: i64,
-        ttl: Duration,
-    ) -> Result<(String, String), StoreError>;
-    async fn session(&self, token: &str) -> Result<Option<Session>, StoreError>;
-    async fn end_session(&self, token: &str) -> Result<(), StoreError>;
-    async fn create_token(&self, name: &str) -> Result<String, StoreError>;
-    async fn token_user(&self, token: &str) -> Result<Option<User>, StoreError>;
-    async fn assign(
-        &self,
-        case_id: i64,
-        assignee: Option<&str>,
-        actor: &str,
-    ) -> Result<(), StoreError>;
-    async fn add_comment(&self, case_id: i64, author: &str, body: &str) -> Result<(), StoreError>;
-    async fn comments(&self, case_id: i64) -> Result<Vec<Comment>, StoreError>;
-    async fn merge(&self, duplicate: i64, primary: i64, actor: &str) -> Result<(), StoreError>;
-    async fn case_indicators(&self, case_id: i64) -> Result<Vec<(Kind, String)>, StoreError>;
-    async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError>;
-    async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError>;
-    async fn record_recheck(
-        &self,
-        target: &Target,
-        obs: &Observation,
-    ) -> Result<Recheck, StoreError>;
-    async fn rechecks(&self, case_id: i64) -> Result<Vec<Recheck>, StoreError>;
-}
+/// What the checks run on: the [`Desk`] (the desk operations the web UI and the CLI call, which
+/// include [`model::CaseStore`] and [`OutboxStore`]) plus a way to look at the decision trail.
+pub(crate) trait Backend: Desk + Trail + 'static {}
 
-/// The decision trail, which [`CaseStore`] does not expose.
+impl<T: Desk + Trail + 'static> Backend for T {}
+
+/// The decision trail, which [`model::CaseStore`] does not expose.
 #[async_trait]
 pub(crate) trait Trail {
     /// Decision events of a case, oldest first: `(action, from, to, actor)`.
     async fn events(&self, case_id: i64) -> Vec<(String, String, String, String)>;
 }
-
-/// Implements [`Backend`] by calling the store's inherent methods.
-macro_rules! backend {
-    ($t:ty) => {
-        #[async_trait]
-        impl Backend for $t {
-            async fn add_user(&self, new: NewUser) -> Result<(User, Option<String>), StoreError> {
-                <$t>::add_user(self, new).await
-            }
-            async fn draft_notification(
-                &self,
-                case_ids: &[i64],
-                taxonomy: &Taxonomy,
-                actor: &str,
-            ) -> Result<Notification, StoreError> {
-                <$t>::draft_notification(self, case_ids, taxonomy, actor).await
-            }
-            async fn revise_notification(
-                &self,
-                id: i64,
-                case_ids: &[i64],
-                taxonomy: &Taxonomy,
-                actor: &str,
-            ) -> Result<Notification, StoreError> {
-                <$t>::revise_notification(self, id, case_ids, taxonomy, actor).await
-            }
-            async fn approve_notification(
-                &self,
-                id: i64,
-                expected_sha256: &str,
-                approver: &str,
-            ) -> Result<Notification, StoreError> {
-                <$t>::approve_notification(self, id, expected_sha256, approver).await
-            }
-            async fn notification(&self, id: i64) -> Result<Option<Notification>, StoreError> {
-                <$t>::notification(self, id).await
-            }
-            async fn notifications(
-                &self,
-                case_id: Option<i64>,
-            ) -> Result<Vec<Notification>, StoreError> {
-                <$t>::notifications(self, case_id).await
-            }
-            async fn notifiable_cases(&self) -> Result<Vec<CaseSummary>, StoreError> {
-                <$t>::notifiable_cases(self).await
-            }
-            async fn pending_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
-                <$t>::pending_outbox(self).await
-            }
-            async fn record_receipt(
-                &self,
-                id: i64,
-                line: u32,
-                verdict: Verdict,
-                justification: &str,
-                actor: &str,
-            ) -> Result<Notification, StoreError> {
-                <$t>::record_receipt(self, id, line, verdict, justification, actor).await
-            }
-            async fn audit(
-                &self,
-                actor: &str,
-                action: &str,
-                object: &str,
-                detail: &str,
-            ) -> Result<(), StoreError> {
-                <$t>::audit(self, actor, action, object, detail).await
-            }
-            async fn audit_entries(
-                &self,
-                object: Option<&str>,
-                limit: u32,
-            ) -> Result<Vec<AuditEntry>, StoreError> {
-                <$t>::audit_entries(self, object, limit).await
-            }
-            async fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-                <$t>::verify_audit(self).await
-            }
-            async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
-                <$t>::user(self, name).await
-            }
-            async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-                <$t>::list_users(self).await
-            }
-            async fn inactive_users(&self, since: DateTime<Utc>) -> Result<Vec<User>, StoreError> {
-                <$t>::inactive_users(self, since).await
-            }
-            async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {
-                <$t>::set_disabled(self, name, disabled).await
-            }
-            async fn check_login(
-                &self,
-                name: &str,
-                password_given: &str,
-                totp_code: Option<&str>,
-                now: DateTime<Utc>,
-            ) -> Result<Result<User, LoginFailure>, StoreError> {
-                <$t>::check_login(self, name, password_given, totp_code, now).await
-            }
-            async fn create_session(
-                &self,
-                user_id: i64,
-                ttl: Duration,
-            ) -> Result<(String, String), StoreError> {
-                <$t>::create_session(self, user_id, ttl).await
-            }
-            async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
-                <$t>::session(self, token).await
-            }
-            async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-                <$t>::end_session(self, token).await
-            }
-            async fn create_token(&self, name: &str) -> Result<String, StoreError> {
-                <$t>::create_token(self, name).await
-            }
-            async fn token_user(&self, token: &str) -> Result<Option<User>, StoreError> {
-                <$t>::token_user(self, token).await
-            }
-            async fn assign(
-                &self,
-                case_id: i64,
-                assignee: Option<&str>,
-                actor: &str,
-            ) -> Result<(), StoreError> {
-                <$t>::assign(self, case_id, assignee, actor).await
-            }
-            async fn add_comment(
-                &self,
-                case_id: i64,
-                author: &str,
-                body: &str,
-            ) -> Result<(), StoreError> {
-                <$t>::add_comment(self, case_id, author, body).await
-            }
-            async fn comments(&self, case_id: i64) -> Result<Vec<Comment>, StoreError> {
-                <$t>::comments(self, case_id).await
-            }
-            async fn merge(
-                &self,
-                duplicate: i64,
-                primary: i64,
-                actor: &str,
-            ) -> Result<(), StoreError> {
-                <$t>::merge(self, duplicate, primary, actor).await
-            }
-            async fn case_indicators(
-                &self,
-                case_id: i64,
-            ) -> Result<Vec<(Kind, String)>, StoreError> {
-                <$t>::case_indicators(self, case_id).await
-            }
-            async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError> {
-                <$t>::related(self, case_id).await
-            }
-            async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
-                <$t>::rechecks_due(self, every).await
-            }
-            async fn record_recheck(
-                &self,
-                target: &Target,
-                obs: &Observation,
-            ) -> Result<Recheck, StoreError> {
-                <$t>::record_recheck(self, target, obs).await
-            }
-            async fn rechecks(&self, case_id: i64) -> Result<Vec<Recheck>, StoreError> {
-                <$t>::rechecks(self, case_id).await
-            }
-        }
-    };
-}
-
-backend!(SqliteCaseStore);
-backend!(PgCaseStore);
 
 #[async_trait]
 impl Trail for SqliteCaseStore {

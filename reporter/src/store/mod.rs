@@ -5,11 +5,13 @@
 //! (PostgreSQL) is the distributed one. Both implement [`model::CaseStore`] and follow the same
 //! [`crate::workflow`] and [`crate::evidence`] rules, which one storage test suite
 //! (`conformance`) checks against both. The desk operations (users, audit, notifications) are
-//! inherent methods of each store, one module per concept.
+//! inherent methods of each store, one module per concept, reached through the [`Desk`] trait
+//! when the backend is chosen at run time.
 
 pub mod audit;
 #[cfg(test)]
 mod conformance;
+mod desk;
 mod migrate;
 pub mod notifications;
 pub mod postgres;
@@ -18,5 +20,6 @@ mod sqlite;
 pub mod triage;
 pub mod users;
 
+pub use desk::Desk;
 pub use postgres::PgCaseStore;
 pub use sqlite::SqliteCaseStore;

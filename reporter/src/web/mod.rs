@@ -28,8 +28,9 @@
 //! | `GET /admin/inactive?days=182` | accounts without activity, for the half-yearly review (admin) |
 //! | `GET /admin/audit` | the audit chain's latest entries and its verification (admin) |
 //!
-//! The state holds the store as `Arc<dyn CaseStore>` so the same router serves SQLite or
-//! PostgreSQL, and tests drive [`router`] with `tower::ServiceExt::oneshot`, without a socket.
+//! The state holds the store as `Arc<dyn CaseStore>` and the desk as `Arc<dyn Desk>` (the same
+//! store) so the same router serves SQLite or PostgreSQL, and tests drive [`router`] with
+//! `tower::ServiceExt::oneshot`, without a socket.
 
 mod admin;
 mod api;
@@ -57,7 +58,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use model::{CaseStore, RuleInfo, Taxonomy};
 
-use crate::SqliteCaseStore;
+use crate::Desk;
 use i18n::Lang;
 
 /// Deployment settings of the desk.
@@ -92,9 +93,9 @@ pub struct AppState {
     pub taxonomy: Arc<Taxonomy>,
     /// Loaded rules by id, to explain hits.
     pub rules: Arc<HashMap<String, RuleInfo>>,
-    /// The desk's own tables (users, sessions, audit, comments, notifications) — the same
-    /// database as `store` in the embedded deployment.
-    pub desk: Arc<SqliteCaseStore>,
+    /// The desk's own tables (users, sessions, audit, comments, notifications): the same store
+    /// as `store` (SQLite embedded, PostgreSQL distributed).
+    pub desk: Arc<dyn Desk>,
     /// Deployment settings.
     pub settings: Settings,
     /// Prints Form 2 to PDF; `None` when no Chromium is configured (PDF links answer 503).
@@ -106,19 +107,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over one SQLite store (cases and desk), with default [`Settings`].
+    /// State over one store (cases and desk: an `Arc<SqliteCaseStore>`, an `Arc<PgCaseStore>`
+    /// or an `Arc<dyn Desk>`), with default [`Settings`].
     pub fn new(
-        store: Arc<SqliteCaseStore>,
+        desk: Arc<dyn Desk>,
         blobs_dir: PathBuf,
         taxonomy: Arc<Taxonomy>,
         rules: Arc<HashMap<String, RuleInfo>>,
     ) -> AppState {
         AppState {
-            store: store.clone(),
+            store: desk.clone(),
             blobs_dir,
             taxonomy,
             rules,
-            desk: store,
+            desk,
             settings: Settings::default(),
             pdf: None,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),

@@ -726,7 +726,7 @@ pub(crate) async fn bundle(
         return Err(fail(AppError::NotFound(format!("case {id} not found"))));
     }
     let (manifest, bytes) = crate::bundle::build_for_case(
-        &state.desk,
+        state.desk.as_ref(),
         id,
         &state.blobs_dir,
         state.pdf.as_ref(),
