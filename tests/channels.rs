@@ -97,6 +97,10 @@ fn respond(path: &str, posts: &[(u64, String)]) -> (&'static str, String) {
 }
 
 fn channel_page(posts: &[(u64, String)]) -> String {
+    channel_page_of(CHANNEL, posts)
+}
+
+fn channel_page_of(channel: &str, posts: &[(u64, String)]) -> String {
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Watch – Telegram</title></head>\
          <body><div class=\"tgme_channel_info\">\
@@ -107,10 +111,10 @@ fn channel_page(posts: &[(u64, String)]) -> String {
     for (id, text) in posts {
         html.push_str(&format!(
             "<div class=\"tgme_widget_message_wrap\"><div class=\"tgme_widget_message\" \
-             data-post=\"{CHANNEL}/{id}\"><div class=\"tgme_widget_message_bubble\">\
+             data-post=\"{channel}/{id}\"><div class=\"tgme_widget_message_bubble\">\
              <div class=\"tgme_widget_message_text\">{text}</div>\
              <div class=\"tgme_widget_message_info\"><span class=\"tgme_widget_message_views\">10</span>\
-             <a class=\"tgme_widget_message_date\" href=\"https://t.me/{CHANNEL}/{id}\">\
+             <a class=\"tgme_widget_message_date\" href=\"https://t.me/{channel}/{id}\">\
              <time datetime=\"2026-01-0{id}T10:00:00+00:00\">10:00</time></a></div>\
              </div></div></div>"
         ));
@@ -348,4 +352,276 @@ fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
     assert_eq!(tg_stats["posts"], 3, "{stats}");
     assert_eq!(tg_stats["edited"], 1, "{stats}");
     assert_eq!(tg_stats["deleted"], 1, "{stats}");
+}
+
+/// A downstream stage that fails for good (here: the evidence directory is gone, so no
+/// screenshot can be stored) stops `crawl --watch` with a non-zero exit and an error naming the
+/// stage — instead of crawling on with nobody consuming — and leaves no Chromium behind.
+#[test]
+fn a_failing_stage_stops_the_watch() {
+    let dir = Dir::new("watch-stage-fails");
+    let data = dir.path().join("data");
+    let tg = FixtureChannel::start(vec![(1, BENIGN.into())]);
+    let channels = dir.write("channels.txt", &format!("http://t.me/{CHANNEL}\n"));
+    let mut crawl = baqylau()
+        .args([
+            "crawl",
+            "--watch",
+            "--revisit",
+            "1s",
+            "--host-delay",
+            "0ms",
+            "--json",
+        ])
+        .args(["--resolve", &format!("t.me=127.0.0.1:{}", tg.port)])
+        .arg("--channels")
+        .arg(&channels)
+        .arg("--data")
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start crawl --watch");
+    let start = Instant::now();
+    while !data.join("cases.sqlite").exists() && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let browsers = chromium_descendants(crawl.id());
+    assert!(!browsers.is_empty(), "the watch runs a browser");
+    // The evidence volume disappears under the running service (root ignores permissions, so
+    // the directory is replaced by a file rather than made read-only).
+    let shots = data.join("blobs").join("screenshots");
+    std::fs::remove_dir_all(&shots).expect("remove screenshots dir");
+    std::fs::write(&shots, b"not a directory").unwrap();
+    assert!(
+        crawl.try_wait().unwrap().is_none(),
+        "the watch is still running before any failure"
+    );
+
+    // A violating post opens a case; storing its screenshot fails; the watch must stop.
+    tg.set(vec![(1, BENIGN.into()), (2, VIOLATING.into())]);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = crawl.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = crawl.kill();
+            let out = crawl.wait_with_output().unwrap();
+            panic!(
+                "crawl --watch kept running 60 s after its screenshot stage failed: {}",
+                stderr(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = crawl.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!status.success(), "a failed stage must fail the run: {err}");
+    assert!(
+        err.contains("screenshot stage failed") && err.contains("cannot write screenshots/"),
+        "the error names the stage and the cause: {err}"
+    );
+    assert!(
+        stdout(&out).trim().is_empty(),
+        "no summary for a failed run"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let left: Vec<u32> = browsers.into_iter().filter(|p| alive(*p)).collect();
+    assert!(left.is_empty(), "Chromium processes left: {left:?}");
+}
+
+/// A loopback server for several mapped host names: answers by `handler(host, path)` and logs
+/// every request as `host path`.
+struct MultiHost {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl MultiHost {
+    fn start(handler: fn(&str, &str) -> (&'static str, String)) -> MultiHost {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let shared = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let log = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let mut host = String::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = h.split_once(':')
+                            && name.eq_ignore_ascii_case("host")
+                        {
+                            host = value.trim().split(':').next().unwrap_or("").to_string();
+                        }
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    log.lock().unwrap().push(format!("{host} {path}"));
+                    let (status, body) = handler(&host, &path);
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(body.as_bytes());
+                });
+            }
+        });
+        MultiHost { port, log }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// A news site whose article names Telegram channels in every form a page does, and a fixture
+/// `t.me` with two public channels.
+fn discovery_web(host: &str, path: &str) -> (&'static str, String) {
+    if path == "/robots.txt" {
+        return ("200 OK", "User-agent: *\nAllow: /\n".into());
+    }
+    match (host, path) {
+        ("discover-news.kz", "/") => (
+            "200 OK",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Новости</title></head><body>\
+             <h1>Где ищут дропов</h1><p>Объявления о покупке карт публикуют в каналах.</p>\
+             <a href=\"http://t.me/watchchan\">канал</a> \
+             <a href=\"http://t.me/watchchan/2\">пост канала</a> \
+             <a href=\"http://t.me/joinchat/AAAAAEkk2WdoDrB4\">закрытый чат</a> \
+             <a href=\"http://t.me/+AbCdEfGhIjK1\">инвайт</a> \
+             <a href=\"http://t.me/drop_helper_bot\">бот</a> \
+             <a href=\"http://t.me/share/url?url=http://discover-news.kz/\">поделиться</a> \
+             <a href=\"http://t.me/addstickers/drop_pack\">стикеры</a> \
+             <a href=\"http://t.me/s/second_chan\">второй канал</a>\
+             </body></html>"
+                .into(),
+        ),
+        ("t.me", "/s/watchchan") => (
+            "200 OK",
+            channel_page_of(
+                "watchchan",
+                &[(1, BENIGN.to_string()), (2, VIOLATING.to_string())],
+            ),
+        ),
+        ("t.me", "/s/second_chan") => (
+            "200 OK",
+            channel_page_of("second_chan", &[(7, BENIGN.to_string())]),
+        ),
+        _ => (
+            "404 Not Found",
+            "<html><body>not found</body></html>".into(),
+        ),
+    }
+}
+
+/// `--discover-channels`: channel links on a crawled page add the channels' previews (posts
+/// become captures and cases), at most `--max-discovered-channels` of them, never invites,
+/// bots, stickers or share links; without the flag no `t.me` request is made at all.
+#[test]
+fn linked_channels_are_discovered_only_when_asked() {
+    let dir = Dir::new("discover");
+    let crawl = |web: &MultiHost, name: &str, extra: &[&str]| -> Value {
+        let data = dir.path().join(name);
+        let out = run(baqylau()
+            .args(["crawl", "--no-screenshots", "--json", "--host-delay", "0ms"])
+            .args(["--seed", "http://discover-news.kz/"])
+            .args([
+                "--resolve",
+                &format!("discover-news.kz=127.0.0.1:{}", web.port),
+            ])
+            .args(["--resolve", &format!("t.me=127.0.0.1:{}", web.port)])
+            .args(extra)
+            .arg("--data")
+            .arg(&data));
+        assert!(out.status.success(), "crawl {name}: {}", stderr(&out));
+        let out = run(baqylau().args(["stats", "--json", "--data"]).arg(&data));
+        assert!(out.status.success(), "stats: {}", stderr(&out));
+        serde_json::from_str(stdout(&out).trim()).unwrap()
+    };
+    let tme = |web: &MultiHost| -> Vec<String> {
+        web.requests()
+            .into_iter()
+            .filter_map(|r| r.strip_prefix("t.me ").map(str::to_string))
+            .filter(|p| p != "/robots.txt")
+            .collect()
+    };
+
+    // Off by default.
+    let web = MultiHost::start(discovery_web);
+    let stats = crawl(&web, "off", &[]);
+    assert!(
+        web.requests().iter().any(|r| r == "discover-news.kz /"),
+        "{:?}",
+        web.requests()
+    );
+    assert!(tme(&web).is_empty(), "t.me contacted: {:?}", tme(&web));
+    assert_eq!(stats["telegram"]["posts"], 0, "{stats}");
+
+    // On, with room for one channel: the first linked channel only.
+    let web = MultiHost::start(discovery_web);
+    let stats = crawl(
+        &web,
+        "one",
+        &["--discover-channels", "--max-discovered-channels", "1"],
+    );
+    assert_eq!(tme(&web), ["/s/watchchan"], "{:?}", web.requests());
+    assert_eq!(stats["telegram"]["posts"], 2, "{stats}");
+
+    // On, default budget: both channels, and the violating post is a case.
+    let web = MultiHost::start(discovery_web);
+    let data = dir.path().join("all");
+    let out = run(baqylau()
+        .args(["crawl", "--no-screenshots", "--json", "--host-delay", "0ms"])
+        .args(["--seed", "http://discover-news.kz/", "--discover-channels"])
+        .args([
+            "--resolve",
+            &format!("discover-news.kz=127.0.0.1:{}", web.port),
+        ])
+        .args(["--resolve", &format!("t.me=127.0.0.1:{}", web.port)])
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "crawl: {}", stderr(&out));
+    let mut paths = tme(&web);
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/s/second_chan", "/s/watchchan"],
+        "{:?}",
+        web.requests()
+    );
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).expect("JSON summary");
+    assert!(summary["cases_opened"].as_u64().unwrap() >= 1, "{summary}");
+    let auth = format!("Bearer {}", token(&data));
+    let server = Server::start(&data);
+    let r = http_with(
+        "GET",
+        server.addr,
+        "/api/cases",
+        None,
+        &[("Authorization", &auth)],
+    );
+    assert_eq!(r.status, 200);
+    let cases = r.json();
+    assert!(
+        cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["url"] == "http://t.me/watchchan/2"),
+        "the discovered channel's violating post is a case: {cases}"
+    );
 }

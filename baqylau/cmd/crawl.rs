@@ -102,6 +102,14 @@ pub struct Args {
     /// preview URL (`#` comments allowed).
     #[arg(long, value_name = "FILE")]
     pub channels: Option<PathBuf>,
+    /// Also crawl the Telegram channels that crawled pages link to (`t.me/<channel>`, through
+    /// its public preview `t.me/s/<channel>`); invite, bot, sticker and share links are skipped.
+    /// With `--watch` the channels found are watched too.
+    #[arg(long)]
+    pub discover_channels: bool,
+    /// Most channels `--discover-channels` adds in one run.
+    #[arg(long, value_name = "N", default_value_t = CrawlerConfig::default().telegram_discover_max)]
+    pub max_discovered_channels: usize,
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -201,6 +209,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ca_certs,
         render: args.render,
         js_only_hosts: args.js_only_host.clone(),
+        telegram_discover: args.discover_channels,
+        telegram_discover_max: args.max_discovered_channels,
         ..CrawlerConfig::default()
     };
     if let Some(ua) = &args.user_agent {
