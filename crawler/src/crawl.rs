@@ -570,8 +570,8 @@ impl Crawler {
             return Ok(Vec::new());
         }
 
-        // Telegram posts already published unchanged are not published again.
-        // (Embedded only: distributed workers publish every post; consumers deduplicate.)
+        // Telegram posts already published unchanged are not published again (the shared
+        // frontier remembers them for every worker).
         let posts = match &self.store {
             Store::Local(m) => {
                 let f = lock(m);
@@ -582,7 +582,10 @@ impl Crawler {
                 )
                 .map_err(|e| f.err(e))?
             }
-            Store::Shared(..) => crate::watch::PostDiff::default(),
+            Store::Shared(pg, _) => {
+                pg.telegram_diff(&result.captures, &self.shared.cfg.telegram_hosts)
+                    .await?
+            }
         };
         posts.retain_changed(&mut result.captures);
         let n_captures = result.captures.len() as u64;
@@ -625,7 +628,7 @@ impl Crawler {
                 Vec::new()
             }
             Store::Shared(pg, dist) => {
-                self.apply_shared(pg, &dist.worker_id, entry, &result, book)
+                self.apply_shared(pg, &dist.worker_id, entry, &result, &posts, book)
                     .await?
             }
         };
@@ -641,6 +644,7 @@ impl Crawler {
         worker: &str,
         entry: &FrontierEntry,
         result: &PageResult,
+        posts: &crate::watch::PostDiff,
         book: &mut HostBook,
     ) -> Result<Vec<String>> {
         let (state, error) = match (&result.outcome, &result.error) {
@@ -685,6 +689,7 @@ impl Crawler {
             visit,
             links,
             cap: self.shared.cfg.max_pages_per_host as u64,
+            posts: Some(posts),
         };
         match pg.complete(worker, &completion).await? {
             Some(added) => Ok(added),

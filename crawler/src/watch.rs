@@ -13,10 +13,11 @@
 //! version, the old capture stays in the case). A known post that is missing from a page whose
 //! id range covers it was **deleted** by the channel; it is marked with the time it was noticed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use model::{Capture, Source};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -97,15 +98,28 @@ pub enum PostChange {
     Unchanged,
 }
 
+/// One post of a fetched channel page (post id 0: the channel header, title + description),
+/// with the hash its text is compared by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PagePost {
+    pub(crate) channel: String,
+    pub(crate) post_id: u64,
+    pub(crate) url: String,
+    pub(crate) text_sha256: String,
+    pub(crate) capture_id: String,
+    pub(crate) fetched_at: DateTime<Utc>,
+}
+
 /// The comparison of one fetched channel page with what the crawler knew of its posts; built
-/// before the captures are published ([`PostDiff::compute`]), stored after ([`PostDiff::record`]).
+/// before the captures are published ([`PostDiff::compute`] here, the shared frontier's
+/// `telegram_diff` in distributed mode), stored after ([`PostDiff::record`], or within the
+/// shared frontier's completion).
 #[derive(Debug, Default)]
 pub(crate) struct PostDiff {
-    /// `(channel, post_id, url, text_sha256, capture_id, fetched_at, change)`; post id 0 is the
-    /// channel header (title + description) capture.
-    seen: Vec<(String, u64, String, String, String, String, PostChange)>,
-    /// Known posts missing from the page's id range.
-    deleted: Vec<(String, u64)>,
+    /// Every post of the page, with what became of it.
+    pub(crate) seen: Vec<(PagePost, PostChange)>,
+    /// Known posts missing from the page's id range: `(channel, post id)`.
+    pub(crate) deleted: Vec<(String, u64)>,
 }
 
 /// The `(channel, post id)` key of a capture from a channel page, if it is one: a post, or the
@@ -124,7 +138,68 @@ fn post_key(c: &Capture, telegram_hosts: &[String]) -> Option<(String, u64)> {
     }
 }
 
+/// The channel-page posts among `captures` (captures of other pages are left alone).
+pub(crate) fn page_posts(captures: &[Capture], telegram_hosts: &[String]) -> Vec<PagePost> {
+    captures
+        .iter()
+        .filter_map(|c| {
+            let (channel, post_id) = post_key(c, telegram_hosts)?;
+            Some(PagePost {
+                channel,
+                post_id,
+                url: c.url.clone(),
+                text_sha256: model::sha256_hex(format!("{}\n{}", c.title, c.text).as_bytes()),
+                capture_id: c.id.clone(),
+                fetched_at: c.fetched_at,
+            })
+        })
+        .collect()
+}
+
+/// Per channel, the lowest and highest post id on the page (the header, id 0, not counted):
+/// a known post inside that range that is missing from the page was deleted.
+pub(crate) fn id_ranges(posts: &[PagePost]) -> BTreeMap<String, (u64, u64)> {
+    let mut ranges: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for p in posts.iter().filter(|p| p.post_id > 0) {
+        let r = ranges.entry(p.channel.clone()).or_insert((u64::MAX, 0));
+        r.0 = r.0.min(p.post_id);
+        r.1 = r.1.max(p.post_id);
+    }
+    ranges
+}
+
 impl PostDiff {
+    /// The diff of a page's `posts` given the stored text hash of each known post (`known`) and
+    /// the posts not marked deleted inside each channel's [`id_ranges`] (`live`). The same for
+    /// both backends; only the lookups differ.
+    pub(crate) fn build(
+        posts: Vec<PagePost>,
+        known: &HashMap<(String, u64), String>,
+        live: &[(String, u64)],
+    ) -> PostDiff {
+        let present: HashSet<(&str, u64)> = posts
+            .iter()
+            .map(|p| (p.channel.as_str(), p.post_id))
+            .collect();
+        let deleted = live
+            .iter()
+            .filter(|(channel, id)| *id > 0 && !present.contains(&(channel.as_str(), *id)))
+            .cloned()
+            .collect();
+        let seen = posts
+            .into_iter()
+            .map(|p| {
+                let change = match known.get(&(p.channel.clone(), p.post_id)) {
+                    None => PostChange::New,
+                    Some(k) if *k == p.text_sha256 => PostChange::Unchanged,
+                    Some(_) => PostChange::Edited,
+                };
+                (p, change)
+            })
+            .collect();
+        PostDiff { seen, deleted }
+    }
+
     /// Compares the channel-page captures among `captures` with the `telegram_posts` table
     /// (read-only). Captures of other pages are left alone.
     pub(crate) fn compute(
@@ -132,74 +207,49 @@ impl PostDiff {
         captures: &[Capture],
         telegram_hosts: &[String],
     ) -> rusqlite::Result<PostDiff> {
-        let mut diff = PostDiff::default();
-        let mut ranges: HashMap<String, (u64, u64, HashSet<u64>)> = HashMap::new();
-        for c in captures {
-            let Some((channel, id)) = post_key(c, telegram_hosts) else {
-                continue;
-            };
-            let sha = model::sha256_hex(format!("{}\n{}", c.title, c.text).as_bytes());
-            let known: Option<String> = conn
+        let posts = page_posts(captures, telegram_hosts);
+        let mut known = HashMap::new();
+        for p in &posts {
+            let sha: Option<String> = conn
                 .prepare_cached(
                     "SELECT text_sha256 FROM telegram_posts WHERE channel = ?1 AND post_id = ?2",
                 )?
-                .query_row(params![channel, id as i64], |r| r.get(0))
+                .query_row(params![p.channel, p.post_id as i64], |r| r.get(0))
                 .optional()?;
-            let change = match known {
-                None => PostChange::New,
-                Some(k) if k == sha => PostChange::Unchanged,
-                Some(_) => PostChange::Edited,
-            };
-            if id > 0 {
-                let r = ranges
-                    .entry(channel.clone())
-                    .or_insert((u64::MAX, 0, HashSet::new()));
-                r.0 = r.0.min(id);
-                r.1 = r.1.max(id);
-                r.2.insert(id);
+            if let Some(sha) = sha {
+                known.insert((p.channel.clone(), p.post_id), sha);
             }
-            diff.seen.push((
-                channel,
-                id,
-                c.url.clone(),
-                sha,
-                c.id.clone(),
-                c.fetched_at.to_rfc3339(),
-                change,
-            ));
         }
-        for (channel, (lo, hi, present)) in ranges {
+        let mut live = Vec::new();
+        for (channel, (lo, hi)) in id_ranges(&posts) {
             let mut st = conn.prepare_cached(
                 "SELECT post_id FROM telegram_posts WHERE channel = ?1 AND post_id BETWEEN ?2 AND ?3
-                 AND post_id > 0 AND deleted_at IS NULL",
+                 AND post_id > 0 AND deleted_at IS NULL ORDER BY post_id",
             )?;
             let ids = st.query_map(params![channel, lo as i64, hi as i64], |r| {
                 r.get::<_, i64>(0)
             })?;
             for id in ids {
-                let id = id? as u64;
-                if !present.contains(&id) {
-                    diff.deleted.push((channel.clone(), id));
-                }
+                live.push((channel.clone(), id? as u64));
             }
         }
-        Ok(diff)
+        Ok(PostDiff::build(posts, &known, &live))
     }
 
     /// The change found for a capture, `None` when it is not from a channel page.
     fn change_of(&self, c: &Capture) -> Option<PostChange> {
         self.seen
             .iter()
-            .find(|s| s.4 == c.id && s.2 == c.url)
-            .map(|s| s.6)
+            .find(|(p, _)| p.capture_id == c.id && p.url == c.url)
+            .map(|(_, change)| *change)
     }
 
     /// Drops the captures of unchanged posts (they were published when first seen).
     pub(crate) fn retain_changed(&self, captures: &mut Vec<Capture>) {
         captures.retain(|c| self.change_of(c) != Some(PostChange::Unchanged));
-        for s in &self.seen {
-            if s.6 == PostChange::Edited {
-                tracing::info!(channel = %s.0, post = s.1, url = %s.2, "telegram post edited: new capture version");
+        for (p, change) in &self.seen {
+            if *change == PostChange::Edited {
+                tracing::info!(channel = %p.channel, post = p.post_id, url = %p.url, "telegram post edited: new capture version");
             }
         }
         for (channel, id) in &self.deleted {
@@ -210,8 +260,15 @@ impl PostDiff {
     /// Stores what was seen: new rows, new versions, last-seen times and deletions. Runs inside
     /// the transaction that marks the page done, after its captures were published.
     pub(crate) fn record(&self, conn: &Connection) -> rusqlite::Result<()> {
-        for (channel, id, url, sha, capture_id, at, change) in &self.seen {
-            let id = *id as i64;
+        for (p, change) in &self.seen {
+            let (channel, id, url, sha, capture_id) = (
+                &p.channel,
+                p.post_id as i64,
+                &p.url,
+                &p.text_sha256,
+                &p.capture_id,
+            );
+            let at = p.fetched_at.to_rfc3339();
             match change {
                 PostChange::New => {
                     conn.prepare_cached(
@@ -301,11 +358,12 @@ pub fn post_counts(data_dir: &Path) -> crate::Result<PostCounts> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
 
-    fn post(channel: &str, id: u64, text: &str, secs: i64) -> Capture {
+    /// A capture of post `id` of `channel`, fetched `secs` after a fixed instant.
+    pub(crate) fn post(channel: &str, id: u64, text: &str, secs: i64) -> Capture {
         let at = Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap();
         let url = format!("https://t.me/{channel}/{id}");
         Capture {

@@ -44,13 +44,21 @@ use super::{FrontierEntry, RevisitPolicy, UrlState, Visit, revisit_interval};
 use crate::capture_log::FetchRecord;
 use crate::error::{CrawlError, Result};
 use crate::stats::CrawlStats;
+use crate::watch::{PostCounts, PostDiff, id_ranges, page_posts};
 
 /// Migrations of the shared frontier, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    8_000_001,
-    "crawl frontier",
-    include_str!("../../migrations/8000001_crawl_frontier.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        8_000_001,
+        "crawl frontier",
+        include_str!("../../migrations/8000001_crawl_frontier.sql"),
+    ),
+    (
+        8_000_002,
+        "crawl telegram posts",
+        include_str!("../../migrations/8000002_crawl_telegram_posts.sql"),
+    ),
+];
 
 /// How to reach the shared frontier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +142,8 @@ pub(crate) struct Completion<'a> {
     pub(crate) links: Vec<NewLink<'a>>,
     /// Per-host budget ([`crate::CrawlerConfig::max_pages_per_host`]).
     pub(crate) cap: u64,
+    /// What a channel page showed of its Telegram posts ([`PgFrontier::telegram_diff`]).
+    pub(crate) posts: Option<&'a PostDiff>,
 }
 
 /// A result to retry: logged, and its URL requeued (optionally with its host parked).
@@ -276,9 +286,10 @@ impl PgFrontier {
         .await?)
     }
 
-    /// Records a final result: fetch log row, links (within the per-host budget), URL state and
-    /// revisit schedule. Returns the hosts of newly inserted URLs (one entry per URL), or `None`
-    /// when `worker` no longer holds the claim (its lease was lost; nothing is written).
+    /// Records a final result: fetch log row, links (within the per-host budget), URL state,
+    /// revisit schedule and the Telegram posts the page showed. Returns the hosts of newly
+    /// inserted URLs (one entry per URL), or `None` when `worker` no longer holds the claim (its
+    /// lease was lost; nothing is written, so the next owner publishes the page's posts again).
     pub(crate) async fn complete(
         &self,
         worker: &str,
@@ -326,6 +337,9 @@ impl PgFrontier {
                 .bind(super::now_ms() + interval)
                 .execute(&mut *tx)
                 .await?;
+            }
+            if let Some(posts) = c.posts {
+                record_posts(&mut tx, posts).await?;
             }
             tx.commit().await?;
             Ok(Some(added))
@@ -665,6 +679,75 @@ impl PgFrontier {
         })
     }
 
+    /// Compares the channel-page captures among `captures` with the Telegram posts the workers
+    /// have seen (read-only; recorded by [`PgFrontier::complete`] once the captures are
+    /// published): the same diff as the embedded crawler's, so a revisit publishes only new and
+    /// edited posts. No query for a page that is not a channel page.
+    pub(crate) async fn telegram_diff(
+        &self,
+        captures: &[model::Capture],
+        telegram_hosts: &[String],
+    ) -> Result<PostDiff> {
+        let posts = page_posts(captures, telegram_hosts);
+        if posts.is_empty() {
+            return Ok(PostDiff::default());
+        }
+        let channels: Vec<&str> = posts.iter().map(|p| p.channel.as_str()).collect();
+        let ids: Vec<i64> = posts.iter().map(|p| p.post_id as i64).collect();
+        let known: Vec<(String, i64, String)> = query_as(
+            "SELECT p.channel, p.post_id, p.text_sha256 FROM crawl_telegram_posts p
+             JOIN UNNEST($1::text[], $2::bigint[]) AS k(channel, post_id)
+               ON p.channel = k.channel AND p.post_id = k.post_id",
+        )
+        .bind(&channels)
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let known = known
+            .into_iter()
+            .map(|(c, id, sha)| ((c, id as u64), sha))
+            .collect();
+        let ranges = id_ranges(&posts);
+        let live: Vec<(String, i64)> = if ranges.is_empty() {
+            Vec::new()
+        } else {
+            let channels: Vec<&str> = ranges.keys().map(String::as_str).collect();
+            let lo: Vec<i64> = ranges.values().map(|r| r.0 as i64).collect();
+            let hi: Vec<i64> = ranges.values().map(|r| r.1 as i64).collect();
+            query_as(
+                "SELECT p.channel, p.post_id FROM crawl_telegram_posts p
+                 JOIN UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS r(channel, lo, hi)
+                   ON p.channel = r.channel AND p.post_id BETWEEN r.lo AND r.hi
+                 WHERE p.post_id > 0 AND p.deleted_at IS NULL
+                 ORDER BY p.channel, p.post_id",
+            )
+            .bind(&channels)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(&self.pool)
+            .await?
+        };
+        let live: Vec<(String, u64)> = live.into_iter().map(|(c, id)| (c, id as u64)).collect();
+        Ok(PostDiff::build(posts, &known, &live))
+    }
+
+    /// Telegram posts seen, edited and deleted, over all workers (`baqylau stats --db`).
+    pub async fn post_counts(&self) -> Result<PostCounts> {
+        let (channels, posts, edited, deleted): (i64, i64, i64, i64) = query_as(
+            "SELECT COUNT(DISTINCT channel), COUNT(*), COUNT(*) FILTER (WHERE versions > 1),
+                    COUNT(*) FILTER (WHERE deleted_at IS NOT NULL)
+             FROM crawl_telegram_posts WHERE post_id > 0",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(PostCounts {
+            channels: channels as u64,
+            posts: posts as u64,
+            edited: edited as u64,
+            deleted: deleted as u64,
+        })
+    }
+
     /// State of one URL, if known.
     pub async fn state_of(&self, url: &str) -> Result<Option<String>> {
         Ok(query_scalar("SELECT state FROM crawl_urls WHERE url = $1")
@@ -752,6 +835,77 @@ async fn insert_links(tx: &mut Tx<'_>, links: &[NewLink<'_>], cap: u64) -> Resul
     .fetch_all(&mut **tx)
     .await?;
     Ok(added)
+}
+
+/// Stores what a channel page showed (see [`crate::watch::PostDiff::record`] for the embedded
+/// table): a new post gets a row, an edited one a new version, every one seen its last-seen
+/// time, and the missing ones their deletion time. The upsert compares the text hash itself
+/// rather than trusting the diff's verdict, so a worker whose diff was overtaken by another's
+/// (a lease changing hands mid-fetch) still counts each text once. Rows are written in key
+/// order, as concurrent completions lock them.
+async fn record_posts(tx: &mut Tx<'_>, diff: &PostDiff) -> Result<()> {
+    let mut seen: Vec<&crate::watch::PagePost> = diff.seen.iter().map(|(p, _)| p).collect();
+    seen.sort_by(|a, b| (&a.channel, a.post_id).cmp(&(&b.channel, b.post_id)));
+    // One row per post: a page listing a post twice keeps its last sighting.
+    seen.reverse();
+    seen.dedup_by(|a, b| a.channel == b.channel && a.post_id == b.post_id);
+    seen.reverse();
+    if !seen.is_empty() {
+        let channels: Vec<&str> = seen.iter().map(|p| p.channel.as_str()).collect();
+        let ids: Vec<i64> = seen.iter().map(|p| p.post_id as i64).collect();
+        let urls: Vec<&str> = seen.iter().map(|p| p.url.as_str()).collect();
+        let shas: Vec<&str> = seen.iter().map(|p| p.text_sha256.as_str()).collect();
+        let captures: Vec<&str> = seen.iter().map(|p| p.capture_id.as_str()).collect();
+        let at: Vec<String> = seen.iter().map(|p| p.fetched_at.to_rfc3339()).collect();
+        query(
+            "INSERT INTO crawl_telegram_posts AS p (channel, post_id, url, text_sha256,
+                    capture_id, first_seen, last_seen)
+             SELECT t.channel, t.post_id, t.url, t.sha, t.capture_id, t.at::timestamptz,
+                    t.at::timestamptz
+             FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                         $6::text[]) AS t(channel, post_id, url, sha, capture_id, at)
+             ORDER BY t.channel, t.post_id
+             ON CONFLICT (channel, post_id) DO UPDATE SET
+                url = EXCLUDED.url,
+                last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen),
+                deleted_at = NULL,
+                versions = p.versions
+                    + CASE WHEN p.text_sha256 <> EXCLUDED.text_sha256 THEN 1 ELSE 0 END,
+                edited_at = CASE WHEN p.text_sha256 <> EXCLUDED.text_sha256
+                                 THEN EXCLUDED.last_seen ELSE p.edited_at END,
+                capture_id = CASE WHEN p.text_sha256 <> EXCLUDED.text_sha256
+                                  THEN EXCLUDED.capture_id ELSE p.capture_id END,
+                text_sha256 = EXCLUDED.text_sha256",
+        )
+        .bind(&channels)
+        .bind(&ids)
+        .bind(&urls)
+        .bind(&shas)
+        .bind(&captures)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !diff.deleted.is_empty() {
+        let mut gone: Vec<(&str, i64)> = diff
+            .deleted
+            .iter()
+            .map(|(c, id)| (c.as_str(), *id as i64))
+            .collect();
+        gone.sort_unstable();
+        let channels: Vec<&str> = gone.iter().map(|g| g.0).collect();
+        let ids: Vec<i64> = gone.iter().map(|g| g.1).collect();
+        query(
+            "UPDATE crawl_telegram_posts p SET deleted_at = now()
+             FROM UNNEST($1::text[], $2::bigint[]) AS g(channel, post_id)
+             WHERE p.channel = g.channel AND p.post_id = g.post_id AND p.deleted_at IS NULL",
+        )
+        .bind(&channels)
+        .bind(&ids)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn insert_fetch(tx: &mut Tx<'_>, r: &FetchRecord, worker: &str) -> Result<()> {
@@ -856,6 +1010,7 @@ pub(crate) mod tests {
             visit: None,
             links: Vec::new(),
             cap: 100,
+            posts: None,
         }
     }
 
@@ -1055,6 +1210,170 @@ pub(crate) mod tests {
             (totals.pages_fetched, totals.bytes, totals.hosts),
             (1, 10, 2)
         );
+        drop_schema(&pg, &schema).await;
+    }
+
+    /// One revisit of a channel page by `worker`: claims `url`, diffs the page's posts against
+    /// the shared table, keeps the captures to publish and records the page. Returns the post
+    /// ids published and the diff.
+    async fn revisit(
+        pg: &PgFrontier,
+        worker: &str,
+        url: &str,
+        page: Vec<model::Capture>,
+    ) -> (Vec<u64>, PostDiff) {
+        let hosts = vec!["t.me".to_string()];
+        pg.add_seeds(&seeds(&[url]), 2048).await.unwrap();
+        let t = now_ms();
+        pg.heartbeat(worker, TTL).await.unwrap();
+        pg.acquire(worker, 1, TTL, t).await.unwrap();
+        let e = pg.claim("t.me", t, worker).await.unwrap().unwrap();
+        assert_eq!(e.url, url);
+        let diff = pg.telegram_diff(&page, &hosts).await.unwrap();
+        let mut kept = page;
+        diff.retain_changed(&mut kept);
+        let c = Completion {
+            posts: Some(&diff),
+            ..done(&e)
+        };
+        assert!(pg.complete(worker, &c).await.unwrap().is_some());
+        pg.release(worker, "t.me", 0).await.unwrap();
+        let ids = kept
+            .iter()
+            .map(|c| match c.source {
+                model::Source::Telegram { post_id, .. } => post_id,
+                model::Source::Web => 0,
+            })
+            .collect();
+        (ids, diff)
+    }
+
+    /// The embedded crawler's post tracking (`watch::tests`), on the shared table and across
+    /// workers: unchanged posts are not republished, an edit is a new version, a post missing
+    /// from the page's id range is marked deleted, one that rolled off below it is not.
+    #[tokio::test]
+    async fn telegram_posts_are_published_when_new_or_edited_by_any_worker() {
+        use crate::watch::tests::post;
+        let (pg, schema) = fresh("telegram").await;
+        let other = PgFrontier::connect(&PgOptions {
+            schema: Some(schema.clone()),
+            ..PgOptions::new(test_url())
+        })
+        .await
+        .unwrap();
+        let (ids, _) = revisit(
+            &pg,
+            "w1",
+            "http://t.me/s/c?v=1",
+            vec![
+                post("c", 1, "a", 0),
+                post("c", 2, "b", 0),
+                post("c", 3, "x", 0),
+            ],
+        )
+        .await;
+        assert_eq!(ids, [1, 2, 3], "first sight publishes every post");
+        // Another worker revisits: post 2 edited, 1 unchanged, 3 gone while 4 is new.
+        let (ids, diff) = revisit(
+            &other,
+            "w2",
+            "http://t.me/s/c?v=2",
+            vec![
+                post("c", 1, "a", 5),
+                post("c", 2, "b2", 5),
+                post("c", 4, "d", 5),
+            ],
+        )
+        .await;
+        assert_eq!(ids, [2, 4]);
+        assert_eq!(diff.deleted, [("c".to_string(), 3)]);
+        // Post 1 rolled off the page (below its id range): not deleted; nothing republished.
+        let (ids, diff) = revisit(
+            &pg,
+            "w1",
+            "http://t.me/s/c?v=3",
+            vec![post("c", 2, "b2", 9), post("c", 4, "d", 9)],
+        )
+        .await;
+        assert!(
+            ids.is_empty() && diff.deleted.is_empty(),
+            "{ids:?} {diff:?}"
+        );
+        // Another channel with the same post ids is its own.
+        let (ids, _) = revisit(&other, "w2", "http://t.me/s/d", vec![post("d", 2, "b2", 9)]).await;
+        assert_eq!(ids, [2]);
+        // A deleted post that comes back is live again (and published only if its text changed).
+        let (ids, _) = revisit(
+            &pg,
+            "w1",
+            "http://t.me/s/c?v=4",
+            vec![post("c", 3, "x", 12), post("c", 4, "d", 12)],
+        )
+        .await;
+        assert!(ids.is_empty(), "{ids:?}");
+
+        assert_eq!(
+            pg.post_counts().await.unwrap(),
+            PostCounts {
+                channels: 2,
+                posts: 5,
+                edited: 1,
+                deleted: 0
+            }
+        );
+        let rows: Vec<(i64, i32, bool, bool, String)> = query_as(
+            "SELECT post_id, versions, edited_at IS NOT NULL, deleted_at IS NOT NULL, capture_id
+             FROM crawl_telegram_posts WHERE channel = 'c' ORDER BY post_id",
+        )
+        .fetch_all(pg.pool())
+        .await
+        .unwrap();
+        let edited = post("c", 2, "b2", 5);
+        assert_eq!(
+            rows,
+            [
+                (1, 1, false, false, post("c", 1, "a", 0).id),
+                (2, 2, true, false, edited.id),
+                (3, 1, false, false, post("c", 3, "x", 0).id),
+                (4, 1, false, false, post("c", 4, "d", 5).id),
+            ],
+            "an edit points the row at the new version's capture"
+        );
+        other.pool().close().await;
+        drop_schema(&pg, &schema).await;
+    }
+
+    /// A worker that lost its claim records nothing of the page (the next owner publishes its
+    /// posts again), and pages that are not channel pages cost no query.
+    #[tokio::test]
+    async fn a_fenced_out_completion_records_no_posts() {
+        use crate::watch::tests::post;
+        let (pg, schema) = fresh("tgfence").await;
+        let hosts = vec!["t.me".to_string()];
+        pg.add_seeds(&seeds(&["http://t.me/s/c"]), 2048)
+            .await
+            .unwrap();
+        let t = now_ms();
+        pg.acquire("w1", 1, TTL, t).await.unwrap();
+        let e = pg.claim("t.me", t, "w1").await.unwrap().unwrap();
+        let page = vec![post("c", 1, "a", 0)];
+        let diff = pg.telegram_diff(&page, &hosts).await.unwrap();
+        let c = Completion {
+            posts: Some(&diff),
+            ..done(&e)
+        };
+        assert_eq!(pg.complete("w2", &c).await.unwrap(), None);
+        assert_eq!(pg.post_counts().await.unwrap(), PostCounts::default());
+        let again = pg.telegram_diff(&page, &hosts).await.unwrap();
+        assert_eq!(again.seen[0].1, crate::watch::PostChange::New);
+        let web = crate::watch::tests::post("c", 1, "a", 0);
+        let web = model::Capture {
+            source: model::Source::Web,
+            url: "http://casino.kz/".into(),
+            ..web
+        };
+        let none = pg.telegram_diff(&[web], &hosts).await.unwrap();
+        assert!(none.seen.is_empty() && none.deleted.is_empty());
         drop_schema(&pg, &schema).await;
     }
 
