@@ -476,12 +476,19 @@ impl ShotJob {
                 self.counts.failed.inc();
             }
         }
-        // The case store keeps one screenshot per evidence (the desktop one); the mobile PNG is
-        // kept content-addressed next to it until the store records several.
+        // The mobile shot is attached next to the desktop one. Storing the PNG must succeed (as
+        // for desktop); a store that cannot record it (one keeping desktop shots only) costs the
+        // mobile view, not the stage.
         match mobile {
             Ok(s) => {
                 let meta = self.save(&s, taken_at).await?;
-                tracing::info!(case = req.case_id, capture = %req.capture_id, path = %meta.path, sha256 = %meta.sha256, "mobile screenshot");
+                if let Err(e) = self
+                    .store
+                    .attach_screenshot_on(req.case_id, &req.capture_id, Viewport::Mobile, &meta)
+                    .await
+                {
+                    tracing::warn!(case = req.case_id, capture = %req.capture_id, path = %meta.path, error = %e, "mobile screenshot not attached");
+                }
             }
             Err(e) => {
                 tracing::warn!(url = %req.url, case = req.case_id, error = %e, "mobile screenshot failed");

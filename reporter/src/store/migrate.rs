@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "rechecks",
         sql: include_str!("migrations/005_rechecks.sql"),
     },
+    Migration {
+        version: 6,
+        name: "screenshots",
+        sql: include_str!("migrations/006_screenshots.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

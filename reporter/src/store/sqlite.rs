@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use model::{
     Case, CaseFilter, CaseHit, CaseSort, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision,
-    Evidence, Flagged, Route, Screenshot, Severity, Source, Span, StoreError, WarcRef,
+    Evidence, Flagged, Route, Screenshot, Severity, Source, Span, StoreError, Viewport, WarcRef,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
@@ -368,10 +368,16 @@ pub(crate) fn load_case(conn: &Connection, id: i64) -> Result<Option<Case>, Stor
         .map_err(db_err)?;
     let mut stmt = conn
         .prepare_cached(
-            "SELECT capture_id, captured_at, url, final_url, ip, http_status, protocol,
-                body_sha256, warc_json, title, text, screenshot_path, screenshot_sha256,
-                screenshot_width, screenshot_height, screenshot_taken_at
-             FROM evidence WHERE case_id = ?1 ORDER BY captured_at, id",
+            // The evidence's screenshot: the desktop one when there is one, else the mobile one
+            // (all of them: `CaseStore::screenshots`).
+            "SELECT e.capture_id, e.captured_at, e.url, e.final_url, e.ip, e.http_status,
+                e.protocol, e.body_sha256, e.warc_json, e.title, e.text,
+                s.path, s.sha256, s.width, s.height, s.taken_at
+             FROM evidence e
+             LEFT JOIN screenshots s ON s.evidence_id = e.id AND s.viewport = (
+                SELECT viewport FROM screenshots WHERE evidence_id = e.id
+                ORDER BY viewport = 'desktop' DESC LIMIT 1)
+             WHERE e.case_id = ?1 ORDER BY e.captured_at, e.id",
         )
         .map_err(db_err)?;
     case.evidence = stmt
@@ -445,8 +451,8 @@ fn list(conn: &Connection, filter: &CaseFilter) -> Result<Vec<CaseSummary>, Stor
         "SELECT c.id, c.category, c.url, c.host, c.source_kind, c.status, c.route, c.severity,
             c.first_seen, c.last_seen,
             (SELECT COUNT(*) FROM case_hits h WHERE h.case_id = c.id),
-            EXISTS (SELECT 1 FROM evidence e WHERE e.case_id = c.id
-                    AND e.screenshot_path IS NOT NULL),
+            EXISTS (SELECT 1 FROM evidence e JOIN screenshots s ON s.evidence_id = e.id
+                    WHERE e.case_id = c.id),
             c.assignee, c.status_since, c.merged_into
          FROM cases c",
     );
@@ -558,6 +564,17 @@ impl CaseStore for SqliteCaseStore {
         capture_id: &str,
         shot: &Screenshot,
     ) -> Result<(), StoreError> {
+        self.attach_screenshot_on(case_id, capture_id, Viewport::Desktop, shot)
+            .await
+    }
+
+    async fn attach_screenshot_on(
+        &self,
+        case_id: i64,
+        capture_id: &str,
+        viewport: Viewport,
+        shot: &Screenshot,
+    ) -> Result<(), StoreError> {
         check_screenshot(shot)?;
         let capture_id = capture_id.to_string();
         let shot = shot.clone();
@@ -566,14 +583,44 @@ impl CaseStore for SqliteCaseStore {
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(db_err)?;
             current_status(&tx, case_id)?;
-            let n = tx
-                .execute(
-                    "UPDATE evidence SET screenshot_path = ?3, screenshot_sha256 = ?4,
-                        screenshot_width = ?5, screenshot_height = ?6, screenshot_taken_at = ?7
-                     WHERE case_id = ?1 AND capture_id = ?2",
+            let evidence: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM evidence WHERE case_id = ?1 AND capture_id = ?2",
+                    params![case_id, capture_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            let Some(evidence) = evidence else {
+                return Err(StoreError::Invalid(format!(
+                    "capture {capture_id} is not evidence of case {case_id}"
+                )));
+            };
+            tx.execute(
+                "INSERT INTO screenshots (evidence_id, viewport, path, sha256, width, height,
+                    taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (evidence_id, viewport) DO UPDATE SET path = excluded.path,
+                    sha256 = excluded.sha256, width = excluded.width, height = excluded.height,
+                    taken_at = excluded.taken_at",
+                params![
+                    evidence,
+                    viewport.as_str(),
+                    shot.path,
+                    shot.sha256,
+                    shot.width,
+                    shot.height,
+                    ts(shot.taken_at)
+                ],
+            )
+            .map_err(db_err)?;
+            if viewport == Viewport::Desktop {
+                // The evidence row keeps its desktop shot too (schema 1 readers).
+                tx.execute(
+                    "UPDATE evidence SET screenshot_path = ?2, screenshot_sha256 = ?3,
+                        screenshot_width = ?4, screenshot_height = ?5, screenshot_taken_at = ?6
+                     WHERE id = ?1",
                     params![
-                        case_id,
-                        capture_id,
+                        evidence,
                         shot.path,
                         shot.sha256,
                         shot.width,
@@ -582,12 +629,54 @@ impl CaseStore for SqliteCaseStore {
                     ],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::Invalid(format!(
-                    "capture {capture_id} is not evidence of case {case_id}"
-                )));
             }
             tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn screenshots(
+        &self,
+        case_id: i64,
+        capture_id: &str,
+    ) -> Result<Vec<(Viewport, Screenshot)>, StoreError> {
+        let capture_id = capture_id.to_string();
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT s.viewport, s.path, s.sha256, s.width, s.height, s.taken_at
+                     FROM screenshots s JOIN evidence e ON e.id = s.evidence_id
+                     WHERE e.case_id = ?1 AND e.capture_id = ?2
+                     ORDER BY s.viewport = 'desktop' DESC",
+                )
+                .map_err(db_err)?;
+            stmt.query_map(params![case_id, capture_id], |r| {
+                let viewport: String = r.get(0)?;
+                let taken_at: String = r.get(5)?;
+                let viewport = match viewport.as_str() {
+                    "desktop" => Viewport::Desktop,
+                    "mobile" => Viewport::Mobile,
+                    other => {
+                        return Err(rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Text,
+                            format!("unknown viewport {other:?}").into(),
+                        ));
+                    }
+                };
+                Ok((
+                    viewport,
+                    Screenshot {
+                        path: r.get(1)?,
+                        sha256: r.get(2)?,
+                        width: r.get(3)?,
+                        height: r.get(4)?,
+                        taken_at: parse_ts(&taken_at)?,
+                    },
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(db_err)
         })
         .await
     }
@@ -973,6 +1062,103 @@ mod tests {
                 "{case_id} {capture_id} {s:?}: {err}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn desktop_and_mobile_screenshots_are_both_kept() {
+        let store = SqliteCaseStore::open_in_memory().unwrap();
+        let f = flagged("http://casino.kz/", 1_700_000_000);
+        let id = store.record_flagged(&f).await.unwrap()[0].case_id;
+        let cap = f.capture.id.as_str();
+        let mobile = Screenshot {
+            sha256: model::sha256_hex(b"mobile png"),
+            width: 780,
+            height: 9000,
+            ..shot("shots/m.png")
+        };
+        // Mobile first: the evidence shows it until a desktop shot arrives.
+        store
+            .attach_screenshot_on(id, cap, Viewport::Mobile, &mobile)
+            .await
+            .unwrap();
+        let case = store.get_case(id).await.unwrap().unwrap();
+        assert_eq!(case.evidence[0].screenshot.as_ref(), Some(&mobile));
+        let list = store.list_cases(&CaseFilter::default()).await.unwrap();
+        assert!(list.iter().find(|c| c.id == id).unwrap().has_screenshot);
+        store
+            .attach_screenshot(id, cap, &shot("shots/d.png"))
+            .await
+            .unwrap();
+        let case = store.get_case(id).await.unwrap().unwrap();
+        assert_eq!(case.evidence[0].screenshot, Some(shot("shots/d.png")));
+        assert_eq!(
+            store.screenshots(id, cap).await.unwrap(),
+            vec![
+                (Viewport::Desktop, shot("shots/d.png")),
+                (Viewport::Mobile, mobile.clone())
+            ]
+        );
+        // A second shot of a viewport replaces the first; the other viewport is untouched.
+        store
+            .attach_screenshot_on(id, cap, Viewport::Desktop, &shot("shots/d2.png"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.screenshots(id, cap).await.unwrap(),
+            vec![
+                (Viewport::Desktop, shot("shots/d2.png")),
+                (Viewport::Mobile, mobile)
+            ]
+        );
+        assert!(
+            store
+                .screenshots(id, "no-such-capture")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let err = store
+            .attach_screenshot_on(id, "no-such-capture", Viewport::Mobile, &shot("a.png"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    }
+
+    /// A database written before schema 6 keeps its (desktop) screenshots after the upgrade.
+    #[tokio::test]
+    async fn schema_6_moves_existing_screenshots_into_the_viewport_table() {
+        let path = std::env::temp_dir().join(format!(
+            "baqylau-reporter-schema6-{}.sqlite",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let f = flagged("http://casino.kz/", 1_700_000_000);
+        let id = {
+            let store = SqliteCaseStore::open(&path).unwrap();
+            let id = store.record_flagged(&f).await.unwrap()[0].case_id;
+            store
+                .attach_screenshot(id, &f.capture.id, &shot("shots/old.png"))
+                .await
+                .unwrap();
+            id
+        };
+        {
+            // Back to schema 5, as an older binary left it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE screenshots; DELETE FROM reporter_migrations WHERE version = 6;",
+            )
+            .unwrap();
+        }
+        let store = SqliteCaseStore::open(&path).unwrap();
+        assert_eq!(
+            store.screenshots(id, &f.capture.id).await.unwrap(),
+            vec![(Viewport::Desktop, shot("shots/old.png"))]
+        );
+        let case = store.get_case(id).await.unwrap().unwrap();
+        assert_eq!(case.evidence[0].screenshot, Some(shot("shots/old.png")));
+        drop(store);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[tokio::test]

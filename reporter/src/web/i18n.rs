@@ -68,6 +68,8 @@ pub enum Msg {
     DecidedAt,
     Evidence,
     ScreenshotSha,
+    DesktopView,
+    MobileView,
     BodySha,
     CapturedAt,
     FinalUrl,
@@ -235,6 +237,8 @@ impl Msg {
                 "SHA-256 скриншота",
                 "Screenshot SHA-256",
             ],
+            DesktopView => ["Компьютерде", "На компьютере", "Desktop"],
+            MobileView => ["Телефонда", "На телефоне", "Mobile"],
             BodySha => [
                 "Жауап денесінің SHA-256",
                 "SHA-256 тела ответа",

@@ -13,7 +13,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use chrono::{DateTime, Utc};
-use model::{Case, CaseHit, CaseStatus, CaseSummary, Decision, Evidence, Field, Route, Severity};
+use model::{
+    Case, CaseHit, CaseStatus, CaseSummary, Decision, Evidence, Field, Route, Screenshot, Severity,
+    Viewport,
+};
 use serde::Deserialize;
 
 use super::api::{ListQuery, case_id};
@@ -246,7 +249,15 @@ fn spans_of<'a>(
         .map(|s| (s.start, s.end))
 }
 
-fn render_evidence(state: &AppState, lang: Lang, ev: &Evidence, hits: &[&CaseHit]) -> String {
+/// The evidence's screenshots, desktop first; `shots` falls back to the evidence's one screenshot
+/// when the store keeps no others.
+fn render_evidence(
+    state: &AppState,
+    lang: Lang,
+    ev: &Evidence,
+    shots: &[(Viewport, Screenshot)],
+    hits: &[&CaseHit],
+) -> String {
     let t = |m: Msg| m.get(lang);
     let mut s = String::from("<article class=\"evidence\">");
     let _ = write!(
@@ -255,27 +266,62 @@ fn render_evidence(state: &AppState, lang: Lang, ev: &Evidence, hits: &[&CaseHit
         time(ev.captured_at),
         escape(&ev.capture_id)
     );
-    match &ev.screenshot {
-        Some(shot) => {
-            let src = format!("/blobs/{}", escape(&shot.path));
-            let _ = write!(
-                s,
-                "<a href=\"{src}\" target=\"_blank\"><img class=\"screenshot\" src=\"{src}\" \
-                 alt=\"{}\" width=\"{}\" height=\"{}\" loading=\"lazy\"></a>",
-                t(Msg::Screenshot),
-                shot.width.min(320),
-                (u64::from(shot.height) * 320 / u64::from(shot.width.max(1))).min(420),
-            );
-        }
-        None => {
-            let _ = write!(s, "<p class=\"note\">{}</p>", t(Msg::NoScreenshot));
-        }
+    let single: Vec<(Viewport, Screenshot)>;
+    let shots = if shots.is_empty() {
+        single = ev
+            .screenshot
+            .iter()
+            .map(|sh| (Viewport::Desktop, sh.clone()))
+            .collect();
+        &single
+    } else {
+        shots
+    };
+    let view_name = |v: Viewport| match v {
+        Viewport::Desktop => t(Msg::DesktopView),
+        Viewport::Mobile => t(Msg::MobileView),
+    };
+    if shots.is_empty() {
+        let _ = write!(s, "<p class=\"note\">{}</p>", t(Msg::NoScreenshot));
     }
-    let shot_sha = ev
-        .screenshot
-        .as_ref()
-        .map(|sh| format!("<span class=\"sha256\">{}</span>", escape(&sh.sha256)))
-        .unwrap_or_else(|| "—".into());
+    for (viewport, shot) in shots {
+        let src = format!("/blobs/{}", escape(&shot.path));
+        // Thumbnails: a desktop page 320 px wide, a phone page 160 px wide.
+        let thumb = match viewport {
+            Viewport::Desktop => 320u64,
+            Viewport::Mobile => 160,
+        };
+        let _ = write!(
+            s,
+            "<figure class=\"viewport-{vp}\"><a href=\"{src}\" target=\"_blank\">\
+             <img class=\"screenshot\" src=\"{src}\" alt=\"{alt} · {name}\" width=\"{w}\" \
+             height=\"{h}\" loading=\"lazy\"></a><figcaption>{name} · {w_px}×{h_px}\
+             </figcaption></figure>",
+            vp = viewport.as_str(),
+            alt = t(Msg::Screenshot),
+            name = view_name(*viewport),
+            w = u64::from(shot.width).min(thumb),
+            h = (u64::from(shot.height) * thumb / u64::from(shot.width.max(1))).min(420),
+            w_px = shot.width,
+            h_px = shot.height,
+        );
+    }
+    let shot_sha = if shots.is_empty() {
+        "—".to_string()
+    } else {
+        shots
+            .iter()
+            .map(|(v, sh)| {
+                format!(
+                    "{}: <span class=\"sha256\" data-viewport=\"{}\">{}</span>",
+                    view_name(*v),
+                    v.as_str(),
+                    escape(&sh.sha256)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
     let body_sha = ev
         .body_sha256
         .as_deref()
@@ -428,6 +474,7 @@ fn render_case(
     case: &Case,
     ident: &Identity,
     work: &super::casework::Work,
+    screenshots: &[Vec<(Viewport, Screenshot)>],
 ) -> String {
     let t = |m: Msg| m.get(lang);
     let category = state.taxonomy.get(&case.category);
@@ -507,13 +554,13 @@ fn render_case(
     body.push_str(&work.notifications);
     body.push_str(&super::casework::render(state, lang, case, ident, work));
     let _ = write!(body, "<h2>{}</h2>", t(Msg::Evidence));
-    for ev in case.evidence.iter().rev() {
+    for (ev, shots) in case.evidence.iter().zip(screenshots).rev() {
         let hits: Vec<&CaseHit> = case
             .hits
             .iter()
             .filter(|h| h.capture_id == ev.capture_id)
             .collect();
-        body.push_str(&render_evidence(state, lang, ev, &hits));
+        body.push_str(&render_evidence(state, lang, ev, shots, &hits));
     }
     body
 }
@@ -558,12 +605,22 @@ pub(crate) async fn detail(
     work.notifications = super::notifications::case_panel(&state, lang, &case, &ident)
         .await
         .map_err(fail)?;
+    // Every viewport's screenshot of each evidence (desktop and mobile), in evidence order.
+    let mut screenshots = Vec::with_capacity(case.evidence.len());
+    for ev in &case.evidence {
+        let shots = state
+            .store
+            .screenshots(id, &ev.capture_id)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        screenshots.push(shots);
+    }
     Ok(Page {
         status: StatusCode::OK,
         lang,
         remember_lang: ui.from_query,
         title: format!("{} #{id}", Msg::Case.get(lang)),
-        body: render_case(&state, lang, &case, &ident, &work),
+        body: render_case(&state, lang, &case, &ident, &work, &screenshots),
         path: format!("/cases/{id}"),
         user: Some((&ident).into()),
     })

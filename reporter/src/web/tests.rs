@@ -113,6 +113,17 @@ async fn fixture(name: &str) -> Fixture {
         .attach_screenshot(gambling, &capture_id, &shot)
         .await
         .unwrap();
+    let mobile = Screenshot {
+        path: "shots/m.png".into(),
+        sha256: model::sha256_hex(b"mobile shot"),
+        width: 780,
+        height: 5000,
+        ..shot.clone()
+    };
+    store
+        .attach_screenshot_on(gambling, &capture_id, model::Viewport::Mobile, &mobile)
+        .await
+        .unwrap();
 
     let rule = RuleInfo {
         id: "gambling.casino".into(),
@@ -283,11 +294,20 @@ async fn case_page_marks_hits_and_explains_rules() {
     assert!(!html.contains("<mark>выигрыш"));
     // Taxonomy, evidence facts, screenshot.
     assert!(html.contains("ҚР ҚК 307-бабы"));
+    // Both viewports' screenshots, each with its own SHA-256, desktop first.
     assert!(html.contains("<img class=\"screenshot\" src=\"/blobs/shots/a.png\""));
-    assert!(html.contains(&format!(
-        "<span class=\"sha256\">{}</span>",
+    assert!(html.contains("<img class=\"screenshot\" src=\"/blobs/shots/m.png\""));
+    let desktop_sha = format!(
+        "<span class=\"sha256\" data-viewport=\"desktop\">{}</span>",
         model::sha256_hex(b"shot")
-    )));
+    );
+    let mobile_sha = format!(
+        "<span class=\"sha256\" data-viewport=\"mobile\">{}</span>",
+        model::sha256_hex(b"mobile shot")
+    );
+    let (d, m) = (html.find(&desktop_sha), html.find(&mobile_sha));
+    assert!(d.is_some() && m.is_some() && d < m, "{html}");
+    assert!(html.contains("Телефонда · 780×5000"), "{html}");
     assert!(html.contains(&format!(
         "<span class=\"sha256\">{}</span>",
         model::sha256_hex(b"body")
