@@ -207,6 +207,11 @@ fn wait_for(
     None
 }
 
+fn sha2_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 const BENIGN: &str = "Бүгін Алматыда ауа райы жылы, жаңбыр күтілмейді.";
 const VIOLATING: &str = "Сдай карту в аренду — 50 000 ₸ в неделю! Без вложений.";
 const EDITED: &str = "Сдай карту в аренду — 80 000 ₸ в неделю! Без вложений, пиши в личку.";
@@ -274,6 +279,39 @@ fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
             .all(|c| c["url"] != format!("http://t.me/{CHANNEL}/1")),
         "the benign post must not be a case: {cases}"
     );
+
+    // The case page shows the post's desktop and mobile screenshots, each with its SHA-256 —
+    // the name of the PNG stored content-addressed under blobs/screenshots.
+    let start = Instant::now();
+    let page = loop {
+        let r = http_with(
+            "GET",
+            server.addr,
+            &format!("/cases/{id}"),
+            None,
+            &[("Authorization", &auth)],
+        );
+        if r.status == 200 && r.body.contains("data-viewport=\"mobile\"") {
+            break r.body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "case {id} page has no mobile screenshot: {} {}",
+            r.status,
+            r.body
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for viewport in ["desktop", "mobile"] {
+        let marker = format!("data-viewport=\"{viewport}\">");
+        let at = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {viewport} SHA-256 on the case page"));
+        let sha: String = page[at + marker.len()..].chars().take(64).collect();
+        let png = std::fs::read(data.join(format!("blobs/screenshots/{sha}.png")))
+            .unwrap_or_else(|e| panic!("{viewport} screenshot {sha}: {e}"));
+        assert_eq!(sha2_hex(&png), sha, "{viewport} PNG matches its SHA-256");
+    }
 
     // The same post edited → a second evidence on the same case, the first one kept.
     tg.set(vec![(1, BENIGN.into()), (2, EDITED.into())]);
