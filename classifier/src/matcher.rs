@@ -18,7 +18,7 @@ use regex::{Regex, RegexSet};
 
 use crate::indicators::Indicator;
 use crate::normalize::{self, Normalized};
-use crate::rules::compile::{Atoms, FieldMask, Node, Positive, positive_atoms};
+use crate::rules::compile::{Atoms, FieldMask, Node, Positive, positive_atoms, required_clauses};
 use crate::translit;
 
 /// At most this many occurrences are kept per atom and node: enough evidence, bounded work on
@@ -98,13 +98,23 @@ impl FieldText {
 pub(crate) struct RuleProgram {
     pub(crate) node: Node,
     positive: Positive,
+    /// Clauses of pieces the rule needs (see [`required_clauses`]): a candidate missing one is
+    /// dropped before evaluation.
+    required: Vec<Vec<usize>>,
 }
 
 impl RuleProgram {
     pub(crate) fn new(node: Node, atoms: &Atoms) -> RuleProgram {
         let mut positive = Positive::default();
         positive_atoms(&node, atoms, &mut positive);
-        RuleProgram { node, positive }
+        let mut required = required_clauses(&node, atoms);
+        required.sort();
+        required.dedup();
+        RuleProgram {
+            node,
+            positive,
+            required,
+        }
     }
 }
 
@@ -279,6 +289,11 @@ impl Matcher {
         let mut fired = Vec::new();
         for r in candidates {
             if !allowed(r) {
+                continue;
+            }
+            let present =
+                |clause: &Vec<usize>| clause.iter().any(|p| ctx.piece_hits.contains_key(p));
+            if !self.programs[r].required.iter().all(present) {
                 continue;
             }
             if let Some(mut occs) = ctx.eval(&self.programs[r].node) {

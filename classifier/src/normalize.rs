@@ -63,17 +63,162 @@ impl Normalized {
 }
 
 /// Normalizes `input` (see the module docs for the steps).
+///
+/// Most of a page is plain words: chunks between ASCII whitespace made of Cyrillic letters and
+/// ASCII punctuation, every word at least two letters long. Every pass leaves such a chunk as it
+/// is except for lowercasing (no look-alike, noise, Latin word or letter-spaced run can be in or
+/// reach into it), so plain chunks are lowercased straight into the output and only the text
+/// between them runs the passes. The passes look no further than the whitespace-delimited chunk
+/// (letter-spaced runs span single-letter chunks, which are never plain), so the result is the
+/// same as running them over the whole text — `fast_path_equals_full_pipeline` checks it.
 pub fn normalize(input: &str) -> Normalized {
-    let chars = fold_latin(fold_lookalikes(join_letter_spaced(drop_noise(nfkc_lower(
-        input,
-    )))));
-    let mut text = String::with_capacity(input.len());
-    let mut map = Vec::with_capacity(chars.len());
-    for nc in chars {
-        map.push((text.len() as u32, nc.start, nc.end));
-        text.push(nc.c);
+    let mut out = Builder {
+        text: Vec::with_capacity(input.len()),
+        map: Vec::with_capacity(input.len() / 2 + 8),
+    };
+    let bytes = input.as_bytes();
+    let mut pending = 0; // start of the text not yet normalized
+    let mut pos = 0;
+    while pos < bytes.len() {
+        if bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+            continue;
+        }
+        let start = pos;
+        while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let chunk = &input[start..pos];
+        if is_plain_chunk(chunk) {
+            out.push_slow(&input[pending..start], pending);
+            out.push_plain(chunk, start);
+            pending = pos;
+        }
     }
-    Normalized { text, map }
+    out.push_slow(&input[pending..], pending);
+    Normalized {
+        text: String::from_utf8(out.text).expect("only whole chars are written"),
+        map: out.map,
+    }
+}
+
+/// The output while it is written: UTF-8 bytes (plain chunks are lowercased byte-wise) and the
+/// map of [`Normalized`].
+struct Builder {
+    text: Vec<u8>,
+    map: Vec<(u32, u32, u32)>,
+}
+
+impl Builder {
+    fn push_char(&mut self, c: char, start: u32, end: u32) {
+        self.map.push((self.text.len() as u32, start, end));
+        let mut buf = [0u8; 4];
+        self.text
+            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+
+    /// Runs every pass over `part` (which starts at byte `offset` of the input).
+    fn push_slow(&mut self, part: &str, offset: usize) {
+        if part.bytes().all(|b| b.is_ascii_whitespace()) {
+            // ASCII whitespace is its own normal form
+            for (i, b) in part.bytes().enumerate() {
+                let at = (offset + i) as u32;
+                self.map.push((self.text.len() as u32, at, at + 1));
+                self.text.push(b);
+            }
+            return;
+        }
+        for nc in full_pipeline(part) {
+            self.push_char(nc.c, nc.start + offset as u32, nc.end + offset as u32);
+        }
+    }
+
+    /// Lowercases a plain chunk (see [`is_plain_chunk`]) that starts at byte `offset`: ASCII
+    /// punctuation and the Russian letters byte-wise, other Cyrillic letters through `char`.
+    fn push_plain(&mut self, chunk: &str, offset: usize) {
+        let b = chunk.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let at = (offset + i) as u32;
+            let out = self.text.len() as u32;
+            let x = b[i];
+            if x < 0x80 {
+                self.map.push((out, at, at + 1));
+                self.text.push(x);
+                i += 1;
+                continue;
+            }
+            let y = b[i + 1];
+            let pair = match (x, y) {
+                (0xD0, 0x90..=0x9F) => Some([0xD0, y + 0x20]), // А–П
+                (0xD0, 0xA0..=0xAF) => Some([0xD1, y - 0x20]), // Р–Я
+                (0xD0, 0xB0..=0xBF) | (0xD1, 0x80..=0x8F) => Some([x, y]), // а–я
+                (0xD0, 0x81) | (0xD1, 0x91) => Some([0xD0, 0xB5]), // Ё ё → е
+                _ => None,
+            };
+            if let Some(p) = pair {
+                self.map.push((out, at, at + 2));
+                self.text.extend_from_slice(&p);
+                i += 2;
+                continue;
+            }
+            let c = chunk[i..].chars().next().expect("i is a char boundary");
+            let n = c.len_utf8();
+            self.push_char(lower_plain(c), at, at + n as u32);
+            i += n;
+        }
+    }
+}
+
+/// All passes, in order, over a whole text.
+fn full_pipeline(input: &str) -> Vec<NChar> {
+    fold_latin(fold_lookalikes(join_letter_spaced(drop_noise(nfkc_lower(
+        input,
+    )))))
+}
+
+/// A chunk every pass leaves alone but for lowercasing: Cyrillic letters (no combining signs)
+/// and ASCII punctuation other than `@` and `$` (look-alikes between letters), with every run of
+/// letters at least two long (a one-letter word may belong to a letter-spaced run).
+fn is_plain_chunk(chunk: &str) -> bool {
+    let b = chunk.as_bytes();
+    let mut run = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        // U+0400–U+04FF are the two-byte sequences D0 80 – D3 BF
+        let letter = match x {
+            b'@' | b'$' => return false,
+            _ if x.is_ascii_punctuation() => false,
+            // U+0482–U+0489: a sign and combining marks, left to the passes
+            0xD2 if (0x82..=0x89).contains(&b[i + 1]) => return false,
+            0xD0..=0xD3 => true,
+            _ => return false,
+        };
+        i += if x < 0x80 { 1 } else { 2 };
+        if letter {
+            run += 1;
+        } else {
+            if run == 1 {
+                return false;
+            }
+            run = 0;
+        }
+    }
+    run != 1
+}
+
+/// Lowercase (and `ё`→`е`) of a char of a plain chunk, as [`nfkc_lower`] gives it.
+#[inline]
+fn lower_plain(c: char) -> char {
+    let l = match c {
+        _ if c.is_ascii() => c,
+        'А'..='Я' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
+        'а'..='я' | 'ѐ'..='џ' => c,
+        _ => c.to_lowercase().next().unwrap_or(c),
+    };
+    if l == 'ё' { 'е' } else { l }
 }
 
 /// NFKC per cluster (a starter and the combining marks after it), then lowercase and `ё`→`е`.
@@ -458,13 +603,27 @@ fn fold_latin(chars: Vec<NChar>) -> Vec<NChar> {
 pub fn tokens(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cur: Option<(usize, bool)> = None; // (start, is_digit)
-    for (i, c) in text.char_indices() {
-        let class = if is_letter(c) {
-            Some(false)
-        } else if c.is_numeric() {
-            Some(true)
-        } else {
-            None
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        // ASCII and U+0400–U+047F (lead bytes D0, D1: all letters) without decoding
+        let (class, n) = match x {
+            b'a'..=b'z' | b'A'..=b'Z' => (Some(false), 1),
+            b'0'..=b'9' => (Some(true), 1),
+            0..=0x7F => (None, 1),
+            0xD0 | 0xD1 => (Some(false), 2),
+            _ => {
+                let c = text[i..].chars().next().expect("i is a char boundary");
+                let class = if is_letter(c) {
+                    Some(false)
+                } else if c.is_numeric() {
+                    Some(true)
+                } else {
+                    None
+                };
+                (class, c.len_utf8())
+            }
         };
         match (cur, class) {
             (Some((s, d)), Some(k)) if d != k => {
@@ -479,6 +638,7 @@ pub fn tokens(text: &str) -> Vec<(usize, usize)> {
             (None, Some(k)) => cur = Some((i, k)),
             (None, None) => {}
         }
+        i += n;
     }
     if let Some((s, _)) = cur {
         out.push((s, text.len()));
@@ -573,6 +733,94 @@ mod tests {
         for (text, want) in cases {
             let got: Vec<&str> = tokens(text).into_iter().map(|(s, e)| &text[s..e]).collect();
             assert_eq!(&got, want, "{text}");
+        }
+    }
+
+    /// The chunk fast path must give exactly what the passes give over the whole text.
+    #[test]
+    fn fast_path_equals_full_pipeline() {
+        let full = |s: &str| -> (String, Vec<(u32, u32, u32)>) {
+            let mut text = String::new();
+            let mut map = Vec::new();
+            for nc in full_pipeline(s) {
+                map.push((text.len() as u32, nc.start, nc.end));
+                text.push(nc.c);
+            }
+            (text, map)
+        };
+        // tokens by `char` classes, which the byte-wise tokenizer must reproduce
+        let char_tokens = |text: &str| -> Vec<(usize, usize)> {
+            let mut out = Vec::new();
+            let mut cur: Option<(usize, bool)> = None;
+            for (i, c) in text.char_indices() {
+                let class = (is_letter(c) || c.is_numeric()).then(|| !is_letter(c));
+                match (cur, class) {
+                    (Some((s, d)), Some(k)) if d != k => {
+                        out.push((s, i));
+                        cur = Some((i, k));
+                    }
+                    (Some((s, _)), None) => {
+                        out.push((s, i));
+                        cur = None;
+                    }
+                    (None, Some(k)) => cur = Some((i, k)),
+                    _ => {}
+                }
+            }
+            out.extend(cur.map(|(s, _)| (s, text.len())));
+            out
+        };
+        let check = |s: &str| {
+            let n = normalize(s);
+            let (text, map) = full(s);
+            assert_eq!(n.text, text, "text of {s:?}");
+            assert_eq!(n.map, map, "map of {s:?}");
+            assert_eq!(tokens(&n.text), char_tokens(&n.text), "tokens of {s:?}");
+        };
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        for file in [
+            "/classifier/tests/data/ham-samples.txt",
+            "/tests/data/dev-corpus.jsonl",
+            "/tests/data/holdout.jsonl",
+        ] {
+            let src = std::fs::read_to_string(format!("{root}{file}")).unwrap();
+            for line in src.lines() {
+                check(line);
+            }
+            check(&src);
+        }
+        // random texts over the characters every pass cares about
+        let alphabet: Vec<char> = "казиноКАЗИНОқұүәіЁё abcopxyKQZHGY0346@$.,:/_-—!?\n\t\u{00A0}\u{200B}\u{00AD}\u{0301}\u{0306}💰🎰ＣＡáóğ\u{0483}҂ѐЀӘҚ"
+            .chars()
+            .collect();
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next(40);
+            let s: String = (0..len)
+                .map(|_| {
+                    // words more often than noise, so plain chunks occur
+                    if next(3) == 0 {
+                        alphabet[next(alphabet.len())]
+                    } else {
+                        ['к', 'а', 'з', 'и', 'н', 'о', ' ', 'Б', ','][next(9)]
+                    }
+                })
+                .collect();
+            check(&s);
+        }
+        for s in [
+            "к а з и н о, казино",
+            "слово, а б в г",
+            "т.е. к а з и н о",
+            "ок. й\u{0306}",
+        ] {
+            check(s);
         }
     }
 

@@ -302,6 +302,39 @@ pub(crate) fn positive_atoms(n: &Node, atoms: &Atoms, out: &mut Positive) {
     }
 }
 
+/// Pieces a rule cannot fire without, as clauses: every clause must have one of its pieces in
+/// the document (a necessary condition, checked before the exact evaluation). `a AND b` needs the
+/// clauses of both, a phrase needs each of its words, `a | b` needs one of `a`'s or one of `b`'s
+/// pieces; regexes, indicators and `NOT` give no clause (they are not in the presearch).
+pub(crate) fn required_clauses(n: &Node, atoms: &Atoms) -> Vec<Vec<usize>> {
+    match n {
+        Node::Term(t) => atoms.terms[*t].pieces.iter().map(|&p| vec![p]).collect(),
+        Node::Regex(..) | Node::Indicator(..) | Node::Not(_) => Vec::new(),
+        Node::And(items) => items
+            .iter()
+            .flat_map(|i| required_clauses(i, atoms))
+            .collect(),
+        Node::Near(a, b, _) => {
+            let mut v = required_clauses(a, atoms);
+            v.extend(required_clauses(b, atoms));
+            v
+        }
+        Node::Or(items) => {
+            let mut clause = Vec::new();
+            for i in items {
+                // one clause of each branch: the shortest keeps the check cheap
+                match required_clauses(i, atoms).into_iter().min_by_key(Vec::len) {
+                    Some(c) => clause.extend(c),
+                    None => return Vec::new(),
+                }
+            }
+            clause.sort_unstable();
+            clause.dedup();
+            vec![clause]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +371,33 @@ mod tests {
             let want: Vec<(String, bool)> = want.iter().map(|(l, p)| (l.to_string(), *p)).collect();
             assert_eq!(got, want, "{w}");
         }
+    }
+
+    #[test]
+    fn required_clauses_are_necessary_pieces() {
+        let lits = |src: &str| -> Vec<Vec<String>> {
+            let (node, atoms) = compile(src).unwrap();
+            let mut v: Vec<Vec<String>> = required_clauses(&node, &atoms)
+                .into_iter()
+                .map(|c| c.into_iter().map(|p| atoms.pieces[p].lit.clone()).collect())
+                .collect();
+            v.sort();
+            v
+        };
+        let s = |x: &[&[&str]]| -> Vec<Vec<String>> {
+            x.iter()
+                .map(|c| c.iter().map(|p| p.to_string()).collect())
+                .collect()
+        };
+        assert_eq!(lits("займ AND залог NOT мфо"), s(&[&["займ"], &["залог"]]));
+        assert_eq!(lits("\"пассивн* доход*\""), s(&[&["доход"], &["пассивн"]]));
+        assert_eq!(
+            lits("казино NEAR/5 (бонус | \"без депозит*\")"),
+            s(&[&["бонус", "без"], &["казино"]])
+        );
+        // a branch without literals (a regex, an indicator) leaves the OR without a clause
+        assert_eq!(lits("(казино | @card) займ"), s(&[&["займ"]]));
+        assert!(lits("/\\d+%/ NOT x").is_empty());
     }
 
     #[test]
