@@ -113,7 +113,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pages: usize = args.next().map_or(Ok(200), |a| a.parse())?;
     let baseline_pages: usize = args.next().map_or(Ok(pages), |a| a.parse())?;
     let port = serve();
-    let url = |n: usize| format!("http://127.0.0.1:{port}/p/{n}");
+    // The pool's browser reaches loopback only through a `--resolve`-style mapping (its SSRF
+    // guard); the per-process baseline opens the address directly.
+    let url = |n: usize| format!("http://bench-fixture.kz/p/{n}");
+    let direct_url = |n: usize| format!("http://127.0.0.1:{port}/p/{n}");
     let work = std::env::temp_dir().join(format!("baqylau-shot-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
 
@@ -122,6 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg = RendererConfig {
         chrome_path: CHROMIUM.into(),
         profile_dir: Some(profile.clone()),
+        host_map: vec![("bench-fixture.kz".into(), ([127, 0, 0, 1], port).into())],
         ..RendererConfig::default()
     };
     let tabs = cfg.tabs;
@@ -179,7 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ])
             .arg(format!("--user-data-dir={marker}"))
             .arg(format!("--screenshot={}", png.display()))
-            .arg(url(n))
+            .arg(direct_url(n))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()

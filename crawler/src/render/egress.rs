@@ -189,6 +189,7 @@ fn serve(mut client: TcpStream, guard: &TargetGuard, counters: &EgressCounters) 
     upstream.set_write_timeout(Some(IDLE_TIMEOUT))?;
     if connect {
         client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")?;
+        upstream.write_all(&rest)?;
     } else {
         let mut out = format!("{} {} {}\r\n", head.method, head.path, head.version);
         for h in &head.headers {
@@ -197,13 +198,54 @@ fn serve(mut client: TcpStream, guard: &TargetGuard, counters: &EgressCounters) 
         }
         out.push_str("Connection: close\r\n\r\n");
         upstream.write_all(out.as_bytes())?;
+        upstream.write_all(&rest)?;
+        forward_response_head(&mut upstream, &mut client)?;
     }
-    upstream.write_all(&rest)?;
     pipe(client, upstream)
 }
 
-/// Copies both ways until the upstream side ends (its response is complete, or the tunnel
-/// closed), then closes both.
+/// Passes the upstream's response head(s) to the browser with `Connection: close`: a server that
+/// ignores the request's `Connection: close` must not get the browser to reuse this connection —
+/// already checked and bound to *that* server — for a request to another host. Interim `1xx`
+/// heads (Early Hints) are passed on as they come; the body follows through [`pipe`].
+fn forward_response_head(upstream: &mut TcpStream, client: &mut TcpStream) -> io::Result<()> {
+    let mut pending = Vec::new();
+    loop {
+        let (head, rest) = read_head_after(upstream, std::mem::take(&mut pending))?;
+        let mut lines = head.split("\r\n").filter(|l| !l.is_empty());
+        let status_line = lines.next().unwrap_or_default();
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad status line"))?;
+        let interim = (100..200).contains(&status) && status != 101;
+        let mut out = format!("{status_line}\r\n");
+        for line in lines {
+            let name = line.split(':').next().unwrap_or_default().trim();
+            if !["connection", "proxy-connection", "keep-alive"]
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h))
+            {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+        }
+        if !interim {
+            out.push_str("Connection: close\r\nProxy-Connection: close\r\n");
+        }
+        out.push_str("\r\n");
+        client.write_all(out.as_bytes())?;
+        if interim {
+            pending = rest; // the start of the next head
+        } else {
+            return client.write_all(&rest);
+        }
+    }
+}
+
+/// Copies both ways until either side ends (the response is complete and the browser closed,
+/// or the tunnel closed), then closes both.
 fn pipe(client: TcpStream, upstream: TcpStream) -> io::Result<()> {
     let (mut c_read, mut u_write) = (client.try_clone()?, upstream.try_clone()?);
     let up = std::thread::Builder::new()
@@ -211,7 +253,8 @@ fn pipe(client: TcpStream, upstream: TcpStream) -> io::Result<()> {
         .stack_size(CONN_STACK)
         .spawn(move || {
             let _ = io::copy(&mut c_read, &mut u_write);
-            let _ = u_write.shutdown(Shutdown::Write);
+            // The browser is done with this connection: nothing more may come back on it.
+            let _ = u_write.shutdown(Shutdown::Both);
         })?;
     let (mut u_read, mut c_write) = (upstream, client);
     let _ = io::copy(&mut u_read, &mut c_write);
@@ -231,14 +274,13 @@ fn connect_any(addrs: &[SocketAddr]) -> Option<TcpStream> {
 
 /// Reads up to the blank line; returns the head and any bytes read past it.
 fn read_head(stream: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
-    let mut buf = Vec::with_capacity(2048);
+    read_head_after(stream, Vec::new())
+}
+
+/// [`read_head`] when `buf` already holds its first bytes.
+fn read_head_after(stream: &mut TcpStream, mut buf: Vec<u8>) -> io::Result<(String, Vec<u8>)> {
     let mut chunk = [0u8; 4096];
     loop {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let rest = buf.split_off(end + 4);
             let head = String::from_utf8(buf)
@@ -248,6 +290,11 @@ fn read_head(stream: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
         if buf.len() > MAX_HEAD {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "head too long"));
         }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -359,19 +406,42 @@ mod tests {
         let up_addr = upstream.local_addr().unwrap();
         let rule = format!("fixture.kz={up_addr}").parse().unwrap();
         let proxy = EgressProxy::start(TargetGuard::new(&[rule])).unwrap();
+        // A server that keeps the connection open whatever the request says, and sends an
+        // interim Early Hints head first.
         let server = std::thread::spawn(move || {
             let (mut s, _) = upstream.accept().unwrap();
             let (head, _) = read_head(&mut s).unwrap();
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                .unwrap();
+            s.write_all(
+                b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n\
+                  HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+            )
+            .unwrap();
+            // Open until the proxy closes it (after the browser is done).
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest);
             head
         });
         let mut c = TcpStream::connect(proxy.addr()).unwrap();
         c.write_all(b"GET http://fixture.kz/p?q HTTP/1.1\r\nHost: fixture.kz\r\nProxy-Connection: keep-alive\r\n\r\n")
             .unwrap();
-        let mut answer = String::new();
-        c.read_to_string(&mut answer).unwrap();
-        assert!(answer.ends_with("\r\n\r\nok"), "{answer}");
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 512];
+        while !answer.ends_with(b"\r\n\r\nok") {
+            let n = c.read(&mut buf).unwrap();
+            assert!(n > 0, "{}", String::from_utf8_lossy(&answer));
+            answer.extend_from_slice(&buf[..n]);
+        }
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 103 Early Hints\r\n"),
+            "{answer}"
+        );
+        assert!(!answer.contains("keep-alive"), "{answer}");
+        drop(c); // the browser closes; the proxy must close the upstream connection too
+        assert!(
+            answer.contains("\r\nConnection: close\r\n"),
+            "the browser never reuses a forwarded connection: {answer}"
+        );
         let head = server.join().unwrap();
         assert!(head.starts_with("GET /p?q HTTP/1.1\r\n"), "{head}");
         assert!(head.contains("Connection: close\r\n"), "{head}");
