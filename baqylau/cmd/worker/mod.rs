@@ -100,6 +100,11 @@ pub struct Args {
     /// repeatable.
     #[arg(long, value_name = "HOST=IP:PORT")]
     pub resolve: Vec<crawler::ResolveRule>,
+    /// How long the reporter's outbox relay holds the notifications it claimed: after a
+    /// reporter dies mid-relay, the next relay publishes them once this has passed. Must outlast
+    /// publishing one claimed batch (a broker confirm each).
+    #[arg(long, env = "BAQYLAU_OUTBOX_LEASE", value_parser = crate::cmd::crawl::parse_duration, default_value = "300s")]
+    pub outbox_lease: Duration,
     #[command(flatten)]
     pub crawl: crawl::CrawlArgs,
 }
@@ -361,5 +366,33 @@ impl Collector for QueueDepths {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        worker: super::Args,
+    }
+
+    #[test]
+    fn outbox_lease_defaults_to_the_relays_and_can_be_shortened() {
+        let base = [
+            "worker",
+            "--role",
+            "reporter",
+            "--broker",
+            "amqp://127.0.0.1/",
+        ];
+        let default = Cli::try_parse_from(base).unwrap().worker;
+        assert_eq!(default.outbox_lease, reporter::outbox::DEFAULT_LEASE);
+        let short = Cli::try_parse_from(base.into_iter().chain(["--outbox-lease", "8s"]))
+            .unwrap()
+            .worker;
+        assert_eq!(short.outbox_lease, std::time::Duration::from_secs(8));
     }
 }

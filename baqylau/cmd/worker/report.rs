@@ -8,9 +8,9 @@
 //! The role also runs the notification outbox relay: approved notifications (written to the
 //! outbox by the approval transaction, in the analysts' desk) are published to the RabbitMQ
 //! exchange `baqylau.notifications` with publisher confirms, then marked published. Relays in
-//! several reporters claim outbox rows with a lease, so one message is not published by two at
-//! once; a relay that dies mid-publish leaves its rows to the next claim (consumers deduplicate
-//! by `message_id`).
+//! several reporters claim outbox rows with a lease (`--outbox-lease`), so one message is not
+//! published by two at once; a relay that dies mid-publish leaves its rows to the next claim once
+//! the lease has run out (consumers deduplicate by `message_id`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +51,8 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
         Arc::clone(&store),
         Arc::new(sink),
         Arc::new(tokio::sync::Notify::new()),
-    );
+    )
+    .with_lease(ctx.args.outbox_lease);
     // Publishes are idempotent: stopping mid-pass only leaves a message to the next claim.
     let relay = tokio::spawn(relay.run(RELAY_EVERY));
     ctx.ready();
