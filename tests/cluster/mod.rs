@@ -154,6 +154,20 @@ impl Cluster {
     /// of one role).
     pub fn worker_named(&self, role: &str, name: &str, extra: &[String]) -> Worker {
         let log = self.dir.path().join(format!("{name}.log"));
+        self.spawn_worker(role, name, log, extra)
+    }
+
+    /// Starts worker `name` again after it died or stopped: the same data directory, the log in
+    /// `DIR/NAME.N.log` (the first free `N` from 2), so the earlier runs' logs stay readable.
+    pub fn restart_worker(&self, role: &str, name: &str, extra: &[String]) -> Worker {
+        let log = (2..)
+            .map(|n| self.dir.path().join(format!("{name}.{n}.log")))
+            .find(|p| !p.exists())
+            .expect("a free log name");
+        self.spawn_worker(role, name, log, extra)
+    }
+
+    fn spawn_worker(&self, role: &str, name: &str, log: PathBuf, extra: &[String]) -> Worker {
         let mut child = self
             .command()
             .env("BAQYLAU_LOG", "info,sqlx=warn")
@@ -482,5 +496,292 @@ pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Optio
             "timed out after {limit:?}: {what}"
         );
         std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+impl Worker {
+    /// SIGKILL the worker (a crash), then its descendants (the Chromium it started, which a real
+    /// crash would orphan; the test machine should not collect them), and reap it.
+    pub fn kill9_tree(&mut self) {
+        let descendants = descendants(self.child.id());
+        self.kill9();
+        for pid in descendants {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// Every process below `pid`, read from `/proc` (children before grandchildren).
+fn descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| {
+                let child: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+                // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+                let ppid = stat
+                    .rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()?;
+                Some((child, ppid))
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    let mut out = vec![];
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for &(child, ppid) in &parents {
+            if ppid == p && !out.contains(&child) {
+                out.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    out
+}
+
+/// `rabbitmqctl -q ARGS`; the test fails when it is not installed or the command fails.
+pub fn rabbitmqctl(args: &[&str]) -> String {
+    let out = Command::new("rabbitmqctl")
+        .arg("-q")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("rabbitmqctl must be installed for this test: {e}"));
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// True when the broker accepts a connection and declares (passively) `queue` within 10 s — a
+/// quorum queue answers only once the broker has started it again after an outage.
+pub fn broker_answers(queue: &str) -> bool {
+    runtime().block_on(async {
+        let attempt = async {
+            let conn = Connection::connect(&broker_url(), ConnectionProperties::default()).await?;
+            let ch = conn.create_channel().await?;
+            ch.queue_declare(
+                queue.into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await?;
+            let _ = conn.close(200, "probe".into()).await;
+            Ok::<(), lapin::Error>(())
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(10), attempt).await,
+            Ok(Ok(()))
+        )
+    })
+}
+
+/// The broker's AMQP application stopped (`rabbitmqctl stop_app`) — for every client of this
+/// machine's broker, so callers must make sure nothing else is using it. Started again by
+/// [`BrokerAppStopped::start`] or, whatever happens to the test, on drop.
+pub struct BrokerAppStopped {
+    started: bool,
+}
+
+/// `rabbitmqctl stop_app`.
+pub fn stop_broker_app() -> BrokerAppStopped {
+    // Armed before the command: a stop_app that fails half-way is undone as well.
+    let guard = BrokerAppStopped { started: false };
+    rabbitmqctl(&["stop_app"]);
+    guard
+}
+
+impl BrokerAppStopped {
+    /// `rabbitmqctl start_app`, then waits until `queue` answers (at most `limit`).
+    pub fn start(mut self, queue: &str, limit: Duration) {
+        self.started = true;
+        rabbitmqctl(&["start_app"]);
+        wait_for(limit, "the broker answers again after start_app", || {
+            broker_answers(queue).then_some(())
+        });
+    }
+}
+
+impl Drop for BrokerAppStopped {
+    fn drop(&mut self) {
+        if self.started {
+            return;
+        }
+        // A test failed while the broker was down: bring it back for everyone else.
+        let ok = Command::new("rabbitmqctl")
+            .args(["-q", "start_app"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("rabbitmqctl start_app failed: the broker may still be stopped");
+        }
+    }
+}
+
+/// The exchange the reporter's outbox relay publishes approved notifications to
+/// (`baqylau/cmd/notify.rs`).
+pub const NOTIFICATIONS_EXCHANGE: &str = "baqylau.notifications";
+
+/// A durable queue bound to every routing key of the notifications exchange, as a consumer
+/// would bind it before the first publish; deleted on drop. The exchange is shared by every
+/// deployment on the broker, so callers filter what they read by message id.
+pub struct NotificationTap {
+    /// Queue name.
+    pub queue: String,
+    /// Every message read so far, in order: `(message_id, body)`.
+    pub got: Vec<(String, Vec<u8>)>,
+}
+
+impl Cluster {
+    /// Declares the exchange (as the relay does) and a tap queue bound to it.
+    pub fn tap_notifications(&self) -> NotificationTap {
+        let queue = format!("{}notifications.tap", self.prefix);
+        runtime().block_on(async {
+            let conn = Connection::connect(&broker_url(), ConnectionProperties::default())
+                .await
+                .expect("broker");
+            let ch = conn.create_channel().await.expect("channel");
+            ch.exchange_declare(
+                NOTIFICATIONS_EXCHANGE.into(),
+                lapin::ExchangeKind::Topic,
+                lapin::options::ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .expect("declare the notifications exchange");
+            ch.queue_declare(
+                queue.as_str().into(),
+                lapin::options::QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .expect("declare the tap queue");
+            ch.queue_bind(
+                queue.as_str().into(),
+                NOTIFICATIONS_EXCHANGE.into(),
+                "#".into(),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+            .expect("bind the tap queue");
+            let _ = conn.close(200, "done".into()).await;
+        });
+        NotificationTap { queue, got: vec![] }
+    }
+
+    /// `url → state` of every URL in the shared frontier.
+    pub fn frontier_states(&self) -> std::collections::BTreeMap<String, String> {
+        self.query_pairs("SELECT url, state FROM crawl_urls")
+            .into_iter()
+            .collect()
+    }
+
+    /// The dedup key of every case row.
+    pub fn dedup_keys(&self) -> Vec<String> {
+        self.query_pairs("SELECT dedup_key, category FROM cases")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// Rows of a two-text-column query in the cluster's schema.
+    pub fn query_pairs(&self, sql: &str) -> Vec<(String, String)> {
+        runtime().block_on(async {
+            let store = self.schema.store().await.expect("case store");
+            let rows: Vec<(String, String)> = sqlx_core::query_as::query_as(sql)
+                .fetch_all(store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            store.close().await;
+            rows
+        })
+    }
+}
+
+impl NotificationTap {
+    /// Reads every message waiting in the tap (acknowledging each); returns how many were new,
+    /// or the broker's error (it may be down: read again later). A message the broker hands out
+    /// again because the tap's own acknowledgement was lost (flagged `redelivered`, same id and
+    /// body as one already read) is the tap's artefact, not a second publish, and is skipped.
+    pub fn drain(&mut self) -> Result<usize, String> {
+        let queue = self.queue.clone();
+        let before = self.got.len();
+        let got = &mut self.got;
+        runtime().block_on(async {
+            let read = async {
+                let conn =
+                    Connection::connect(&broker_url(), ConnectionProperties::default()).await?;
+                let ch = conn.create_channel().await?;
+                while let Some(m) = ch
+                    .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false })
+                    .await?
+                {
+                    let d = &m.delivery;
+                    let id = d
+                        .properties
+                        .message_id()
+                        .as_ref()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    let artefact =
+                        d.redelivered && got.iter().any(|(i, body)| *i == id && *body == d.data);
+                    d.ack(lapin::options::BasicAckOptions::default()).await?;
+                    if !artefact {
+                        got.push((id, d.data.clone()));
+                    }
+                }
+                let _ = conn.close(200, "done".into()).await;
+                Ok::<_, lapin::Error>(())
+            };
+            match tokio::time::timeout(Duration::from_secs(10), read).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err("the broker did not answer within 10 s".into()),
+            }
+        })?;
+        Ok(self.got.len() - before)
+    }
+
+    /// How many times `message_id` was read.
+    pub fn count(&self, message_id: &str) -> usize {
+        self.got.iter().filter(|(id, _)| id == message_id).count()
+    }
+}
+
+impl Drop for NotificationTap {
+    fn drop(&mut self) {
+        let queue = self.queue.clone();
+        runtime().block_on(async {
+            let Ok(conn) =
+                Connection::connect(&broker_url(), ConnectionProperties::default()).await
+            else {
+                return;
+            };
+            if let Ok(ch) = conn.create_channel().await {
+                let _ = ch
+                    .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await;
+            }
+            let _ = conn.close(200, "done".into()).await;
+        });
     }
 }
