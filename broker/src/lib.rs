@@ -5,7 +5,9 @@
 //! talks through RabbitMQ. [`AmqpQueue`] implements [`model::Queue`] over one durable queue:
 //!
 //! - **at-least-once**: messages are persistent, every publish waits for the broker's publisher
-//!   confirm, and consumers acknowledge manually after their effects are durable;
+//!   confirm of its message, and consumers acknowledge manually after their effects are durable;
+//!   tasks sharing a handle publish concurrently (pipelined confirms on one channel), so
+//!   throughput grows with the publishes a caller keeps in flight (`examples/publish_rate.rs`);
 //! - **poison messages are parked, never lost**: queues are quorum queues with a delivery limit
 //!   and a dead-letter queue `<name>.dead`; a message that cannot be decoded is parked at once;
 //! - **back-pressure**: a prefetch limit bounds unacknowledged deliveries per consumer;

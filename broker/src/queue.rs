@@ -1,6 +1,7 @@
 //! [`AmqpQueue`]: one typed, durable RabbitMQ queue behind the [`model::Queue`] trait.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,13 +51,23 @@ struct Link {
     _connection: Connection,
     channel: Channel,
     consumer: Option<Consumer>,
+    /// Which connection of this handle this is (counts reconnects), so a publisher whose confirm
+    /// failed drops only the link it published on, not one another publisher already reopened.
+    generation: u64,
 }
 
 /// A typed queue on RabbitMQ. Messages are JSON.
+///
+/// Publishes are pipelined: the handle's lock is held only to pick the current channel, and each
+/// publisher then sends its message and awaits the broker's confirm of that message, so tasks
+/// sharing a handle have many messages in flight on one channel (the broker confirms them in
+/// batches) instead of one round trip each.
 pub struct AmqpQueue<T> {
     name: String,
     cfg: AmqpConfig,
     link: Mutex<Option<Link>>,
+    /// Connections opened so far ([`Link::generation`]).
+    opened: AtomicU64,
     _message: PhantomData<fn(T) -> T>,
 }
 
@@ -65,11 +76,12 @@ impl<T> AmqpQueue<T> {
     /// Fails (does not retry) when the broker is unreachable, so a misconfiguration is loud.
     pub async fn connect(cfg: AmqpConfig, name: impl Into<String>) -> Result<Self, QueueError> {
         let name = name.into();
-        let link = open_link(&cfg, &name).await?;
+        let link = open_link(&cfg, &name, 0).await?;
         Ok(AmqpQueue {
             name,
             cfg,
             link: Mutex::new(Some(link)),
+            opened: AtomicU64::new(1),
             _message: PhantomData,
         })
     }
@@ -145,7 +157,8 @@ impl<T> AmqpQueue<T> {
             let started = tokio::time::Instant::now();
             let mut wait = Duration::from_millis(100);
             loop {
-                match open_link(&self.cfg, &self.name).await {
+                let generation = self.opened.fetch_add(1, Ordering::Relaxed);
+                match open_link(&self.cfg, &self.name, generation).await {
                     Ok(link) => {
                         tracing::info!(queue = %self.name, "reconnected to broker");
                         *guard = Some(link);
@@ -164,7 +177,7 @@ impl<T> AmqpQueue<T> {
     }
 }
 
-async fn open_link(cfg: &AmqpConfig, name: &str) -> Result<Link, QueueError> {
+async fn open_link(cfg: &AmqpConfig, name: &str, generation: u64) -> Result<Link, QueueError> {
     let err = |e: lapin::Error| QueueError::Transport {
         name: name.to_string(),
         message: format!("{}: {e}", redact(&cfg.url)),
@@ -220,6 +233,7 @@ async fn open_link(cfg: &AmqpConfig, name: &str) -> Result<Link, QueueError> {
         _connection: connection,
         channel,
         consumer: None,
+        generation,
     })
 }
 
@@ -336,12 +350,18 @@ where
             .with_delivery_mode(2)
             .with_message_id(ShortString::from(message_id(&payload)));
         // One retry after a reconnect: the first failure is usually a connection that died
-        // while idle. A message published twice is harmless (stable id, idempotent consumers).
+        // while idle, or one lost with this message unconfirmed. A message published twice is
+        // harmless (stable id, idempotent consumers).
         for attempt in 0..2 {
-            let mut guard = self.ensure_link().await?;
-            let link = guard.as_mut().ok_or_else(|| self.closed())?;
+            // The lock is held only to pick the link: the channel numbers concurrent publishes
+            // for confirms itself, and each publisher awaits its own message's confirm.
+            let (channel, generation) = {
+                let guard = self.ensure_link().await?;
+                let link = guard.as_ref().ok_or_else(|| self.closed())?;
+                (link.channel.clone(), link.generation)
+            };
             let sent = async {
-                link.channel
+                channel
                     .basic_publish(
                         "".into(),
                         self.name.as_str().into(),
@@ -358,11 +378,18 @@ where
                 Ok(other) => {
                     return Err(self.transport(format!("broker did not confirm: {other:?}")));
                 }
-                Err(e) if attempt == 0 => {
-                    tracing::warn!(queue = %self.name, error = %e, "publish failed; reconnecting");
-                    *guard = None;
+                Err(e) => {
+                    // Unconfirmed: the connection (or channel) this message went out on is gone.
+                    let mut guard = self.link.lock().await;
+                    if guard.as_ref().is_some_and(|l| l.generation == generation) {
+                        *guard = None;
+                    }
+                    drop(guard);
+                    if attempt > 0 {
+                        return Err(self.transport(e));
+                    }
+                    tracing::warn!(queue = %self.name, error = %e, "publish not confirmed; reconnecting");
                 }
-                Err(e) => return Err(self.transport(e)),
             }
         }
         Err(self.closed())
