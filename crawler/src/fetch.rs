@@ -375,7 +375,9 @@ fn classify(e: &reqwest::Error) -> FetchError {
     while let Some(s) = source {
         if let Some(r) = s.downcast_ref::<ResolveError>() {
             let kind = match r {
-                ResolveError::Blocked { .. } => FailureKind::Blocked,
+                ResolveError::Blocked { .. } | ResolveError::PortNotMapped { .. } => {
+                    FailureKind::Blocked
+                }
                 ResolveError::NotFound { .. } | ResolveError::Lookup { .. } => FailureKind::Dns,
             };
             return FetchError::new(kind, message);

@@ -83,6 +83,20 @@ pub enum ResolveError {
         /// The refused address.
         addr: IpAddr,
     },
+    /// The URL names a port other than the one its host is mapped to, and the mapping points at
+    /// a non-public address: a page on a mapped fixture host must not reach other local services
+    /// (hyper would connect to the mapped address with the URL's port).
+    #[error(
+        "{host}:{port} is mapped to {mapped} (SSRF guard); only the mapped port may be reached"
+    )]
+    PortNotMapped {
+        /// Host name or literal.
+        host: String,
+        /// The port the URL asked for.
+        port: u16,
+        /// The mapping.
+        mapped: SocketAddr,
+    },
     /// The system resolver returned no address.
     #[error("{host}: no address found")]
     NotFound {
@@ -166,16 +180,30 @@ impl TargetGuard {
             .copied()
     }
 
-    /// Refuses an IP-literal URL pointing at a non-public address (reqwest skips DNS for those).
-    /// Names are checked later, by the resolver, when they are actually resolved.
+    /// Refuses an IP-literal URL pointing at a non-public address (reqwest skips DNS for those),
+    /// and a URL naming another port of a host mapped to a non-public address (the resolver's
+    /// answer only carries the mapped port when the URL names none). Names are checked later, by
+    /// the resolver, when they are actually resolved.
     pub(crate) fn check(&self, url: &Url) -> Result<(), ResolveError> {
+        let literal = url.host_str().unwrap_or_default();
+        if let Some(mapped) = self.mapped(literal) {
+            return match url.port() {
+                Some(port) if port != mapped.port() && is_non_public(mapped.ip()) => {
+                    Err(ResolveError::PortNotMapped {
+                        host: literal.to_string(),
+                        port,
+                        mapped,
+                    })
+                }
+                _ => Ok(()),
+            };
+        }
         let ip = match url.host() {
             Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
             Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
             _ => return Ok(()),
         };
-        let literal = url.host_str().unwrap_or_default();
-        if is_non_public(ip) && self.mapped(literal).is_none() {
+        if is_non_public(ip) {
             return Err(ResolveError::Blocked {
                 host: literal.to_string(),
                 addr: ip,
@@ -350,6 +378,34 @@ mod tests {
         assert!(
             check("http://localhost/").is_ok(),
             "names are checked by the resolver"
+        );
+    }
+
+    #[test]
+    fn a_mapped_host_reaches_only_its_mapped_port() {
+        let guard = TargetGuard::new(&[
+            "shop.kz=127.0.0.1:8080".parse().unwrap(),
+            "public.kz=8.8.8.8:8080".parse().unwrap(),
+        ]);
+        let check = |u: &str| guard.check(&Url::parse(u).unwrap());
+        assert!(check("http://shop.kz/").is_ok(), "no port: the mapped one");
+        assert!(
+            check("http://shop.kz:8080/a").is_ok(),
+            "the mapped port itself"
+        );
+        assert!(
+            check("http://SHOP.kz.:80/").is_ok(),
+            "default port = none named"
+        );
+        let refused = check("http://shop.kz:6379/").unwrap_err();
+        assert!(
+            matches!(refused, ResolveError::PortNotMapped { port: 6379, .. }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("only the mapped port"));
+        assert!(
+            check("http://public.kz:9000/").is_ok(),
+            "a mapping to a public address is not the SSRF guard's business"
         );
     }
 
