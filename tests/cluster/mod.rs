@@ -627,6 +627,20 @@ impl Drop for BrokerAppStopped {
             .is_ok_and(|s| s.success());
         if !ok {
             eprintln!("rabbitmqctl start_app failed: the broker may still be stopped");
+            return;
+        }
+        // Give the cleanup that follows (queue deletions) a broker to talk to.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            let up = runtime().block_on(async {
+                Connection::connect(&broker_url(), ConnectionProperties::default())
+                    .await
+                    .is_ok()
+            });
+            if up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
     }
 }
