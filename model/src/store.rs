@@ -69,40 +69,20 @@ pub trait CaseStore: Send + Sync {
         shot: &Screenshot,
     ) -> Result<(), StoreError>;
     /// Attaches the screenshot taken on `viewport` (an evidence has one per viewport; a second
-    /// one of the same viewport replaces the first). The default keeps desktop shots only.
+    /// one of the same viewport replaces the first).
     async fn attach_screenshot_on(
         &self,
         case_id: i64,
         capture_id: &str,
         viewport: Viewport,
         shot: &Screenshot,
-    ) -> Result<(), StoreError> {
-        match viewport {
-            Viewport::Desktop => self.attach_screenshot(case_id, capture_id, shot).await,
-            Viewport::Mobile => Err(StoreError::Invalid(
-                "this case store keeps desktop screenshots only".into(),
-            )),
-        }
-    }
-    /// Every screenshot of the evidence of `capture_id` in case `case_id`, desktop first. The
-    /// default reports the evidence's one screenshot as the desktop one.
+    ) -> Result<(), StoreError>;
+    /// Every screenshot of the evidence of `capture_id` in case `case_id`, desktop first.
     async fn screenshots(
         &self,
         case_id: i64,
         capture_id: &str,
-    ) -> Result<Vec<(Viewport, Screenshot)>, StoreError> {
-        let case = self
-            .get_case(case_id)
-            .await?
-            .ok_or(StoreError::NotFound(case_id))?;
-        Ok(case
-            .evidence
-            .into_iter()
-            .filter(|e| e.capture_id == capture_id)
-            .filter_map(|e| e.screenshot)
-            .map(|s| (Viewport::Desktop, s))
-            .collect())
-    }
+    ) -> Result<Vec<(Viewport, Screenshot)>, StoreError>;
     /// Case list, newest first.
     async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError>;
     /// One case with hits and evidence.

@@ -587,6 +587,24 @@ impl CaseStore for PgCaseStore {
         })
     }
 
+    async fn attach_screenshot_on(
+        &self,
+        case_id: i64,
+        capture_id: &str,
+        viewport: Viewport,
+        shot: &Screenshot,
+    ) -> Result<(), StoreError> {
+        PgCaseStore::attach_screenshot_on(self, case_id, capture_id, viewport, shot).await
+    }
+
+    async fn screenshots(
+        &self,
+        case_id: i64,
+        capture_id: &str,
+    ) -> Result<Vec<(Viewport, Screenshot)>, StoreError> {
+        PgCaseStore::screenshots(self, case_id, capture_id).await
+    }
+
     async fn attach_screenshot(
         &self,
         case_id: i64,
