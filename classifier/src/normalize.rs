@@ -73,11 +73,13 @@ impl Normalized {
 /// same as running them over the whole text — `fast_path_equals_full_pipeline` checks it.
 pub fn normalize(input: &str) -> Normalized {
     let mut out = Builder {
-        text: Vec::with_capacity(input.len()),
-        map: Vec::with_capacity(input.len() / 2 + 8),
+        text: String::with_capacity(input.len()),
+        // one entry per char: at most one per byte, and growing a large map costs more
+        map: Vec::with_capacity(input.len() + 8),
     };
     let bytes = input.as_bytes();
-    let mut pending = 0; // start of the text not yet normalized
+    // chunks between ASCII whitespace, with what `plain_chunk` says of each
+    let mut chunks: Vec<(usize, usize, Option<Edges>)> = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {
         if bytes[pos].is_ascii_whitespace() {
@@ -88,33 +90,50 @@ pub fn normalize(input: &str) -> Normalized {
         while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() {
             pos += 1;
         }
-        let chunk = &input[start..pos];
-        if is_plain_chunk(chunk) {
-            out.push_slow(&input[pending..start], pending);
-            out.push_plain(chunk, start);
-            pending = pos;
+        chunks.push((start, pos, plain_chunk(&input[start..pos])));
+    }
+    // a one-letter word at a chunk's edge joins a letter-spaced run when the chunk beyond one
+    // space may end (or start) with a one-letter word too: such chunks are left to the passes
+    // (a chunk the passes handle may turn out to have one once noise is dropped)
+    let edges = |k: usize| {
+        chunks[k].2.unwrap_or(Edges {
+            head: true,
+            tail: true,
+        })
+    };
+    let one_space =
+        |a: usize, b: usize| chunks[b].0 == chunks[a].1 + 1 && bytes[chunks[a].1] == b' ';
+    let mut pending = 0; // start of the text not yet normalized
+    for k in 0..chunks.len() {
+        let (start, end, plain) = chunks[k];
+        let Some(e) = plain else { continue };
+        let linked_before = e.head && k > 0 && one_space(k - 1, k) && edges(k - 1).tail;
+        let linked_after =
+            e.tail && k + 1 < chunks.len() && one_space(k, k + 1) && edges(k + 1).head;
+        if linked_before || linked_after {
+            continue;
         }
+        out.push_slow(&input[pending..start], pending);
+        out.push_plain(&input[start..end], start);
+        pending = end;
     }
     out.push_slow(&input[pending..], pending);
     Normalized {
-        text: String::from_utf8(out.text).expect("only whole chars are written"),
+        text: out.text,
         map: out.map,
     }
 }
 
-/// The output while it is written: UTF-8 bytes (plain chunks are lowercased byte-wise) and the
-/// map of [`Normalized`].
+/// The output while it is written: the text and the map of [`Normalized`].
 struct Builder {
-    text: Vec<u8>,
+    text: String,
     map: Vec<(u32, u32, u32)>,
 }
 
 impl Builder {
     fn push_char(&mut self, c: char, start: u32, end: u32) {
         self.map.push((self.text.len() as u32, start, end));
-        let mut buf = [0u8; 4];
-        self.text
-            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        self.text.push(c);
     }
 
     /// Runs every pass over `part` (which starts at byte `offset` of the input).
@@ -124,7 +143,7 @@ impl Builder {
             for (i, b) in part.bytes().enumerate() {
                 let at = (offset + i) as u32;
                 self.map.push((self.text.len() as u32, at, at + 1));
-                self.text.push(b);
+                self.text.push(char::from(b));
             }
             return;
         }
@@ -133,39 +152,13 @@ impl Builder {
         }
     }
 
-    /// Lowercases a plain chunk (see [`is_plain_chunk`]) that starts at byte `offset`: ASCII
-    /// punctuation and the Russian letters byte-wise, other Cyrillic letters through `char`.
+    /// Lowercases a plain chunk (see [`plain_chunk`]) that starts at byte `offset`.
     fn push_plain(&mut self, chunk: &str, offset: usize) {
-        let b = chunk.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            let at = (offset + i) as u32;
-            let out = self.text.len() as u32;
-            let x = b[i];
-            if x < 0x80 {
-                self.map.push((out, at, at + 1));
-                self.text.push(x);
-                i += 1;
-                continue;
-            }
-            let y = b[i + 1];
-            let pair = match (x, y) {
-                (0xD0, 0x90..=0x9F) => Some([0xD0, y + 0x20]), // А–П
-                (0xD0, 0xA0..=0xAF) => Some([0xD1, y - 0x20]), // Р–Я
-                (0xD0, 0xB0..=0xBF) | (0xD1, 0x80..=0x8F) => Some([x, y]), // а–я
-                (0xD0, 0x81) | (0xD1, 0x91) => Some([0xD0, 0xB5]), // Ё ё → е
-                _ => None,
-            };
-            if let Some(p) = pair {
-                self.map.push((out, at, at + 2));
-                self.text.extend_from_slice(&p);
-                i += 2;
-                continue;
-            }
-            let c = chunk[i..].chars().next().expect("i is a char boundary");
-            let n = c.len_utf8();
-            self.push_char(lower_plain(c), at, at + n as u32);
-            i += n;
+        let mut at = offset as u32;
+        for c in chunk.chars() {
+            let n = c.len_utf8() as u32;
+            self.push_char(lower_plain(c), at, at + n);
+            at += n;
         }
     }
 }
@@ -177,42 +170,102 @@ fn full_pipeline(input: &str) -> Vec<NChar> {
     )))))
 }
 
-/// A chunk every pass leaves alone but for lowercasing: Cyrillic letters (no combining signs)
-/// and ASCII punctuation other than `@` and `$` (look-alikes between letters), with every run of
-/// letters at least two long (a one-letter word may belong to a letter-spaced run).
-fn is_plain_chunk(chunk: &str) -> bool {
+/// A chunk every pass leaves alone but for lowercasing: Cyrillic letters (no combining signs),
+/// or ASCII letters and digits (a Latin word whose transliteration skeleton is itself: no `q`,
+/// `zh`, `kh`, `gh`, `ya`, `yu`), or digits; with ASCII punctuation other than `$` and `@`
+/// (look-alikes between letters) and the typographic quotes and dashes `« » – — ‘ ’ “ ” „`;
+/// Cyrillic with Latin letters or digits is left to the passes (look-alikes). `None`: not plain;
+/// otherwise whether the chunk starts or ends with a one-letter word (which may belong to a
+/// letter-spaced run with the neighbouring chunk).
+fn plain_chunk(chunk: &str) -> Option<Edges> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Letter,
+        Digit,
+        Other,
+    }
     let b = chunk.as_bytes();
-    let mut run = 0usize;
+    let (mut cyrillic, mut latin, mut digit) = (false, false, false);
+    let mut kinds = (Kind::Other, Kind::Other); // first and last char
+    let mut first_run = 0usize; // length of the first run of word chars, if the chunk starts one
+    let mut run = 0usize; // length of the current run of word chars
     let mut i = 0;
     while i < b.len() {
         let x = b[i];
         // U+0400–U+04FF are the two-byte sequences D0 80 – D3 BF
-        let letter = match x {
-            b'@' | b'$' => return false,
-            _ if x.is_ascii_punctuation() => false,
+        let (kind, n) = match x {
+            b'a'..=b'z' | b'A'..=b'Z' => {
+                latin = true;
+                let next = b.get(i + 1).map(u8::to_ascii_lowercase);
+                let skeleton_differs = match x.to_ascii_lowercase() {
+                    b'q' => true,
+                    b'z' | b'k' | b'g' => next == Some(b'h'),
+                    b'y' => matches!(next, Some(b'a' | b'u')),
+                    _ => false,
+                };
+                if skeleton_differs {
+                    return None;
+                }
+                (Kind::Letter, 1)
+            }
+            b'0'..=b'9' => {
+                digit = true;
+                (Kind::Digit, 1)
+            }
+            b'@' | b'$' => return None,
+            _ if x.is_ascii_punctuation() => (Kind::Other, 1),
             // U+0482–U+0489: a sign and combining marks, left to the passes
-            0xD2 if (0x82..=0x89).contains(&b[i + 1]) => return false,
-            0xD0..=0xD3 => true,
-            _ => return false,
+            0xD2 if (0x82..=0x89).contains(&b[i + 1]) => return None,
+            0xD0..=0xD3 => {
+                cyrillic = true;
+                (Kind::Letter, 2)
+            }
+            0xC2 if matches!(b[i + 1], 0xAB | 0xBB) => (Kind::Other, 2),
+            0xE2 if b[i + 1] == 0x80
+                && matches!(b[i + 2], 0x93 | 0x94 | 0x98 | 0x99 | 0x9C..=0x9E) =>
+            {
+                (Kind::Other, 3)
+            }
+            _ => return None,
         };
-        i += if x < 0x80 { 1 } else { 2 };
-        if letter {
-            run += 1;
-        } else {
-            if run == 1 {
-                return false;
+        if i == 0 {
+            kinds.0 = kind;
+        }
+        kinds.1 = kind;
+        i += n;
+        if kind == Kind::Other {
+            if first_run == 0 && run > 0 && kinds.0 != Kind::Other {
+                first_run = run;
             }
             run = 0;
+        } else {
+            run += 1;
         }
     }
-    run != 1
+    if first_run == 0 {
+        first_run = run; // the chunk is one run
+    }
+    if cyrillic && (latin || digit) {
+        return None;
+    }
+    Some(Edges {
+        head: kinds.0 == Kind::Letter && first_run == 1,
+        tail: kinds.1 == Kind::Letter && run == 1,
+    })
+}
+
+/// Whether a plain chunk starts (`head`) or ends (`tail`) with a one-letter word.
+#[derive(Debug, Clone, Copy)]
+struct Edges {
+    head: bool,
+    tail: bool,
 }
 
 /// Lowercase (and `ё`→`е`) of a char of a plain chunk, as [`nfkc_lower`] gives it.
 #[inline]
 fn lower_plain(c: char) -> char {
     let l = match c {
-        _ if c.is_ascii() => c,
+        _ if c.is_ascii() => c.to_ascii_lowercase(),
         'А'..='Я' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
         'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
         'а'..='я' | 'ѐ'..='џ' => c,
@@ -808,7 +861,10 @@ mod tests {
                     if next(3) == 0 {
                         alphabet[next(alphabet.len())]
                     } else {
-                        ['к', 'а', 'з', 'и', 'н', 'о', ' ', 'Б', ','][next(9)]
+                        [
+                            'к', 'а', 'з', 'и', 'н', 'о', ' ', 'Б', ',', 'w', 'o', 'r', 'D', 'h',
+                            'y', '«', '»', '—', '7', '.',
+                        ][next(20)]
                     }
                 })
                 .collect();
@@ -819,6 +875,10 @@ mod tests {
             "слово, а б в г",
             "т.е. к а з и н о",
             "ок. й\u{0306}",
+            // a chunk left to the passes may become a one-letter word once noise is dropped
+            "к \u{200B}а з и н о",
+            "к а з \u{00AD}и",
+            "з и н \u{200B}о",
         ] {
             check(s);
         }
