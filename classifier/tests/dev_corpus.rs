@@ -49,10 +49,15 @@ fn default_rules_meet_quality_targets_on_dev_corpus() {
 fn default_rules_meet_quality_targets_on_held_out_rounds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let rules = RuleSet::load_dir(&root.join("rules")).expect("default rules load");
-    for name in ["holdout.jsonl", "holdout-2.jsonl", "holdout-3.jsonl"] {
+    for name in [
+        "holdout.jsonl",
+        "holdout-2.jsonl",
+        "holdout-3.jsonl",
+        "holdout-4.jsonl",
+    ] {
         let src = std::fs::read_to_string(root.join("tests/data").join(name)).unwrap();
         let items = parse_corpus(&src).unwrap();
-        assert!(items.len() >= 60, "{name} has {} items", items.len());
+        assert!(items.len() >= 50, "{name} has {} items", items.len());
         let report = evaluate(&rules, &items);
         for m in &report.mistakes {
             eprintln!(
