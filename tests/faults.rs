@@ -112,14 +112,15 @@ fn reference() -> &'static Reference {
     })
 }
 
-/// A full deployment on the fixture web.
+/// A full deployment on the fixture web. Fields drop in order: the workers go before the
+/// cluster deletes its queues (a live worker would declare them again).
 struct Deployment {
-    c: Cluster,
-    web: Web,
     crawler: Worker,
     reporter: Worker,
     /// Indexer, classifier, screenshot.
     others: Vec<Worker>,
+    web: Web,
+    c: Cluster,
     started: Instant,
 }
 
@@ -363,7 +364,20 @@ struct Desk {
     approvals: usize,
 }
 
-type RowLock = sqlx_core::transaction::Transaction<'static, sqlx_postgres::Postgres>;
+/// A row lock held in an open transaction of the desk's pool.
+struct RowLock {
+    tx: Option<sqlx_core::transaction::Transaction<'static, sqlx_postgres::Postgres>>,
+    rt: tokio::runtime::Handle,
+}
+
+impl Drop for RowLock {
+    /// A test that fails while holding the lock: the rollback and the connection's return are
+    /// queued on the desk's runtime (they need one), which runs them when the desk closes.
+    fn drop(&mut self) {
+        let _in = self.rt.enter();
+        drop(self.tx.take());
+    }
+}
 
 impl Desk {
     fn open(c: &Cluster) -> Desk {
@@ -466,12 +480,16 @@ impl Desk {
                 status, "approved",
                 "notification {id} left before it was locked"
             );
-            tx
+            RowLock {
+                tx: Some(tx),
+                rt: self.rt.handle().clone(),
+            }
         })
     }
 
-    fn unlock(&self, lock: RowLock) {
-        self.rt.block_on(lock.rollback()).expect("rollback");
+    fn unlock(&self, mut lock: RowLock) {
+        let tx = lock.tx.take().expect("held");
+        self.rt.block_on(tx.rollback()).expect("rollback");
     }
 
     /// `notification.sent` audit entries of notification `id`.
@@ -485,6 +503,13 @@ impl Desk {
             .iter()
             .filter(|e| e.action == "notification.sent")
             .count()
+    }
+}
+
+impl Drop for Desk {
+    /// Closes the pool on its own runtime, before the schema is dropped.
+    fn drop(&mut self) {
+        self.rt.block_on(self.store.close());
     }
 }
 
