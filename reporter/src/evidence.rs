@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use model::{Capture, Evidence, Field, Hit, ScreenshotRequest, Severity, Source};
+use model::{
+    Capture, Evidence, Field, Hit, Screenshot, ScreenshotRequest, Severity, Source, StoreError,
+};
 
 /// Canonical resource a case is about: the capture URL. For a Telegram post the crawler already
 /// sets it to the stable post URL (`http://t.me/<channel>/<id>`), so one post is one resource.
@@ -110,6 +112,33 @@ pub fn screenshot_request<'a>(
         url: screenshot_url(capture).to_string(),
         highlight: highlight_fragments(capture, hits),
     }
+}
+
+/// Checks a screenshot before it is stored: a relative path inside the blobs directory and a
+/// SHA-256 in lowercase hex.
+pub fn check_screenshot(shot: &Screenshot) -> Result<(), StoreError> {
+    let inside = !shot.path.is_empty()
+        && std::path::Path::new(&shot.path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside {
+        return Err(StoreError::Invalid(format!(
+            "screenshot path {:?} must be relative to the blobs directory",
+            shot.path
+        )));
+    }
+    let hex_ok = shot.sha256.len() == 64
+        && shot
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex_ok {
+        return Err(StoreError::Invalid(format!(
+            "screenshot sha256 {:?} is not 64 lowercase hex digits",
+            shot.sha256
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -38,21 +38,37 @@ pub fn validate(decision: &Decision) -> Result<ValidDecision, StoreError> {
         ),
         Decision::Dismiss { reason } => ("dismiss", CaseStatus::Dismissed, None, reason, "reason"),
     };
-    let note = note.trim();
-    if note.is_empty() {
-        return Err(StoreError::Invalid(format!("{what} must not be empty")));
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "{what} is longer than {MAX_NOTE_CHARS} characters"
-        )));
-    }
     Ok(ValidDecision {
         action,
         status,
         route,
-        note: note.to_string(),
+        note: note_text(what, note)?,
     })
+}
+
+/// Checks a free-text note (justification, reason, comment) called `what` in messages: not empty
+/// once trimmed and at most [`MAX_NOTE_CHARS`] characters. Returns it trimmed.
+pub fn note_text(what: &str, text: &str) -> Result<String, StoreError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(StoreError::Invalid(format!("{what} must not be empty")));
+    }
+    if t.chars().count() > MAX_NOTE_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "{what} is longer than {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+/// Checks the name an action is recorded under: not empty once trimmed. Returns it trimmed.
+pub fn check_actor(actor: &str) -> Result<&str, StoreError> {
+    let actor = actor.trim();
+    if actor.is_empty() {
+        Err(StoreError::Invalid("actor must not be empty".into()))
+    } else {
+        Ok(actor)
+    }
 }
 
 /// Checks that a case in `current` status may be decided.

@@ -6,6 +6,7 @@
 //! [`Role`] to [`Perm`]: every handler asks for the permission it needs, on the server, for every
 //! request, so hiding a button in the UI is never the only guard.
 
+pub mod credentials;
 pub mod password;
 pub mod totp;
 

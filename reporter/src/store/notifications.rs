@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use super::audit;
 use super::sqlite::{
-    Event, SqliteCaseStore, check_actor, current_status, db_err, insert_event, load_case, parse_ts,
-    ts,
+    Event, SqliteCaseStore, current_status, db_err, insert_event, load_case, parse_ts, ts,
 };
 use crate::auth::Role;
 use crate::notification::{Content, Signatory};
+use crate::workflow::check_actor;
 
 /// Where a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

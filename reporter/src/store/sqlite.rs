@@ -130,14 +130,7 @@ pub(crate) fn current_status(tx: &Transaction<'_>, id: i64) -> Result<CaseStatus
     parse_status(&s).map_err(db_err)
 }
 
-pub(crate) fn check_actor(actor: &str) -> Result<&str, StoreError> {
-    let actor = actor.trim();
-    if actor.is_empty() {
-        Err(StoreError::Invalid("actor must not be empty".into()))
-    } else {
-        Ok(actor)
-    }
-}
+use crate::workflow::check_actor;
 
 /// Records one flagged capture inside `tx`; see [`SqliteCaseStore::record_flagged`].
 fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError> {
@@ -508,33 +501,6 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, e: &Event<'_>) -> Result<(), St
     Ok(())
 }
 
-/// Checks a screenshot before it is stored: a relative path inside the blobs directory and a
-/// SHA-256 in lowercase hex.
-fn check_screenshot(shot: &Screenshot) -> Result<(), StoreError> {
-    let p = Path::new(&shot.path);
-    let inside = !shot.path.is_empty()
-        && p.components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-    if !inside {
-        return Err(StoreError::Invalid(format!(
-            "screenshot path {:?} must be relative to the blobs directory",
-            shot.path
-        )));
-    }
-    let hex_ok = shot.sha256.len() == 64
-        && shot
-            .sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !hex_ok {
-        return Err(StoreError::Invalid(format!(
-            "screenshot sha256 {:?} is not 64 lowercase hex digits",
-            shot.sha256
-        )));
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl CaseStore for SqliteCaseStore {
     /// Returns one entry per case that this call opened or added evidence to: a re-delivery of an
@@ -575,7 +541,7 @@ impl CaseStore for SqliteCaseStore {
         viewport: Viewport,
         shot: &Screenshot,
     ) -> Result<(), StoreError> {
-        check_screenshot(shot)?;
+        evidence::check_screenshot(shot)?;
         let capture_id = capture_id.to_string();
         let shot = shot.clone();
         self.call(move |conn| {

@@ -10,9 +10,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::audit;
-use super::sqlite::{SqliteCaseStore, check_actor, current_status, db_err, parse_ts, ts};
+use super::sqlite::{SqliteCaseStore, current_status, db_err, parse_ts, ts};
 use crate::indicators::{self, Kind};
-use crate::workflow::MAX_NOTE_CHARS;
+use crate::workflow::{check_actor, note_text as note};
 
 /// A comment on a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,19 +82,6 @@ pub(crate) fn index_evidence(
         .map_err(db_err)?;
     }
     Ok(())
-}
-
-fn note(what: &str, text: &str) -> Result<String, StoreError> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(StoreError::Invalid(format!("{what} must not be empty")));
-    }
-    if t.chars().count() > MAX_NOTE_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "{what} is longer than {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    Ok(t.to_string())
 }
 
 impl SqliteCaseStore {

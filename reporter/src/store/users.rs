@@ -5,14 +5,13 @@
 //! checks run on the blocking pool *outside* the connection lock — argon2 takes ~100 ms on purpose
 //! and must not stall every other request.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, Duration, Utc};
 use model::StoreError;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::sqlite::{SqliteCaseStore, db_err, parse_ts, ts};
-use crate::auth::{self, NewUser, Role, User, password, totp};
+use crate::auth::credentials::{self, invalid};
+use crate::auth::{self, NewUser, Role, User};
 
 /// Why a login was refused. The UI shows one message for all of them (no account enumeration);
 /// the audit log keeps the reason.
@@ -74,40 +73,14 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-/// A valid PHC hash of a random password, verified against when the name is unknown, so that a
-/// missing account takes as long to refuse as a wrong password.
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| password::hash(&auth::random_hex(16)).unwrap_or_default())
-}
-
-fn invalid(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(e.to_string())
-}
-
 impl SqliteCaseStore {
     /// Creates a user; returns it and, when `totp` was asked, the new TOTP secret (shown once).
     pub async fn add_user(&self, new: NewUser) -> Result<(User, Option<String>), StoreError> {
-        if !auth::valid_name(&new.name) {
-            return Err(invalid(format!(
-                "user name {:?} must be 1-64 characters of a-z, 0-9, '.', '_', '@', '-'",
-                new.name
-            )));
-        }
-        let role = new.role.ok_or_else(|| invalid("a role is required"))?;
-        let hash = match &new.password {
-            Some(p) => {
-                let p = p.clone();
-                Some(
-                    tokio::task::spawn_blocking(move || password::hash(&p))
-                        .await
-                        .map_err(|e| StoreError::Backend(e.to_string()))?
-                        .map_err(invalid)?,
-                )
-            }
-            None => None,
-        };
-        let secret = (new.totp || role.needs_totp()).then(totp::generate_secret);
+        let credentials::Prepared {
+            role,
+            password_hash: hash,
+            totp_secret: secret,
+        } = credentials::prepare(&new).await?;
         let secret2 = secret.clone();
         let user = self
             .call(move |conn| {
@@ -240,8 +213,7 @@ impl SqliteCaseStore {
         now: DateTime<Utc>,
     ) -> Result<Result<User, LoginFailure>, StoreError> {
         let n = name.to_string();
-        type Row = (User, Option<String>, Option<String>, Option<i64>);
-        let found: Option<Row> = self
+        let found: Option<credentials::Stored> = self
             .call(move |conn| {
                 conn.query_row(
                     &format!(
@@ -255,32 +227,11 @@ impl SqliteCaseStore {
                 .map_err(db_err)
             })
             .await?;
-        let phc = found
-            .as_ref()
-            .and_then(|f| f.1.clone())
-            .unwrap_or_else(|| dummy_hash().to_string());
-        let given = password_given.to_string();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&given, &phc))
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let Some((user, Some(_), secret, last_step)) = found else {
-            return Ok(Err(LoginFailure::BadCredentials));
+        let (user, step) = match credentials::check(found, password_given, totp_code, now).await? {
+            Ok(v) => v,
+            Err(why) => return Ok(Err(why)),
         };
-        if !ok {
-            return Ok(Err(LoginFailure::BadCredentials));
-        }
-        if user.disabled {
-            return Ok(Err(LoginFailure::Disabled));
-        }
-        let needs = user.role.needs_totp() || secret.is_some();
-        if needs {
-            let step = match (secret, totp_code) {
-                (Some(s), Some(code)) => totp::verify(&s, code, now.timestamp(), last_step),
-                _ => None,
-            };
-            let Some(step) = step else {
-                return Ok(Err(LoginFailure::BadTotp));
-            };
+        if let Some(step) = step {
             let id = user.id;
             // Compare-and-set: a concurrent login with the same code loses.
             let won = self
@@ -451,6 +402,7 @@ fn touch(conn: &rusqlite::Connection, id: i64, now: &str) -> Result<(), StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::totp;
 
     fn new(name: &str, role: Role) -> NewUser {
         NewUser {

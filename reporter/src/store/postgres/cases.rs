@@ -16,7 +16,7 @@ use sqlx_postgres::{PgConnection, PgRow, Postgres};
 
 use super::{PgCaseStore, TxError, retry_tx};
 use crate::indicators;
-use crate::store::sqlite::check_actor;
+use crate::workflow::check_actor;
 use crate::{evidence, workflow};
 
 pub(super) fn severity_str(s: Severity) -> &'static str {
@@ -448,33 +448,6 @@ pub(super) async fn list(
         .collect()
 }
 
-/// Checks a screenshot before it is stored: a relative path inside the blobs directory and a
-/// SHA-256 in lowercase hex (the same checks as the SQLite store).
-fn check_screenshot(shot: &Screenshot) -> Result<(), StoreError> {
-    let p = std::path::Path::new(&shot.path);
-    let inside = !shot.path.is_empty()
-        && p.components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-    if !inside {
-        return Err(StoreError::Invalid(format!(
-            "screenshot path {:?} must be relative to the blobs directory",
-            shot.path
-        )));
-    }
-    let hex_ok = shot.sha256.len() == 64
-        && shot
-            .sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !hex_ok {
-        return Err(StoreError::Invalid(format!(
-            "screenshot sha256 {:?} is not 64 lowercase hex digits",
-            shot.sha256
-        )));
-    }
-    Ok(())
-}
-
 impl PgCaseStore {
     /// Attaches the screenshot taken on `viewport` to the evidence of `capture_id` in case
     /// `case_id` (replacing an earlier one of that viewport). [`CaseStore::attach_screenshot`]
@@ -486,7 +459,7 @@ impl PgCaseStore {
         viewport: Viewport,
         shot: &Screenshot,
     ) -> Result<(), StoreError> {
-        check_screenshot(shot)?;
+        evidence::check_screenshot(shot)?;
         retry_tx!(async {
             let mut tx = self.pool.begin().await?;
             lock_case(&mut tx, case_id).await?;

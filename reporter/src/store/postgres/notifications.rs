@@ -33,7 +33,7 @@ use crate::notification::{Content, Signatory};
 use crate::store::notifications::{
     Notification, NotificationStatus, OutboxMessage, Payload, Receipt, Verdict,
 };
-use crate::store::sqlite::check_actor;
+use crate::workflow::check_actor;
 
 fn backend(e: impl std::fmt::Display) -> TxError {
     TxError::Store(StoreError::Backend(e.to_string()))

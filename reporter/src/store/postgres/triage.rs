@@ -13,22 +13,8 @@ use sqlx_core::query_scalar::query_scalar;
 use super::cases::lock_case;
 use super::{PgCaseStore, TxError, audit, db_err, retry_tx};
 use crate::indicators::{self, Kind};
-use crate::store::sqlite::check_actor;
 use crate::store::triage::{Comment, Link, Related};
-use crate::workflow::MAX_NOTE_CHARS;
-
-fn note(what: &str, text: &str) -> Result<String, StoreError> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(StoreError::Invalid(format!("{what} must not be empty")));
-    }
-    if t.chars().count() > MAX_NOTE_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "{what} is longer than {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    Ok(t.to_string())
-}
+use crate::workflow::{check_actor, note_text as note};
 
 impl PgCaseStore {
     /// Assigns the case to `assignee` (`None`: unassigns). The assignee must be an enabled user

@@ -3,8 +3,6 @@
 //! token digests only, TOTP steps consumed by compare-and-set so a code logs in once even when
 //! two desks race.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, Duration, Utc};
 use model::StoreError;
 use sqlx_core::query::query;
@@ -13,7 +11,8 @@ use sqlx_core::row::Row;
 use sqlx_postgres::{PgConnection, PgRow};
 
 use super::{PgCaseStore, TxError, db_err, retry_tx};
-use crate::auth::{self, NewUser, Role, User, password, totp};
+use crate::auth::credentials::{self, invalid};
+use crate::auth::{self, NewUser, Role, User};
 use crate::store::users::{LoginFailure, Session};
 
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.full_name, u.position, u.email, u.mobile,
@@ -37,17 +36,6 @@ fn user_row(r: &PgRow) -> Result<User, TxError> {
     })
 }
 
-/// A valid PHC hash of a random password, verified against when the name is unknown, so that a
-/// missing account takes as long to refuse as a wrong password.
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| password::hash(&auth::random_hex(16)).unwrap_or_default())
-}
-
-fn invalid(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(e.to_string())
-}
-
 /// Records activity, at most once a minute per user.
 async fn touch(c: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<(), TxError> {
     query(
@@ -66,26 +54,11 @@ impl PgCaseStore {
     /// Creates a user; returns it and, when `totp` was asked (or the role needs it), the new TOTP
     /// secret (shown once).
     pub async fn add_user(&self, new: NewUser) -> Result<(User, Option<String>), StoreError> {
-        if !auth::valid_name(&new.name) {
-            return Err(invalid(format!(
-                "user name {:?} must be 1-64 characters of a-z, 0-9, '.', '_', '@', '-'",
-                new.name
-            )));
-        }
-        let role = new.role.ok_or_else(|| invalid("a role is required"))?;
-        let hash = match &new.password {
-            Some(p) => {
-                let p = p.clone();
-                Some(
-                    tokio::task::spawn_blocking(move || password::hash(&p))
-                        .await
-                        .map_err(|e| StoreError::Backend(e.to_string()))?
-                        .map_err(invalid)?,
-                )
-            }
-            None => None,
-        };
-        let secret = (new.totp || role.needs_totp()).then(totp::generate_secret);
+        let credentials::Prepared {
+            role,
+            password_hash: hash,
+            totp_secret: secret,
+        } = credentials::prepare(&new).await?;
         let row = query(&format!(
             "WITH u AS (
                 INSERT INTO users (name, role, password_hash, totp_secret, full_name, position,
@@ -198,8 +171,7 @@ impl PgCaseStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
-        type Found = (User, Option<String>, Option<String>, Option<i64>);
-        let found: Option<Found> = match &row {
+        let found: Option<credentials::Stored> = match &row {
             Some(r) => Some((
                 user_row(r)?,
                 r.try_get(11).map_err(db_err)?,
@@ -208,31 +180,11 @@ impl PgCaseStore {
             )),
             None => None,
         };
-        let phc = found
-            .as_ref()
-            .and_then(|f| f.1.clone())
-            .unwrap_or_else(|| dummy_hash().to_string());
-        let given = password_given.to_string();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&given, &phc))
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let Some((user, Some(_), secret, last_step)) = found else {
-            return Ok(Err(LoginFailure::BadCredentials));
+        let (user, step) = match credentials::check(found, password_given, totp_code, now).await? {
+            Ok(v) => v,
+            Err(why) => return Ok(Err(why)),
         };
-        if !ok {
-            return Ok(Err(LoginFailure::BadCredentials));
-        }
-        if user.disabled {
-            return Ok(Err(LoginFailure::Disabled));
-        }
-        if user.role.needs_totp() || secret.is_some() {
-            let step = match (secret, totp_code) {
-                (Some(s), Some(code)) => totp::verify(&s, code, now.timestamp(), last_step),
-                _ => None,
-            };
-            let Some(step) = step else {
-                return Ok(Err(LoginFailure::BadTotp));
-            };
+        if let Some(step) = step {
             // Compare-and-set: a concurrent login with the same code loses.
             let won = query(
                 "UPDATE users SET totp_last_step = $2
