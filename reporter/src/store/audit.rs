@@ -69,6 +69,72 @@ pub fn entry_hash(
     hex::encode(h.finalize())
 }
 
+/// The entry that follows `last` (the chain's last `(seq, hash)`, `None` when empty), written at
+/// `at` (RFC 3339 text: the hash covers it byte for byte, so every backend stores the same form).
+pub(crate) fn next_entry(
+    last: Option<(i64, String)>,
+    at: String,
+    actor: &str,
+    action: &str,
+    object: &str,
+    detail: &str,
+) -> AuditEntry {
+    let (seq, prev_hash) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_string()),
+    };
+    let hash = entry_hash(&prev_hash, seq, &at, actor, action, object, detail);
+    AuditEntry {
+        seq,
+        at,
+        actor: actor.to_string(),
+        action: action.to_string(),
+        object: object.to_string(),
+        detail: detail.to_string(),
+        prev_hash,
+        hash,
+    }
+}
+
+/// Walks `entries` (in `seq` order, from the first) and reports the first broken link; stops
+/// reading there.
+pub(crate) fn verify_chain<E>(
+    entries: impl IntoIterator<Item = Result<AuditEntry, E>>,
+) -> Result<AuditReport, E> {
+    let mut prev = GENESIS.to_string();
+    let mut count = 0;
+    for (expect_seq, e) in (1..).zip(entries) {
+        let e = e?;
+        let broken = if e.seq != expect_seq {
+            Some(format!("sequence gap: expected {expect_seq}"))
+        } else if e.prev_hash != prev {
+            Some("prev_hash does not match the previous entry".to_string())
+        } else if e.hash
+            != entry_hash(
+                &prev, e.seq, &e.at, &e.actor, &e.action, &e.object, &e.detail,
+            )
+        {
+            Some("hash does not match the entry's content".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = broken {
+            return Ok(AuditReport {
+                entries: count,
+                head: prev,
+                broken: Some((e.seq, why)),
+            });
+        }
+        prev = e.hash;
+        count += 1;
+    }
+    Ok(AuditReport {
+        entries: count,
+        head: prev,
+        broken: None,
+    })
+}
+
 /// Appends an entry using `conn` (inside the caller's transaction when there is one).
 pub(crate) fn append(
     conn: &Connection,
@@ -85,16 +151,20 @@ pub(crate) fn append(
         )
         .optional()
         .map_err(db_err)?;
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS.to_string()),
-    };
-    let at = ts(Utc::now());
-    let hash = entry_hash(&prev, seq, &at, actor, action, object, detail);
+    let e = next_entry(last, ts(Utc::now()), actor, action, object, detail);
     conn.execute(
         "INSERT INTO audit_log (seq, at, actor, action, object, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, actor, action, object, detail, prev, hash],
+        params![
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.object,
+            e.detail,
+            e.prev_hash,
+            e.hash
+        ],
     )
     .map_err(db_err)?;
     Ok(())
@@ -107,41 +177,9 @@ fn verify(conn: &Connection) -> Result<AuditReport, StoreError> {
              FROM audit_log ORDER BY seq",
         )
         .map_err(db_err)?;
-    let mut rows = stmt.query([]).map_err(db_err)?;
-    let mut prev = GENESIS.to_string();
-    let mut expect_seq = 1;
-    let mut entries = 0;
-    while let Some(r) = rows.next().map_err(db_err)? {
-        let e = entry_row(r).map_err(db_err)?;
-        let broken = if e.seq != expect_seq {
-            Some(format!("sequence gap: expected {expect_seq}"))
-        } else if e.prev_hash != prev {
-            Some("prev_hash does not match the previous entry".to_string())
-        } else if e.hash
-            != entry_hash(
-                &prev, e.seq, &e.at, &e.actor, &e.action, &e.object, &e.detail,
-            )
-        {
-            Some("hash does not match the entry's content".to_string())
-        } else {
-            None
-        };
-        if let Some(why) = broken {
-            return Ok(AuditReport {
-                entries,
-                head: prev,
-                broken: Some((e.seq, why)),
-            });
-        }
-        prev = e.hash;
-        expect_seq += 1;
-        entries += 1;
-    }
-    Ok(AuditReport {
-        entries,
-        head: prev,
-        broken: None,
-    })
+    let rows = stmt.query([]).map_err(db_err)?;
+    let entries = rows.mapped(entry_row).map(|r| r.map_err(db_err));
+    verify_chain(entries)
 }
 
 fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {

@@ -37,6 +37,49 @@ pub struct Recheck {
     pub detail: String,
 }
 
+impl Recheck {
+    /// The re-check of `target` that observed `obs` at `now` (judged by [`judge`]), and the body
+    /// hash to store with it.
+    pub(crate) fn judged(
+        target: &Target,
+        obs: &Observation,
+        now: DateTime<Utc>,
+    ) -> (Recheck, Option<String>) {
+        let (outcome, mirror_url) = judge(&target.url, target.evidence_sha256.as_deref(), obs);
+        let (http_status, final_url, body_sha, detail) = match obs {
+            Observation::Answer {
+                status,
+                final_url,
+                body_sha256,
+                ..
+            } => (
+                Some(*status),
+                Some(final_url.clone()),
+                Some(body_sha256.clone()),
+                String::new(),
+            ),
+            Observation::Failed { error } => (None, None, None, error.clone()),
+        };
+        let rec = Recheck {
+            checked_at: now,
+            outcome,
+            http_status,
+            final_url,
+            mirror_url,
+            detail,
+        };
+        (rec, body_sha)
+    }
+
+    /// What the audit chain records for this re-check: the outcome, and the mirror when moved.
+    pub(crate) fn audit_detail(&self) -> String {
+        match &self.mirror_url {
+            Some(m) => format!("{} → {m}", self.outcome.as_str()),
+            None => self.outcome.as_str().to_string(),
+        }
+    }
+}
+
 impl SqliteCaseStore {
     /// Sent or acknowledged cases whose last re-check (or sending) is older than `every`.
     pub async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
@@ -75,29 +118,7 @@ impl SqliteCaseStore {
         target: &Target,
         obs: &Observation,
     ) -> Result<Recheck, StoreError> {
-        let (outcome, mirror_url) = judge(&target.url, target.evidence_sha256.as_deref(), obs);
-        let (http_status, final_url, body_sha, detail) = match obs {
-            Observation::Answer {
-                status,
-                final_url,
-                body_sha256,
-                ..
-            } => (
-                Some(*status),
-                Some(final_url.clone()),
-                Some(body_sha256.clone()),
-                String::new(),
-            ),
-            Observation::Failed { error } => (None, None, None, error.clone()),
-        };
-        let rec = Recheck {
-            checked_at: Utc::now(),
-            outcome,
-            http_status,
-            final_url,
-            mirror_url,
-            detail,
-        };
+        let (rec, body_sha) = Recheck::judged(target, obs, Utc::now());
         let (r, id) = (rec.clone(), target.case_id);
         self.call(move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
@@ -116,16 +137,12 @@ impl SqliteCaseStore {
                 ],
             )
             .map_err(db_err)?;
-            let detail = match &r.mirror_url {
-                Some(m) => format!("{} → {m}", r.outcome.as_str()),
-                None => r.outcome.as_str().to_string(),
-            };
             audit::append(
                 &tx,
                 "system",
                 "case.recheck",
                 &format!("case:{id}"),
-                &detail,
+                &r.audit_detail(),
             )?;
             tx.commit().map_err(db_err)
         })

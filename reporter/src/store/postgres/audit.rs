@@ -13,7 +13,7 @@ use sqlx_core::query_scalar::query_scalar;
 use sqlx_postgres::PgConnection;
 
 use super::{PgCaseStore, TxError, db_err, retry_tx};
-use crate::store::audit::{AuditEntry, AuditReport, GENESIS, entry_hash};
+use crate::store::audit::{AuditEntry, AuditReport, next_entry, verify_chain};
 use crate::store::sqlite::ts;
 
 type EntryRow = (i64, String, String, String, String, String, String, String);
@@ -46,25 +46,20 @@ pub(super) async fn append(
         query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *c)
             .await?;
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS.to_string()),
-    };
     // The same text form as the SQLite store: the hash covers it byte for byte.
-    let at = ts(Utc::now());
-    let hash = entry_hash(&prev, seq, &at, actor, action, object, detail);
+    let e = next_entry(last, ts(Utc::now()), actor, action, object, detail);
     query(
         "INSERT INTO audit_log (seq, at, actor, action, object, detail, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(seq)
-    .bind(&at)
-    .bind(actor)
-    .bind(action)
-    .bind(object)
-    .bind(detail)
-    .bind(&prev)
-    .bind(&hash)
+    .bind(e.seq)
+    .bind(&e.at)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.object)
+    .bind(&e.detail)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -134,37 +129,7 @@ impl PgCaseStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut prev = GENESIS.to_string();
-        let mut entries = 0;
-        for (expect_seq, e) in (1..).zip(rows.into_iter().map(entry)) {
-            let broken = if e.seq != expect_seq {
-                Some(format!("sequence gap: expected {expect_seq}"))
-            } else if e.prev_hash != prev {
-                Some("prev_hash does not match the previous entry".to_string())
-            } else if e.hash
-                != entry_hash(
-                    &prev, e.seq, &e.at, &e.actor, &e.action, &e.object, &e.detail,
-                )
-            {
-                Some("hash does not match the entry's content".to_string())
-            } else {
-                None
-            };
-            if let Some(why) = broken {
-                return Ok(AuditReport {
-                    entries,
-                    head: prev,
-                    broken: Some((e.seq, why)),
-                });
-            }
-            prev = e.hash;
-            entries += 1;
-        }
-        Ok(AuditReport {
-            entries,
-            head: prev,
-            broken: None,
-        })
+        verify_chain(rows.into_iter().map(|r| Ok(entry(r))))
     }
 }
 

@@ -7,7 +7,7 @@ use sqlx_core::query::query;
 use sqlx_core::query_as::query_as;
 
 use super::{PgCaseStore, audit, db_err, retry_tx};
-use crate::recheck::{Observation, Outcome, judge};
+use crate::recheck::{Observation, Outcome};
 use crate::store::rechecks::{Recheck, Target};
 
 impl PgCaseStore {
@@ -45,29 +45,7 @@ impl PgCaseStore {
         target: &Target,
         obs: &Observation,
     ) -> Result<Recheck, StoreError> {
-        let (outcome, mirror_url) = judge(&target.url, target.evidence_sha256.as_deref(), obs);
-        let (http_status, final_url, body_sha, detail) = match obs {
-            Observation::Answer {
-                status,
-                final_url,
-                body_sha256,
-                ..
-            } => (
-                Some(*status),
-                Some(final_url.clone()),
-                Some(body_sha256.clone()),
-                String::new(),
-            ),
-            Observation::Failed { error } => (None, None, None, error.clone()),
-        };
-        let rec = Recheck {
-            checked_at: Utc::now(),
-            outcome,
-            http_status,
-            final_url,
-            mirror_url,
-            detail,
-        };
+        let (rec, body_sha) = Recheck::judged(target, obs, Utc::now());
         let id = target.case_id;
         retry_tx!(async {
             let mut tx = self.pool.begin().await?;
@@ -85,16 +63,12 @@ impl PgCaseStore {
             .bind(&rec.detail)
             .execute(&mut *tx)
             .await?;
-            let detail = match &rec.mirror_url {
-                Some(m) => format!("{} → {m}", rec.outcome.as_str()),
-                None => rec.outcome.as_str().to_string(),
-            };
             audit::append(
                 &mut tx,
                 "system",
                 "case.recheck",
                 &format!("case:{id}"),
-                &detail,
+                &rec.audit_detail(),
             )
             .await?;
             tx.commit().await?;
