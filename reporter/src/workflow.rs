@@ -96,6 +96,22 @@ pub fn review_transition(id: i64, current: CaseStatus) -> Result<Option<CaseStat
     }
 }
 
+/// Checks that case `id`, now `current`, is in one of the statuses `from` a notification step
+/// moves it out of.
+pub fn check_in(id: i64, current: CaseStatus, from: &[CaseStatus]) -> Result<(), StoreError> {
+    if from.contains(&current) {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!(
+        "case {id} is {} (expected {})",
+        current.as_str(),
+        from.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

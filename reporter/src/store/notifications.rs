@@ -20,7 +20,7 @@ use super::sqlite::{
 };
 use crate::auth::Role;
 use crate::notification::{Content, Signatory};
-use crate::workflow::check_actor;
+use crate::workflow::{self, check_actor};
 
 /// Where a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ impl NotificationStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [Self::Draft, Self::Approved, Self::Sent]
             .into_iter()
             .find(|v| v.as_str() == s)
@@ -62,6 +62,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict stored as `s` (anything but `accepted` is a rejection).
+    pub(crate) fn from_stored(s: &str) -> Self {
+        if s == "accepted" {
+            Verdict::Accepted
+        } else {
+            Verdict::Rejected
+        }
+    }
+
     /// Stable name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -157,6 +166,186 @@ pub struct Payload {
     pub signatory: Signatory,
 }
 
+// The rules below hold whatever the backend: both stores call them inside their transactions, so
+// they refuse the same things with the same messages.
+
+/// The cases a notification over `case_ids` covers: each once, in id order.
+pub(crate) fn unique_ids(case_ids: &[i64]) -> Vec<i64> {
+    let mut ids = case_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Checks that `case` may go into a notification: confirmed on the blocking route, not merged,
+/// and not in another notification (`in_other`, the notification it is already in, if any).
+pub(crate) fn check_notifiable(
+    case: &model::Case,
+    in_other: Option<i64>,
+) -> Result<(), StoreError> {
+    let id = case.id;
+    if case.route != Some(Route::Blocking) {
+        return Err(StoreError::Invalid(format!(
+            "case {id} is not confirmed on the blocking route"
+        )));
+    }
+    if case.merged_into.is_some() {
+        return Err(StoreError::Invalid(format!(
+            "case {id} is merged into another case"
+        )));
+    }
+    if let Some(n) = in_other {
+        return Err(StoreError::Conflict(format!(
+            "case {id} is already in notification {n}"
+        )));
+    }
+    Ok(())
+}
+
+/// The Form 2 content over checked `cases`.
+pub(crate) fn content_of(
+    cases: &[model::Case],
+    taxonomy: &Taxonomy,
+) -> Result<Content, StoreError> {
+    Content::build(cases, taxonomy).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// What the audit chain records for a new draft.
+pub(crate) fn draft_detail(content: &Content) -> String {
+    format!(
+        "sha256 {} cases {:?}",
+        content.sha256(),
+        content.facts.iter().map(|f| f.case_id).collect::<Vec<_>>()
+    )
+}
+
+/// Checks that notification `old` may still be revised (it was not sent).
+pub(crate) fn check_revisable(old: &Notification) -> Result<(), StoreError> {
+    if old.status == NotificationStatus::Sent {
+        return Err(StoreError::Conflict(format!(
+            "notification {} was sent and can no longer change",
+            old.id
+        )));
+    }
+    Ok(())
+}
+
+/// The approver as the store found them: role, full name, position, disabled.
+pub(crate) type ApproverRow = (String, String, String, bool);
+
+/// Checks an approval of `n` by `approver` (found as `user`) bound to `expected` (the content
+/// hash the approver saw) — four eyes, draft, unchanged content — and returns the signature.
+pub(crate) fn signatory_for(
+    n: &Notification,
+    approver: &str,
+    user: Option<ApproverRow>,
+    expected: &str,
+    now: DateTime<Utc>,
+) -> Result<Signatory, StoreError> {
+    let id = n.id;
+    let Some((role, full_name, position, disabled)) = user else {
+        return Err(StoreError::Invalid(format!("no user {approver:?}")));
+    };
+    if Role::parse(&role) != Some(Role::Approver) || disabled {
+        return Err(StoreError::Conflict(format!(
+            "{approver} is not an enabled approver"
+        )));
+    }
+    if n.drafted_by == approver {
+        return Err(StoreError::Conflict(format!(
+            "four eyes: {approver} authored notification {id} and cannot approve it"
+        )));
+    }
+    if n.status != NotificationStatus::Draft {
+        return Err(StoreError::Conflict(format!(
+            "notification {id} is {}, not a draft",
+            n.status.as_str()
+        )));
+    }
+    if n.content_sha256 != expected {
+        return Err(StoreError::Conflict(format!(
+            "notification {id} changed since it was shown (content {} ≠ {expected}); review it again",
+            n.content_sha256
+        )));
+    }
+    Ok(Signatory {
+        user: approver.to_string(),
+        full_name: if full_name.is_empty() {
+            approver.to_string()
+        } else {
+            full_name
+        },
+        position,
+        approved_at: now,
+    })
+}
+
+impl Payload {
+    /// The outbox message of approved notification `n` signed by `signatory`, as JSON.
+    pub(crate) fn json_of(n: &Notification, signatory: Signatory) -> Result<String, StoreError> {
+        let payload = Payload {
+            message_id: n.message_id.clone(),
+            notification_id: n.id,
+            content: n.content.clone(),
+            content_sha256: n.content_sha256.clone(),
+            signatory,
+        };
+        serde_json::to_string(&payload).map_err(|e| StoreError::Backend(e.to_string()))
+    }
+}
+
+/// Checks a receipt's justification (a rejection needs one); returns it trimmed.
+pub(crate) fn receipt_justification(
+    verdict: Verdict,
+    justification: &str,
+) -> Result<&str, StoreError> {
+    let justification = justification.trim();
+    if verdict == Verdict::Rejected && justification.is_empty() {
+        return Err(StoreError::Invalid(
+            "a rejection needs the authority's justification".into(),
+        ));
+    }
+    Ok(justification)
+}
+
+/// The case a receipt for line `line` of `n` is about, and the status it moves to; refused unless
+/// `n` was sent and has that line.
+pub(crate) fn receipt_case(
+    n: &Notification,
+    line: u32,
+    verdict: Verdict,
+) -> Result<(i64, CaseStatus), StoreError> {
+    let id = n.id;
+    if n.status != NotificationStatus::Sent {
+        return Err(StoreError::Conflict(format!(
+            "notification {id} has not been sent"
+        )));
+    }
+    let fact = n
+        .content
+        .facts
+        .iter()
+        .find(|f| f.line == line)
+        .ok_or_else(|| StoreError::Invalid(format!("notification {id} has no line {line}")))?;
+    let to = match verdict {
+        Verdict::Accepted => CaseStatus::Acknowledged,
+        Verdict::Rejected => CaseStatus::Rejected,
+    };
+    Ok((fact.case_id, to))
+}
+
+/// The refusal when a receipt for line `line` of notification `id` exists already.
+pub(crate) fn receipt_exists(id: i64, line: u32) -> StoreError {
+    StoreError::Conflict(format!(
+        "line {line} of notification {id} already has a receipt"
+    ))
+}
+
+/// What the audit chain records for a receipt.
+pub(crate) fn receipt_detail(line: u32, verdict: Verdict, justification: &str) -> String {
+    format!("line {line}: {} {justification}", verdict.as_str())
+}
+
 const COLUMNS: &str = "id, message_id, status, drafted_by, drafted_at, content_json,
     content_sha256, approved_sha256, signatory_json, sent_at";
 
@@ -212,11 +401,7 @@ fn load(conn: &rusqlite::Connection, id: i64) -> Result<Notification, StoreError
             Ok(Receipt {
                 line: r.get(0)?,
                 case_id: r.get(1)?,
-                verdict: if verdict == "accepted" {
-                    Verdict::Accepted
-                } else {
-                    Verdict::Rejected
-                },
+                verdict: Verdict::from_stored(&verdict),
                 justification: r.get(3)?,
                 recorded_by: r.get(4)?,
                 at: parse_ts(&at)?,
@@ -238,16 +423,7 @@ fn move_case(
     note: Option<&str>,
 ) -> Result<(), StoreError> {
     let cur = current_status(tx, id)?;
-    if !from.contains(&cur) {
-        return Err(StoreError::Conflict(format!(
-            "case {id} is {} (expected {})",
-            cur.as_str(),
-            from.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        )));
-    }
+    workflow::check_in(id, cur, from)?;
     if cur == to {
         return Ok(());
     }
@@ -280,22 +456,9 @@ fn build(
     taxonomy: &Taxonomy,
     except: Option<i64>,
 ) -> Result<Content, StoreError> {
-    let mut ids = case_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
     let mut cases = Vec::new();
-    for id in ids {
+    for id in unique_ids(case_ids) {
         let case = load_case(tx, id)?.ok_or(StoreError::NotFound(id))?;
-        if case.route != Some(Route::Blocking) {
-            return Err(StoreError::Invalid(format!(
-                "case {id} is not confirmed on the blocking route"
-            )));
-        }
-        if case.merged_into.is_some() {
-            return Err(StoreError::Invalid(format!(
-                "case {id} is merged into another case"
-            )));
-        }
         let other: Option<i64> = tx
             .query_row(
                 "SELECT nc.notification_id FROM notification_cases nc
@@ -305,14 +468,10 @@ fn build(
             )
             .optional()
             .map_err(db_err)?;
-        if let Some(n) = other {
-            return Err(StoreError::Conflict(format!(
-                "case {id} is already in notification {n}"
-            )));
-        }
+        check_notifiable(&case, other)?;
         cases.push(case);
     }
-    Content::build(&cases, taxonomy).map_err(|e| StoreError::Invalid(e.to_string()))
+    content_of(&cases, taxonomy)
 }
 
 fn set_cases(tx: &Transaction<'_>, id: i64, content: &Content) -> Result<(), StoreError> {
@@ -375,11 +534,7 @@ impl SqliteCaseStore {
                 &actor,
                 "notification.draft",
                 &format!("notification:{id}"),
-                &format!(
-                    "sha256 {} cases {:?}",
-                    content.sha256(),
-                    content.facts.iter().map(|f| f.case_id).collect::<Vec<_>>()
-                ),
+                &draft_detail(&content),
             )?;
             tx.commit().map_err(db_err)?;
             tracing::info!(notification = id, actor = %actor, "notification drafted");
@@ -402,11 +557,7 @@ impl SqliteCaseStore {
         self.call(move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
             let old = load(&tx, id)?;
-            if old.status == NotificationStatus::Sent {
-                return Err(StoreError::Conflict(format!(
-                    "notification {id} was sent and can no longer change"
-                )));
-            }
+            check_revisable(&old)?;
             let content = build(&tx, &case_ids, &taxonomy, Some(id))?;
             let old_ids = old.case_ids();
             let new_ids: Vec<i64> = content.facts.iter().map(|f| f.case_id).collect();
@@ -493,7 +644,7 @@ impl SqliteCaseStore {
         self.call(move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
             let n = load(&tx, id)?;
-            let user: Option<(String, String, String, bool)> = tx
+            let user: Option<ApproverRow> = tx
                 .query_row(
                     "SELECT role, full_name, position, disabled FROM users WHERE name = ?1",
                     [&approver],
@@ -501,38 +652,8 @@ impl SqliteCaseStore {
                 )
                 .optional()
                 .map_err(db_err)?;
-            let Some((role, full_name, position, disabled)) = user else {
-                return Err(StoreError::Invalid(format!("no user {approver:?}")));
-            };
-            if Role::parse(&role) != Some(Role::Approver) || disabled {
-                return Err(StoreError::Conflict(format!(
-                    "{approver} is not an enabled approver"
-                )));
-            }
-            if n.drafted_by == approver {
-                return Err(StoreError::Conflict(format!(
-                    "four eyes: {approver} authored notification {id} and cannot approve it"
-                )));
-            }
-            if n.status != NotificationStatus::Draft {
-                return Err(StoreError::Conflict(format!(
-                    "notification {id} is {}, not a draft",
-                    n.status.as_str()
-                )));
-            }
-            if n.content_sha256 != expected {
-                return Err(StoreError::Conflict(format!(
-                    "notification {id} changed since it was shown (content {} ≠ {expected}); review it again",
-                    n.content_sha256
-                )));
-            }
             let now = Utc::now();
-            let signatory = Signatory {
-                user: approver.clone(),
-                full_name: if full_name.is_empty() { approver.clone() } else { full_name },
-                position,
-                approved_at: now,
-            };
+            let signatory = signatory_for(&n, &approver, user, &expected, now)?;
             let sig_json = serde_json::to_string(&signatory)
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             tx.execute(
@@ -552,24 +673,13 @@ impl SqliteCaseStore {
                     None,
                 )?;
             }
-            let payload = Payload {
-                message_id: n.message_id.clone(),
-                notification_id: id,
-                content: n.content.clone(),
-                content_sha256: n.content_sha256.clone(),
-                signatory,
-            };
+            let payload = Payload::json_of(&n, signatory)?;
             tx.execute(
                 "INSERT INTO outbox (notification_id, message_id, payload, created_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (notification_id) DO UPDATE SET payload = excluded.payload,
                     published_at = NULL, attempts = 0, last_error = NULL",
-                params![
-                    id,
-                    n.message_id,
-                    serde_json::to_string(&payload).map_err(|e| StoreError::Backend(e.to_string()))?,
-                    ts(now)
-                ],
+                params![id, n.message_id, payload, ts(now)],
             )
             .map_err(db_err)?;
             audit::append(
@@ -747,28 +857,11 @@ impl SqliteCaseStore {
         actor: &str,
     ) -> Result<Notification, StoreError> {
         let actor = check_actor(actor)?.to_string();
-        let justification = justification.trim().to_string();
-        if verdict == Verdict::Rejected && justification.is_empty() {
-            return Err(StoreError::Invalid(
-                "a rejection needs the authority's justification".into(),
-            ));
-        }
+        let justification = receipt_justification(verdict, justification)?.to_string();
         self.call(move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
             let n = load(&tx, id)?;
-            if n.status != NotificationStatus::Sent {
-                return Err(StoreError::Conflict(format!(
-                    "notification {id} has not been sent"
-                )));
-            }
-            let fact = n
-                .content
-                .facts
-                .iter()
-                .find(|f| f.line == line)
-                .ok_or_else(|| {
-                    StoreError::Invalid(format!("notification {id} has no line {line}"))
-                })?;
+            let (case_id, to) = receipt_case(&n, line, verdict)?;
             let inserted = tx
                 .execute(
                     "INSERT OR IGNORE INTO receipts (notification_id, line, case_id, verdict,
@@ -776,7 +869,7 @@ impl SqliteCaseStore {
                     params![
                         id,
                         line,
-                        fact.case_id,
+                        case_id,
                         verdict.as_str(),
                         justification,
                         actor,
@@ -785,17 +878,11 @@ impl SqliteCaseStore {
                 )
                 .map_err(db_err)?;
             if inserted == 0 {
-                return Err(StoreError::Conflict(format!(
-                    "line {line} of notification {id} already has a receipt"
-                )));
+                return Err(receipt_exists(id, line));
             }
-            let to = match verdict {
-                Verdict::Accepted => CaseStatus::Acknowledged,
-                Verdict::Rejected => CaseStatus::Rejected,
-            };
             move_case(
                 &tx,
-                fact.case_id,
+                case_id,
                 &[CaseStatus::Sent],
                 to,
                 "notification.receipt",
@@ -807,7 +894,7 @@ impl SqliteCaseStore {
                 &actor,
                 "notification.receipt",
                 &format!("notification:{id}"),
-                &format!("line {line}: {} {justification}", verdict.as_str()),
+                &receipt_detail(line, verdict, &justification),
             )?;
             tx.commit().map_err(db_err)?;
             load(conn, id)

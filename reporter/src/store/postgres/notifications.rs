@@ -28,26 +28,20 @@ use sqlx_postgres::{PgConnection, PgRow};
 
 use super::cases::{Event, insert_event, list, load_case, lock_case};
 use super::{PgCaseStore, TxError, audit, db_err, retry_tx};
-use crate::auth::Role;
-use crate::notification::{Content, Signatory};
+use crate::notification::Content;
 use crate::store::notifications::{
-    Notification, NotificationStatus, OutboxMessage, Payload, Receipt, Verdict,
+    ApproverRow, Notification, NotificationStatus, OutboxMessage, Payload, Receipt, Verdict,
+    check_notifiable, check_revisable, content_of, draft_detail, receipt_case, receipt_detail,
+    receipt_exists, receipt_justification, signatory_for, unique_ids,
 };
-use crate::workflow::check_actor;
+use crate::workflow::{self, check_actor};
 
 fn backend(e: impl std::fmt::Display) -> TxError {
     TxError::Store(StoreError::Backend(e.to_string()))
 }
 
 fn parse_status(s: &str) -> Result<NotificationStatus, TxError> {
-    [
-        NotificationStatus::Draft,
-        NotificationStatus::Approved,
-        NotificationStatus::Sent,
-    ]
-    .into_iter()
-    .find(|v| v.as_str() == s)
-    .ok_or_else(|| backend(format!("bad notification status {s:?}")))
+    NotificationStatus::parse(s).ok_or_else(|| backend(format!("bad notification status {s:?}")))
 }
 
 const COLUMNS: &str = "id, message_id, status, drafted_by, drafted_at, content_json,
@@ -100,11 +94,7 @@ async fn load(c: &mut PgConnection, id: i64, lock: bool) -> Result<Notification,
             Ok(Receipt {
                 line: u32::try_from(line).map_err(backend)?,
                 case_id,
-                verdict: if verdict == "accepted" {
-                    Verdict::Accepted
-                } else {
-                    Verdict::Rejected
-                },
+                verdict: Verdict::from_stored(&verdict),
                 justification,
                 recorded_by,
                 at,
@@ -125,16 +115,7 @@ async fn move_case(
     note: Option<&str>,
 ) -> Result<(), TxError> {
     let cur = lock_case(c, id).await?;
-    if !from.contains(&cur) {
-        return Err(TxError::Store(StoreError::Conflict(format!(
-            "case {id} is {} (expected {})",
-            cur.as_str(),
-            from.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ))));
-    }
+    workflow::check_in(id, cur, from)?;
     if cur == to {
         return Ok(());
     }
@@ -170,23 +151,10 @@ async fn build(
     taxonomy: &Taxonomy,
     except: Option<i64>,
 ) -> Result<Content, TxError> {
-    let mut ids = case_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
     let mut cases = Vec::new();
-    for id in ids {
+    for id in unique_ids(case_ids) {
         lock_case(c, id).await?;
         let case = load_case(c, id).await?.ok_or(StoreError::NotFound(id))?;
-        if case.route != Some(Route::Blocking) {
-            return Err(TxError::Store(StoreError::Invalid(format!(
-                "case {id} is not confirmed on the blocking route"
-            ))));
-        }
-        if case.merged_into.is_some() {
-            return Err(TxError::Store(StoreError::Invalid(format!(
-                "case {id} is merged into another case"
-            ))));
-        }
         let other: Option<i64> = query_scalar(
             "SELECT notification_id FROM notification_cases
              WHERE case_id = $1 AND notification_id IS DISTINCT FROM $2",
@@ -195,14 +163,10 @@ async fn build(
         .bind(except)
         .fetch_optional(&mut *c)
         .await?;
-        if let Some(n) = other {
-            return Err(TxError::Store(StoreError::Conflict(format!(
-                "case {id} is already in notification {n}"
-            ))));
-        }
+        check_notifiable(&case, other)?;
         cases.push(case);
     }
-    Content::build(&cases, taxonomy).map_err(|e| TxError::Store(StoreError::Invalid(e.to_string())))
+    Ok(content_of(&cases, taxonomy)?)
 }
 
 async fn set_cases(c: &mut PgConnection, id: i64, content: &Content) -> Result<(), TxError> {
@@ -278,11 +242,7 @@ impl PgCaseStore {
                 actor,
                 "notification.draft",
                 &format!("notification:{id}"),
-                &format!(
-                    "sha256 {} cases {:?}",
-                    content.sha256(),
-                    content.facts.iter().map(|f| f.case_id).collect::<Vec<_>>()
-                ),
+                &draft_detail(&content),
             )
             .await?;
             let n = load(&mut tx, id, false).await?;
@@ -307,11 +267,7 @@ impl PgCaseStore {
         retry_tx!(async {
             let mut tx = self.pool.begin().await?;
             let old = load(&mut tx, id, true).await?;
-            if old.status == NotificationStatus::Sent {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "notification {id} was sent and can no longer change"
-                ))));
-            }
+            check_revisable(&old)?;
             // An approved notification may sit in the outbox: take it out, unless a relay is
             // publishing it right now.
             let publishing: Option<i64> = query_scalar(
@@ -422,49 +378,13 @@ impl PgCaseStore {
         let n = retry_tx!(async {
             let mut tx = self.pool.begin().await?;
             let n = load(&mut tx, id, true).await?;
-            let user: Option<(String, String, String, bool)> =
+            let user: Option<ApproverRow> =
                 query_as("SELECT role, full_name, position, disabled FROM users WHERE name = $1")
                     .bind(approver)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let Some((role, full_name, position, disabled)) = user else {
-                return Err(TxError::Store(StoreError::Invalid(format!(
-                    "no user {approver:?}"
-                ))));
-            };
-            if Role::parse(&role) != Some(Role::Approver) || disabled {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "{approver} is not an enabled approver"
-                ))));
-            }
-            if n.drafted_by == approver {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "four eyes: {approver} authored notification {id} and cannot approve it"
-                ))));
-            }
-            if n.status != NotificationStatus::Draft {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "notification {id} is {}, not a draft",
-                    n.status.as_str()
-                ))));
-            }
-            if n.content_sha256 != expected {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "notification {id} changed since it was shown (content {} ≠ {expected}); review it again",
-                    n.content_sha256
-                ))));
-            }
             let now = Utc::now();
-            let signatory = Signatory {
-                user: approver.to_string(),
-                full_name: if full_name.is_empty() {
-                    approver.to_string()
-                } else {
-                    full_name
-                },
-                position,
-                approved_at: now,
-            };
+            let signatory = signatory_for(&n, approver, user, expected, now)?;
             query(
                 "UPDATE notifications SET status = 'approved', approved_by = $2, approved_at = $3,
                     approved_sha256 = $4, signatory_json = $5 WHERE id = $1",
@@ -490,13 +410,7 @@ impl PgCaseStore {
                 )
                 .await?;
             }
-            let payload = Payload {
-                message_id: n.message_id.clone(),
-                notification_id: id,
-                content: n.content.clone(),
-                content_sha256: n.content_sha256.clone(),
-                signatory,
-            };
+            let payload = Payload::json_of(&n, signatory)?;
             query(
                 "INSERT INTO outbox (notification_id, message_id, payload, created_at)
                  VALUES ($1, $2, $3, $4)
@@ -505,7 +419,7 @@ impl PgCaseStore {
             )
             .bind(id)
             .bind(&n.message_id)
-            .bind(serde_json::to_string(&payload).map_err(backend)?)
+            .bind(payload)
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -696,28 +610,11 @@ impl PgCaseStore {
         actor: &str,
     ) -> Result<Notification, StoreError> {
         let actor = check_actor(actor)?;
-        let justification = justification.trim();
-        if verdict == Verdict::Rejected && justification.is_empty() {
-            return Err(StoreError::Invalid(
-                "a rejection needs the authority's justification".into(),
-            ));
-        }
+        let justification = receipt_justification(verdict, justification)?;
         retry_tx!(async {
             let mut tx = self.pool.begin().await?;
             let n = load(&mut tx, id, true).await?;
-            if n.status != NotificationStatus::Sent {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "notification {id} has not been sent"
-                ))));
-            }
-            let fact = n
-                .content
-                .facts
-                .iter()
-                .find(|f| f.line == line)
-                .ok_or_else(|| {
-                    StoreError::Invalid(format!("notification {id} has no line {line}"))
-                })?;
+            let (case_id, to) = receipt_case(&n, line, verdict)?;
             let inserted = query(
                 "INSERT INTO receipts (notification_id, line, case_id, verdict, justification,
                     recorded_by, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -725,7 +622,7 @@ impl PgCaseStore {
             )
             .bind(id)
             .bind(i64::from(line))
-            .bind(fact.case_id)
+            .bind(case_id)
             .bind(verdict.as_str())
             .bind(justification)
             .bind(actor)
@@ -734,17 +631,11 @@ impl PgCaseStore {
             .await?
             .rows_affected();
             if inserted == 0 {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "line {line} of notification {id} already has a receipt"
-                ))));
+                return Err(TxError::Store(receipt_exists(id, line)));
             }
-            let to = match verdict {
-                Verdict::Accepted => CaseStatus::Acknowledged,
-                Verdict::Rejected => CaseStatus::Rejected,
-            };
             move_case(
                 &mut tx,
-                fact.case_id,
+                case_id,
                 &[CaseStatus::Sent],
                 to,
                 "notification.receipt",
@@ -757,7 +648,7 @@ impl PgCaseStore {
                 actor,
                 "notification.receipt",
                 &format!("notification:{id}"),
-                &format!("line {line}: {} {justification}", verdict.as_str()),
+                &receipt_detail(line, verdict, justification),
             )
             .await?;
             let n = load(&mut tx, id, false).await?;
