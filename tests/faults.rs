@@ -170,6 +170,23 @@ impl Deployment {
         self.note(&format!("crawler restarted as {id}"));
     }
 
+    /// SIGKILL for the indexer, classifier or screenshot worker, then a restart.
+    fn kill_and_restart(&mut self, role: &str) {
+        let i = self
+            .others
+            .iter()
+            .position(|w| w.name == role)
+            .expect("a worker of that role");
+        self.others[i].kill9_tree();
+        let args = if role == "screenshot" {
+            resolve_args(&self.web)
+        } else {
+            vec![]
+        };
+        self.others[i] = self.c.restart_worker(role, role, &args);
+        self.note(&format!("{role} killed and restarted"));
+    }
+
     fn restart_reporter(&mut self) {
         self.reporter = self
             .c
@@ -280,6 +297,50 @@ impl Deployment {
             },
         );
         self.note(&format!("all {} URLs as in the embedded run", r.urls.len()));
+
+        // The index holds every capture a case documents and every web page fetched, each capture
+        // once (a redelivered capture replaces its document).
+        let evidence: BTreeSet<String> = self
+            .c
+            .query_pairs("SELECT capture_id, url FROM evidence")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let index_dir = self.c.dir.path().join("indexer").join("index");
+        let docs = wait_until(
+            Duration::from_secs(60),
+            "every capture of a case in the index",
+            || {
+                let index = indexer::Indexer::open_read_only(&index_dir)
+                    .map_err(|e| format!("open the index: {e}"))?;
+                let mut docs = vec![];
+                index
+                    .for_each_stored(|d| docs.push((d.capture_id, d.url)))
+                    .map_err(|e| e.to_string())?;
+                let ids: BTreeSet<&String> = docs.iter().map(|(id, _)| id).collect();
+                let missing = evidence.iter().filter(|e| !ids.contains(e)).count();
+                if missing == 0 {
+                    Ok(docs)
+                } else {
+                    Err(format!("{missing} of {} not indexed", evidence.len()))
+                }
+            },
+        );
+        let ids: BTreeSet<&String> = docs.iter().map(|(id, _)| id).collect();
+        assert_eq!(ids.len(), docs.len(), "a capture indexed twice");
+        let urls: BTreeSet<&String> = docs.iter().map(|(_, url)| url).collect();
+        let unindexed: Vec<&String> = r
+            .urls
+            .iter()
+            // A Telegram preview page is published as one capture per post.
+            .filter(|(u, s)| *s == "done" && !u.starts_with("http://t.me/") && !urls.contains(u))
+            .map(|(u, _)| u)
+            .collect();
+        assert!(unindexed.is_empty(), "fetched, not indexed: {unindexed:?}");
+        self.note(&format!(
+            "{} captures indexed once each, every web page and case capture among them",
+            docs.len()
+        ));
 
         let stats = wait_until(Duration::from_secs(120), "every queue drained", || {
             let s = self.c.stats();
@@ -654,6 +715,8 @@ fn crawler_and_reporter_killed_mid_run_and_restarted() {
     d.crawler.kill9_tree();
     d.assert_mid_crawl(r, fetched, "crawler killed");
     d.restart_crawler("crawler-a");
+    // The indexer too, with captures coming in (a batch may be half-committed).
+    d.kill_and_restart("indexer");
 
     // The reporter dies once cases exist, with flagged captures on their way.
     let shot = wait_until(
@@ -666,6 +729,8 @@ fn crawler_and_reporter_killed_mid_run_and_restarted() {
         "reporter killed with {} cases screenshotted",
         shot.len()
     ));
+    // And the screenshot worker, mid-shot.
+    d.kill_and_restart("screenshot");
 
     // While it is down, four notifications are approved; the second one's row is locked, so
     // the next relay publishes the first (and commits), publishes the second, and then blocks
