@@ -4,6 +4,8 @@
 //! Every change here is one transaction that also appends to the audit chain, so the trail
 //! cannot miss an action that happened.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use model::StoreError;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -60,6 +62,96 @@ pub struct Related {
     pub links: Vec<Link>,
 }
 
+// The triage rules and the gathering of related cases hold whatever the backend: both stores
+// call these with what they read.
+
+/// Checks that `assignee`, found with `role` (`None`: no enabled user of that name), may be
+/// assigned cases.
+pub(crate) fn check_assignee(assignee: &str, role: Option<&str>) -> Result<(), StoreError> {
+    let can = role
+        .and_then(crate::auth::Role::parse)
+        .is_some_and(|r| r.allows(crate::auth::Perm::Triage));
+    if can {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{assignee:?} is not an enabled user who may triage cases"
+        )))
+    }
+}
+
+/// Checks a merge's input: a case is not merged into itself.
+pub(crate) fn check_merge_pair(duplicate: i64, primary: i64) -> Result<(), StoreError> {
+    if duplicate == primary {
+        return Err(StoreError::Invalid(
+            "a case cannot be merged into itself".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a merge against the cases' state: the duplicate (now `status`) is still open and the
+/// primary is not itself merged (`primary_merged_into`).
+pub(crate) fn check_mergeable(
+    duplicate: i64,
+    status: model::CaseStatus,
+    primary: i64,
+    primary_merged_into: Option<i64>,
+) -> Result<(), StoreError> {
+    if !status.is_open() {
+        return Err(StoreError::Conflict(format!(
+            "case {duplicate} is {} and can no longer be merged",
+            status.as_str()
+        )));
+    }
+    if let Some(m) = primary_merged_into {
+        return Err(StoreError::Conflict(format!(
+            "case {primary} is itself merged; merge into #{m} instead"
+        )));
+    }
+    Ok(())
+}
+
+/// The links from one case to the cases related to it, by case id, gathered from what a store
+/// reads.
+#[derive(Debug, Default)]
+pub(crate) struct Links(pub(crate) BTreeMap<i64, Vec<Link>>);
+
+impl Links {
+    /// Adds the indicators the case shares: `(other case, kind, value)` rows (unknown kinds are
+    /// skipped).
+    pub(crate) fn shared(&mut self, rows: impl IntoIterator<Item = (i64, String, String)>) {
+        for (id, kind, value) in rows {
+            if let Some(indicator) = Kind::parse(&kind) {
+                self.0
+                    .entry(id)
+                    .or_default()
+                    .push(Link::Shared { indicator, value });
+            }
+        }
+    }
+
+    /// Adds the cases whose text fingerprint is near `mine`: `(other case, simhash)` rows.
+    pub(crate) fn near(&mut self, mine: i64, others: impl IntoIterator<Item = (i64, i64)>) {
+        for (id, h) in others {
+            if indicators::near_duplicate(mine as u64, h as u64) {
+                let distance = ((mine ^ h) as u64).count_ones();
+                self.0
+                    .entry(id)
+                    .or_default()
+                    .push(Link::NearDuplicate { distance });
+            }
+        }
+    }
+
+    /// Adds cases linked by a merge (the primary, or duplicates merged into this one).
+    pub(crate) fn merged(&mut self, ids: impl IntoIterator<Item = i64>) {
+        for id in ids {
+            self.0.entry(id).or_default().push(Link::Merged);
+        }
+    }
+}
+
 /// Indexes the indicators (carried on the capture, see [`indicators::links`]) and the text
 /// fingerprint of one new piece of evidence (inside `record`).
 pub(crate) fn index_evidence(
@@ -107,15 +199,7 @@ impl SqliteCaseStore {
                     )
                     .optional()
                     .map_err(db_err)?;
-                let can = role
-                    .as_deref()
-                    .and_then(crate::auth::Role::parse)
-                    .is_some_and(|r| r.allows(crate::auth::Perm::Triage));
-                if !can {
-                    return Err(StoreError::Invalid(format!(
-                        "{a:?} is not an enabled user who may triage cases"
-                    )));
-                }
+                check_assignee(a, role.as_deref())?;
             }
             tx.execute(
                 "UPDATE cases SET assignee = ?2 WHERE id = ?1",
@@ -190,21 +274,11 @@ impl SqliteCaseStore {
     /// case that is not itself merged.
     pub async fn merge(&self, duplicate: i64, primary: i64, actor: &str) -> Result<(), StoreError> {
         let actor = check_actor(actor)?.to_string();
-        if duplicate == primary {
-            return Err(StoreError::Invalid(
-                "a case cannot be merged into itself".into(),
-            ));
-        }
+        check_merge_pair(duplicate, primary)?;
         self.call(move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
             let status = current_status(&tx, duplicate)?;
             current_status(&tx, primary)?;
-            if !status.is_open() {
-                return Err(StoreError::Conflict(format!(
-                    "case {duplicate} is {} and can no longer be merged",
-                    status.as_str()
-                )));
-            }
             let merged: Option<i64> = tx
                 .query_row(
                     "SELECT merged_into FROM cases WHERE id = ?1",
@@ -212,12 +286,7 @@ impl SqliteCaseStore {
                     |r| r.get(0),
                 )
                 .map_err(db_err)?;
-            if merged.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "case {primary} is itself merged; merge into #{} instead",
-                    merged.unwrap_or_default()
-                )));
-            }
+            check_mergeable(duplicate, status, primary, merged)?;
             tx.execute(
                 "UPDATE cases SET merged_into = ?2 WHERE id = ?1 AND merged_into IS NULL",
                 params![duplicate, primary],
@@ -258,7 +327,7 @@ impl SqliteCaseStore {
     /// Cases related to `case_id`: sharing an indicator, near-duplicate text, or merged with it.
     pub async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError> {
         self.call(move |conn| {
-            let mut out: std::collections::BTreeMap<i64, Vec<Link>> = Default::default();
+            let mut links = Links::default();
             let mut stmt = conn
                 .prepare(
                     "SELECT o.case_id, o.kind, o.value FROM case_indicators m
@@ -270,13 +339,7 @@ impl SqliteCaseStore {
                 .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .and_then(|r| r.collect())
                 .map_err(db_err)?;
-            for (id, kind, value) in shared {
-                if let Some(indicator) = Kind::parse(&kind) {
-                    out.entry(id)
-                        .or_default()
-                        .push(Link::Shared { indicator, value });
-                }
-            }
+            links.shared(shared);
             let (mine, merged_into): (Option<i64>, Option<i64>) = conn
                 .query_row(
                     "SELECT simhash, merged_into FROM cases WHERE id = ?1",
@@ -294,18 +357,9 @@ impl SqliteCaseStore {
                     .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))
                     .and_then(|r| r.collect())
                     .map_err(db_err)?;
-                for (id, h) in all {
-                    if indicators::near_duplicate(mine as u64, h as u64) {
-                        let distance = ((mine ^ h) as u64).count_ones();
-                        out.entry(id)
-                            .or_default()
-                            .push(Link::NearDuplicate { distance });
-                    }
-                }
+                links.near(mine, all);
             }
-            if let Some(p) = merged_into {
-                out.entry(p).or_default().push(Link::Merged);
-            }
+            links.merged(merged_into);
             let mut stmt = conn
                 .prepare("SELECT id FROM cases WHERE merged_into = ?1")
                 .map_err(db_err)?;
@@ -313,11 +367,9 @@ impl SqliteCaseStore {
                 .query_map([case_id], |r| r.get(0))
                 .and_then(|r| r.collect())
                 .map_err(db_err)?;
-            for d in dups {
-                out.entry(d).or_default().push(Link::Merged);
-            }
+            links.merged(dups);
             let mut related = Vec::new();
-            for (id, links) in out {
+            for (id, links) in links.0 {
                 let row: Option<(String, String, String)> = conn
                     .query_row(
                         "SELECT category, url, status FROM cases WHERE id = ?1",

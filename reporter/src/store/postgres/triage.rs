@@ -2,8 +2,6 @@
 //! duplicates, and related cases — the rules of [`crate::store::triage`]. Each change is one
 //! transaction that locks the case row(s) first and appends to the audit chain last.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use model::StoreError;
 use sqlx_core::query::query;
@@ -11,9 +9,11 @@ use sqlx_core::query_as::query_as;
 use sqlx_core::query_scalar::query_scalar;
 
 use super::cases::lock_case;
-use super::{PgCaseStore, TxError, audit, db_err, retry_tx};
-use crate::indicators::{self, Kind};
-use crate::store::triage::{Comment, Link, Related};
+use super::{PgCaseStore, audit, db_err, retry_tx};
+use crate::indicators::Kind;
+use crate::store::triage::{
+    Comment, Links, Related, check_assignee, check_merge_pair, check_mergeable,
+};
 use crate::workflow::{check_actor, note_text as note};
 
 impl PgCaseStore {
@@ -36,15 +36,7 @@ impl PgCaseStore {
                         .bind(a)
                         .fetch_optional(&mut *tx)
                         .await?;
-                let can = role
-                    .as_deref()
-                    .and_then(crate::auth::Role::parse)
-                    .is_some_and(|r| r.allows(crate::auth::Perm::Triage));
-                if !can {
-                    return Err(TxError::Store(StoreError::Invalid(format!(
-                        "{a:?} is not an enabled user who may triage cases"
-                    ))));
-                }
+                check_assignee(a, role.as_deref())?;
             }
             query("UPDATE cases SET assignee = $2 WHERE id = $1")
                 .bind(case_id)
@@ -115,11 +107,7 @@ impl PgCaseStore {
     /// case that is not itself merged.
     pub async fn merge(&self, duplicate: i64, primary: i64, actor: &str) -> Result<(), StoreError> {
         let actor = check_actor(actor)?;
-        if duplicate == primary {
-            return Err(StoreError::Invalid(
-                "a case cannot be merged into itself".into(),
-            ));
-        }
+        check_merge_pair(duplicate, primary)?;
         retry_tx!(async {
             let mut tx = self.pool.begin().await?;
             // Both rows locked in id order: two opposite merges cannot cross.
@@ -130,21 +118,11 @@ impl PgCaseStore {
                 let p = lock_case(&mut tx, primary).await?;
                 (lock_case(&mut tx, duplicate).await?, p)
             };
-            if !status.is_open() {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "case {duplicate} is {} and can no longer be merged",
-                    status.as_str()
-                ))));
-            }
             let merged: Option<i64> = query_scalar("SELECT merged_into FROM cases WHERE id = $1")
                 .bind(primary)
                 .fetch_one(&mut *tx)
                 .await?;
-            if let Some(m) = merged {
-                return Err(TxError::Store(StoreError::Conflict(format!(
-                    "case {primary} is itself merged; merge into #{m} instead"
-                ))));
-            }
+            check_mergeable(duplicate, status, primary, merged)?;
             query("UPDATE cases SET merged_into = $2 WHERE id = $1 AND merged_into IS NULL")
                 .bind(duplicate)
                 .bind(primary)
@@ -181,7 +159,7 @@ impl PgCaseStore {
     /// Cases related to `case_id`: sharing an indicator, near-duplicate text, or merged with it.
     pub async fn related(&self, case_id: i64) -> Result<Vec<Related>, StoreError> {
         let mut c = self.conn().await?;
-        let mut out: BTreeMap<i64, Vec<Link>> = BTreeMap::new();
+        let mut links = Links::default();
         let shared: Vec<(i64, String, String)> = query_as(
             "SELECT o.case_id, o.kind, o.value FROM case_indicators m
              JOIN case_indicators o ON o.kind = m.kind AND o.value = m.value
@@ -191,13 +169,7 @@ impl PgCaseStore {
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
-        for (id, kind, value) in shared {
-            if let Some(indicator) = Kind::parse(&kind) {
-                out.entry(id)
-                    .or_default()
-                    .push(Link::Shared { indicator, value });
-            }
-        }
+        links.shared(shared);
         let (mine, merged_into): (Option<i64>, Option<i64>) =
             query_as("SELECT simhash, merged_into FROM cases WHERE id = $1")
                 .bind(case_id)
@@ -213,28 +185,17 @@ impl PgCaseStore {
             .fetch_all(&mut *c)
             .await
             .map_err(db_err)?;
-            for (id, h) in all {
-                if indicators::near_duplicate(mine as u64, h as u64) {
-                    let distance = ((mine ^ h) as u64).count_ones();
-                    out.entry(id)
-                        .or_default()
-                        .push(Link::NearDuplicate { distance });
-                }
-            }
+            links.near(mine, all);
         }
-        if let Some(p) = merged_into {
-            out.entry(p).or_default().push(Link::Merged);
-        }
+        links.merged(merged_into);
         let dups: Vec<i64> = query_scalar("SELECT id FROM cases WHERE merged_into = $1")
             .bind(case_id)
             .fetch_all(&mut *c)
             .await
             .map_err(db_err)?;
-        for d in dups {
-            out.entry(d).or_default().push(Link::Merged);
-        }
+        links.merged(dups);
         let mut related = Vec::new();
-        for (id, links) in out {
+        for (id, links) in links.0 {
             let row: Option<(String, String, String)> =
                 query_as("SELECT category, url, status FROM cases WHERE id = $1")
                     .bind(id)
