@@ -38,6 +38,22 @@ pub fn max_severity<'a>(hits: impl IntoIterator<Item = &'a Hit>) -> Severity {
         .unwrap_or(Severity::Low)
 }
 
+/// How a severity is stored, in every backend.
+pub fn severity_str(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+    }
+}
+
+/// The severity stored as `s`.
+pub fn parse_severity(s: &str) -> Option<Severity> {
+    [Severity::Low, Severity::Medium, Severity::High]
+        .into_iter()
+        .find(|v| severity_str(*v) == s)
+}
+
 /// The evidence record of a capture, without a screenshot yet.
 pub fn evidence_of(capture: &Capture) -> Evidence {
     Evidence {

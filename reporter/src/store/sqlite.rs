@@ -87,21 +87,8 @@ fn conversion(msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, msg.into())
 }
 
-fn severity_str(s: Severity) -> &'static str {
-    match s {
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-    }
-}
-
 fn parse_severity(s: &str) -> rusqlite::Result<Severity> {
-    match s {
-        "low" => Ok(Severity::Low),
-        "medium" => Ok(Severity::Medium),
-        "high" => Ok(Severity::High),
-        _ => Err(conversion(format!("bad severity {s:?}"))),
-    }
+    evidence::parse_severity(s).ok_or_else(|| conversion(format!("bad severity {s:?}")))
 }
 
 fn parse_status(s: &str) -> rusqlite::Result<CaseStatus> {
@@ -167,7 +154,7 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
                         source_json,
                         CaseStatus::New.as_str(),
                         seen,
-                        severity_str(severity),
+                        evidence::severity_str(severity),
                     ],
                 )
                 .map_err(db_err)?;
@@ -208,7 +195,7 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
                         capture.id,
                         h.rule,
                         h.rule_version,
-                        severity_str(h.severity),
+                        evidence::severity_str(h.severity),
                         f64::from(h.score),
                         to_json(&h.spans)?,
                         h.matched,
@@ -223,7 +210,11 @@ fn record(tx: &Transaction<'_>, flagged: &Flagged) -> Result<Vec<CaseUpsert>, St
         if !created && (evidence_added || hits_added > 0) {
             tx.execute(
                 "UPDATE cases SET severity = ?2, last_seen = MAX(last_seen, ?3) WHERE id = ?1",
-                params![case_id, severity_str(old_severity.max(severity)), seen],
+                params![
+                    case_id,
+                    evidence::severity_str(old_severity.max(severity)),
+                    seen
+                ],
             )
             .map_err(db_err)?;
         }

@@ -19,27 +19,14 @@ use crate::indicators;
 use crate::workflow::check_actor;
 use crate::{evidence, workflow};
 
-pub(super) fn severity_str(s: Severity) -> &'static str {
-    match s {
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-    }
-}
-
 fn bad(what: &str, v: &str) -> TxError {
     TxError::Store(StoreError::Backend(format!(
         "bad {what} {v:?} in the database"
     )))
 }
 
-pub(super) fn parse_severity(s: &str) -> Result<Severity, TxError> {
-    match s {
-        "low" => Ok(Severity::Low),
-        "medium" => Ok(Severity::Medium),
-        "high" => Ok(Severity::High),
-        _ => Err(bad("severity", s)),
-    }
+fn parse_severity(s: &str) -> Result<Severity, TxError> {
+    evidence::parse_severity(s).ok_or_else(|| bad("severity", s))
 }
 
 pub(super) fn parse_status(s: &str) -> Result<CaseStatus, TxError> {
@@ -163,7 +150,7 @@ async fn record(c: &mut PgConnection, flagged: &Flagged) -> Result<Vec<CaseUpser
         .bind(Json(&capture.source))
         .bind(CaseStatus::New.as_str())
         .bind(seen)
-        .bind(severity_str(severity))
+        .bind(evidence::severity_str(severity))
         .fetch_optional(&mut *c)
         .await?;
         let (case_id, created, old_severity) = match inserted {
@@ -211,7 +198,7 @@ async fn record(c: &mut PgConnection, flagged: &Flagged) -> Result<Vec<CaseUpser
             .bind(&capture.id)
             .bind(&h.rule)
             .bind(i64::from(h.rule_version))
-            .bind(severity_str(h.severity))
+            .bind(evidence::severity_str(h.severity))
             .bind(f64::from(h.score))
             .bind(Json(&h.spans))
             .bind(&h.matched)
@@ -228,7 +215,7 @@ async fn record(c: &mut PgConnection, flagged: &Flagged) -> Result<Vec<CaseUpser
                 "UPDATE cases SET severity = $2, last_seen = GREATEST(last_seen, $3) WHERE id = $1",
             )
             .bind(case_id)
-            .bind(severity_str(old_severity.max(severity)))
+            .bind(evidence::severity_str(old_severity.max(severity)))
             .bind(seen)
             .execute(&mut *c)
             .await?;
