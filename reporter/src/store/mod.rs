@@ -10,7 +10,7 @@
 
 pub mod audit;
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 mod desk;
 mod migrate;
 pub mod notifications;

@@ -742,45 +742,7 @@ fn events(store: &SqliteCaseStore, id: i64) -> Vec<(String, String, String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::tests::{capture, hit};
-
-    fn flagged(url: &str, secs: i64) -> Flagged {
-        let c = capture(url, secs);
-        let hits = vec![
-            hit(
-                &c,
-                "gambling.casino",
-                "illegal_gambling",
-                "Онлайн казино",
-                Severity::Medium,
-            ),
-            hit(
-                &c,
-                "gambling.bonus",
-                "illegal_gambling",
-                "бонус",
-                Severity::Low,
-            ),
-            hit(
-                &c,
-                "fraud.guarantee",
-                "fraud_investment",
-                "выигрыш гарантирован",
-                Severity::High,
-            ),
-        ];
-        Flagged { capture: c, hits }
-    }
-
-    fn shot(path: &str) -> Screenshot {
-        Screenshot {
-            path: path.into(),
-            sha256: model::sha256_hex(b"png"),
-            width: 1280,
-            height: 4000,
-            taken_at: DateTime::from_timestamp(1_700_000_100, 0).unwrap(),
-        }
-    }
+    use crate::store::conformance::{flagged, shot};
 
     #[tokio::test]
     async fn one_case_per_category_and_redelivery_adds_nothing() {

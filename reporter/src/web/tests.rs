@@ -8,15 +8,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use model::{
-    CaseStatus, CaseStore, Field, Flagged, Localized, RuleInfo, Screenshot, Severity, Span,
-    Taxonomy,
+    CaseStatus, CaseStore, Field, Localized, RuleInfo, Screenshot, Severity, Span, Taxonomy,
 };
 use tower::ServiceExt;
 
 use super::{AppState, router};
 use crate::SqliteCaseStore;
 use crate::auth::{NewUser, Role};
-use crate::evidence::tests::{capture, hit};
+use crate::store::conformance::flagged;
 
 const TAXONOMY: &str = r#"
 [[category]]
@@ -64,42 +63,19 @@ async fn fixture(name: &str) -> Fixture {
     std::fs::write(root.join("secret"), b"s").unwrap();
 
     let store = Arc::new(SqliteCaseStore::open_in_memory().unwrap());
-    let mut c = capture("http://casino.kz/", 1_700_000_000);
-    c.title = "Онлайн казино <script>alert(1)</script>".into();
-    let mut casino = hit(
-        &c,
-        "gambling.casino",
-        "illegal_gambling",
-        "Онлайн казино",
-        Severity::High,
-    );
-    casino.spans.push(Span {
+    // The conformance suite's casino page, with markup in its title, a span on the title and
+    // other severities.
+    let mut f = flagged("http://casino.kz/", 1_700_000_000);
+    f.capture.title = "Онлайн казино <script>alert(1)</script>".into();
+    f.hits[0].severity = Severity::High;
+    f.hits[0].spans.push(Span {
         field: Field::Title,
         start: 0,
         end: "Онлайн казино".len(),
     });
-    let hits = vec![
-        casino,
-        hit(
-            &c,
-            "gambling.bonus",
-            "illegal_gambling",
-            "бонус",
-            Severity::Low,
-        ),
-        hit(
-            &c,
-            "fraud.guarantee",
-            "fraud_investment",
-            "выигрыш гарантирован",
-            Severity::Medium,
-        ),
-    ];
-    let capture_id = c.id.clone();
-    let up = store
-        .record_flagged(&Flagged { capture: c, hits })
-        .await
-        .unwrap();
+    f.hits[2].severity = Severity::Medium;
+    let capture_id = f.capture.id.clone();
+    let up = store.record_flagged(&f).await.unwrap();
     let id_of = |cat: &str| up.iter().find(|u| u.category == cat).unwrap().case_id;
     let (gambling, fraud) = (id_of("illegal_gambling"), id_of("fraud_investment"));
     let shot = Screenshot {
