@@ -229,8 +229,23 @@ impl Relay {
     }
 
     /// Publishes every pending message once; returns how many were published. A failed message
-    /// stays pending (its error recorded) and does not block the others.
+    /// stays pending (its error recorded) and does not block the others. A shared store hands out
+    /// small claims (so a relay killed mid-pass holds back only a few messages until their lease
+    /// runs out): claims are taken until one publishes nothing — every such round publishes at
+    /// least one message, so the loop ends.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let mut published = 0;
+        loop {
+            let round = self.publish_claimed().await?;
+            if round == 0 {
+                return Ok(published);
+            }
+            published += round;
+        }
+    }
+
+    /// One claim's worth of [`Relay::run_once`].
+    async fn publish_claimed(&self) -> Result<usize, StoreError> {
         let mut published = 0;
         for msg in self.store.pending(self.lease).await? {
             let payload: Payload = match serde_json::from_str(&msg.payload) {
@@ -279,6 +294,8 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
+    use crate::store::conformance::{approved_notification, desk_users};
+
     /// A sink that fails the first `fail` calls, then records what it got.
     struct Flaky {
         fail: Mutex<u32>,
@@ -311,7 +328,8 @@ mod tests {
     #[tokio::test]
     async fn relay_retries_and_directory_sink_writes_json_and_pdfs() {
         let store = Arc::new(SqliteCaseStore::open_in_memory().unwrap());
-        let id = crate::store::notifications::tests_support::approved_notification(&store).await;
+        desk_users(&*store).await;
+        let id = approved_notification(&*store, "http://casino.kz/").await.id;
         let sink = Arc::new(Flaky {
             fail: Mutex::new(1),
             got: Mutex::new(vec![]),
@@ -332,7 +350,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let ds = DirectorySink::new(&dir, Some(Arc::new(FakePrinter))).unwrap();
         let store2 = Arc::new(SqliteCaseStore::open_in_memory().unwrap());
-        crate::store::notifications::tests_support::approved_notification(&store2).await;
+        desk_users(&*store2).await;
+        approved_notification(&*store2, "http://casino.kz/").await;
         let msg = store2.pending_outbox().await.unwrap().remove(0);
         let payload: Payload = serde_json::from_str(&msg.payload).unwrap();
         ds.publish(&msg, &payload).await.unwrap();
