@@ -231,22 +231,22 @@ impl Relay {
     /// Publishes every pending message once; returns how many were published. A failed message
     /// stays pending (its error recorded) and does not block the others. A shared store hands out
     /// small claims (so a relay killed mid-pass holds back only a few messages until their lease
-    /// runs out): claims are taken until one publishes nothing — every such round publishes at
-    /// least one message, so the loop ends.
+    /// runs out): claims are taken until one comes back empty or has a failure — the failed
+    /// message waits for the next pass rather than being retried at once against a failing sink.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let mut published = 0;
         loop {
-            let round = self.publish_claimed().await?;
-            if round == 0 {
+            let (round, failures) = self.publish_claimed().await?;
+            published += round;
+            if round == 0 || failures > 0 {
                 return Ok(published);
             }
-            published += round;
         }
     }
 
-    /// One claim's worth of [`Relay::run_once`].
-    async fn publish_claimed(&self) -> Result<usize, StoreError> {
-        let mut published = 0;
+    /// One claim's worth of [`Relay::run_once`]: (published, failed).
+    async fn publish_claimed(&self) -> Result<(usize, usize), StoreError> {
+        let (mut published, mut failures) = (0, 0);
         for msg in self.store.pending(self.lease).await? {
             let payload: Payload = match serde_json::from_str(&msg.payload) {
                 Ok(p) => p,
@@ -254,6 +254,7 @@ impl Relay {
                     self.store
                         .failed(msg.outbox_id, &format!("bad payload: {e}"))
                         .await?;
+                    failures += 1;
                     continue;
                 }
             };
@@ -268,10 +269,11 @@ impl Relay {
                 Err(e) => {
                     tracing::warn!(message_id = %msg.message_id, error = %e, "publishing failed; will retry");
                     self.store.failed(msg.outbox_id, &e).await?;
+                    failures += 1;
                 }
             }
         }
-        Ok(published)
+        Ok((published, failures))
     }
 
     /// Runs passes forever: at start (re-sending what a crash left pending), on every wake-up and

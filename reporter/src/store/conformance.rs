@@ -1084,6 +1084,28 @@ async fn relay_retries_then_publishes_once<S: Backend>(s: Arc<S>) {
     }
 }
 
+/// More messages than one claim holds are all published by one pass, in order.
+async fn relay_pass_takes_claim_after_claim<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let mut ids = Vec::new();
+    for i in 0..11 {
+        let n = approved_notification(&*s, &format!("http://casino{i}.kz/")).await;
+        ids.push(n.message_id);
+    }
+    let sink = Arc::new(Flaky {
+        fail: std::sync::Mutex::new(0),
+        got: std::sync::Mutex::new(vec![]),
+    });
+    let relay = Relay::new(
+        Arc::clone(&s) as Arc<dyn OutboxStore>,
+        sink.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    assert_eq!(relay.run_once().await.unwrap(), 11);
+    assert_eq!(*sink.got.lock().unwrap(), ids);
+    assert!(s.pending_outbox().await.unwrap().is_empty());
+}
+
 /// Two approvers approving one draft at once: one approval, one outbox message.
 async fn concurrent_approvals_one_wins<S: Backend>(s: Arc<S>) {
     desk_users(&*s).await;
@@ -1574,6 +1596,7 @@ suite!(
     concurrent_decisions_one_wins,
     four_eyes_hash_binding_outbox_and_receipts,
     relay_retries_then_publishes_once,
+    relay_pass_takes_claim_after_claim,
     concurrent_approvals_one_wins,
     concurrent_drafts_take_a_case_once,
     concurrent_audit_appends_keep_one_chain,

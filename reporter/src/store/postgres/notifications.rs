@@ -196,8 +196,9 @@ fn outbox_message(
     }
 }
 
-/// Most messages one claim takes.
-const CLAIM_BATCH: i64 = 100;
+/// Most messages one claim takes: small, because a relay killed mid-pass holds its whole claim
+/// back until the lease runs out ([`crate::outbox::Relay::run_once`] takes claim after claim).
+const CLAIM_BATCH: i64 = 8;
 
 impl PgCaseStore {
     /// Drafts a Form 2 notification over `case_ids` (confirmed, blocking route, one category).
@@ -493,7 +494,7 @@ impl PgCaseStore {
             .collect())
     }
 
-    /// Claims up to 100 unpublished outbox messages, oldest first, for `lease`: rows another
+    /// Claims up to 8 unpublished outbox messages, oldest first, for `lease`: rows another
     /// relay holds (locked, or under a live lease) are skipped, and no other relay claims these
     /// until the lease runs out or they are marked published or failed.
     pub async fn claim_outbox(&self, lease: Duration) -> Result<Vec<OutboxMessage>, StoreError> {
