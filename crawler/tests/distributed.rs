@@ -16,10 +16,12 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::Response;
-use crawler::watch::Watch;
-use crawler::{Crawler, CrawlerConfig, DistributedConfig, PgFrontier, PgOptions, ResolveRule};
+use crawler::{CrawlerConfig, PgFrontier, ResolveRule};
 use model::MemoryQueue;
-use sqlx_core::executor::Executor;
+
+#[path = "support/distributed.rs"]
+mod support;
+use support::{Worker, drop_schema, fresh_schema};
 
 const HOSTS: [&str; 6] = ["d1.kz", "d2.kz", "d3.kz", "d4.kz", "d5.kz", "d6.kz"];
 const SECTIONS: usize = 8;
@@ -119,39 +121,6 @@ fn all_urls() -> BTreeSet<String> {
     v
 }
 
-fn pg_url() -> String {
-    std::env::var("BAQYLAU_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-/// A fresh schema for one test (a leftover of a failed run is dropped first).
-async fn fresh_schema(name: &str) -> String {
-    let schema = format!("crawl_it_{name}_{}", std::process::id());
-    let url = pg_url();
-    let mut conn =
-        <sqlx_postgres::PgConnection as sqlx_core::connection::Connection>::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {url} (BAQYLAU_TEST_PG) is required: {e}"));
-    conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
-        .await
-        .unwrap();
-    schema
-}
-
-async fn drop_schema(pg: &PgFrontier, schema: &str) {
-    pg.pool()
-        .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-        .await
-        .unwrap();
-}
-
-/// One running worker.
-struct Worker {
-    crawler: Arc<Crawler>,
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<crawler::Result<crawler::CrawlStats>>,
-}
-
 async fn start_worker(id: &str, schema: &str, addr: SocketAddr, data: &std::path::Path) -> Worker {
     let cfg = CrawlerConfig {
         data_dir: data.join(id),
@@ -170,33 +139,16 @@ async fn start_worker(id: &str, schema: &str, addr: SocketAddr, data: &std::path
         max_pages: usize::MAX,
         ..CrawlerConfig::default()
     };
-    let dist = DistributedConfig {
-        pg: PgOptions {
-            schema: Some(schema.to_string()),
-            max_connections: 4,
-            ..PgOptions::new(pg_url())
-        },
-        worker_id: id.to_string(),
-        lease_ttl: Duration::from_millis(1000),
-        lease_tick: Duration::from_millis(150),
-    };
-    let mut crawler = Crawler::new_distributed(cfg, dist).await.unwrap();
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    crawler.set_watch(Watch {
-        channel_revisit: Duration::from_secs(3600),
-        stop: rx,
-    });
-    let crawler = Arc::new(crawler);
-    let c = crawler.clone();
-    let task = tokio::spawn(async move {
-        let out = MemoryQueue::new("captures", 100_000);
-        c.run(&out).await
-    });
-    Worker {
-        crawler,
-        stop,
-        task,
-    }
+    let out = Arc::new(MemoryQueue::new("captures", 100_000));
+    Worker::start(
+        id,
+        schema,
+        cfg,
+        Duration::from_millis(150),
+        Duration::from_secs(3600),
+        out,
+    )
+    .await
 }
 
 /// Waits until the shared frontier has fetched `n` URLs (done, failed or denied).
@@ -367,8 +319,7 @@ async fn hosts_of_a_dead_worker_are_taken_over_after_lease_expiry() {
     assert_eq!((stats.done, stats.failed), (total, 0), "{stats:?}");
     let kb = stats.workers.iter().find(|w| w.worker == "kb").unwrap();
     assert!(!kb.alive && kb.hosts == 0, "{stats:?}");
-    a.stop.send(true).unwrap();
-    a.task.await.unwrap().unwrap();
+    a.stop().await;
 
     let log = log.lock().unwrap().clone();
     let fetched: BTreeSet<String> = log

@@ -17,10 +17,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
-use crawler::watch::{PostCounts, Watch};
-use crawler::{Crawler, CrawlerConfig, DistributedConfig, PgFrontier, PgOptions, ResolveRule};
+use crawler::watch::PostCounts;
+use crawler::{CrawlerConfig, PgFrontier, ResolveRule};
 use model::{Capture, MemoryQueue, Queue, Source};
-use sqlx_core::executor::Executor;
+
+#[path = "support/distributed.rs"]
+mod support;
+use support::{Worker, drop_schema, fresh_schema};
 
 const CHANNEL: &str = "distchan";
 const BENIGN: &str = "Бүгін Алматыда ауа райы жылы.";
@@ -91,31 +94,6 @@ async fn start_fixture(posts: Vec<(u64, String)>) -> (SocketAddr, Fixture) {
     (addr, ch)
 }
 
-fn pg_url() -> String {
-    std::env::var("BAQYLAU_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-async fn fresh_schema(name: &str) -> String {
-    let schema = format!("crawl_it_{name}_{}", std::process::id());
-    let url = pg_url();
-    let mut conn =
-        <sqlx_postgres::PgConnection as sqlx_core::connection::Connection>::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {url} (BAQYLAU_TEST_PG) is required: {e}"));
-    conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
-        .await
-        .unwrap();
-    schema
-}
-
-/// A watching distributed worker whose captures land in `out`.
-struct Worker {
-    crawler: Arc<Crawler>,
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<crawler::Result<crawler::CrawlStats>>,
-}
-
 async fn start_worker(
     id: &str,
     schema: &str,
@@ -135,37 +113,15 @@ async fn start_worker(
         max_pages: usize::MAX,
         ..CrawlerConfig::default()
     };
-    let dist = DistributedConfig {
-        pg: PgOptions {
-            schema: Some(schema.to_string()),
-            max_connections: 4,
-            ..PgOptions::new(pg_url())
-        },
-        worker_id: id.to_string(),
-        lease_ttl: Duration::from_millis(1000),
-        lease_tick: Duration::from_millis(100),
-    };
-    let mut crawler = Crawler::new_distributed(cfg, dist).await.unwrap();
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    crawler.set_watch(Watch {
-        channel_revisit: Duration::from_millis(300),
-        stop: rx,
-    });
-    let crawler = Arc::new(crawler);
-    let c = Arc::clone(&crawler);
-    let task = tokio::spawn(async move { c.run(out.as_ref()).await });
-    Worker {
-        crawler,
-        stop,
-        task,
-    }
-}
-
-impl Worker {
-    async fn stop(self) {
-        self.stop.send(true).unwrap();
-        self.task.await.unwrap().unwrap();
-    }
+    Worker::start(
+        id,
+        schema,
+        cfg,
+        Duration::from_millis(100),
+        Duration::from_millis(300),
+        out,
+    )
+    .await
 }
 
 /// Every capture published so far, drained from the workers' queue as it comes.
@@ -294,9 +250,6 @@ async fn revisits_publish_only_new_and_edited_posts_across_workers() {
     );
 
     out.close().await;
-    pg.pool()
-        .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-        .await
-        .unwrap();
+    drop_schema(&pg, &schema).await;
     let _ = std::fs::remove_dir_all(&data);
 }
