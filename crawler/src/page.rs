@@ -510,6 +510,18 @@ mod tests {
         }
     }
 
+    /// `resp` to `e` processed with no channel discovery and no WARC record.
+    fn process(cfg: &CrawlerConfig, e: &FrontierEntry, resp: &FetchedResponse) -> PageResult {
+        process_response(
+            cfg,
+            &telegram::ChannelDiscovery::new(0),
+            e,
+            &Url::parse(&e.url).unwrap(),
+            resp,
+            None,
+        )
+    }
+
     fn response(url: &str, status: u16, ct: &str, body: &[u8]) -> FetchedResponse {
         FetchedResponse {
             final_url: Url::parse(url).unwrap(),
@@ -530,18 +542,15 @@ mod tests {
         let e = entry("http://a.kz/", 0);
         let body =
             "<title>Т</title><p>Привет мир, это тест</p><a href=/x>x</a><a href=http://b.kz/>b</a>";
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &e,
-            &Url::parse(&e.url).unwrap(),
             &response(
                 "http://a.kz/",
                 200,
                 "text/html; charset=utf-8",
                 body.as_bytes(),
             ),
-            None,
         );
         assert_eq!(r.outcome, Outcome::Fetched);
         let c = &r.captures[0];
@@ -622,24 +631,13 @@ mod tests {
             ..CrawlerConfig::default()
         };
         let e = entry("http://a.kz/deep", 1);
-        let u = Url::parse(&e.url).unwrap();
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &e,
-            &u,
             &response(&e.url, 200, "text/html", b"<a href=/y>y</a>"),
-            None,
         );
         assert!(r.links.is_empty(), "max depth reached");
-        let r = process_response(
-            &cfg,
-            &telegram::ChannelDiscovery::new(0),
-            &e,
-            &u,
-            &response(&e.url, 404, "text/html", b"nope"),
-            None,
-        );
+        let r = process(&cfg, &e, &response(&e.url, 404, "text/html", b"nope"));
         assert_eq!(r.outcome, Outcome::Failed);
         let err = r.captures[0].error.as_ref().unwrap();
         assert_eq!(
@@ -654,13 +652,10 @@ mod tests {
     fn non_html_is_recorded_not_extracted() {
         let cfg = CrawlerConfig::default();
         let e = entry("http://a.kz/f.pdf", 0);
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &e,
-            &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "application/pdf", b"%PDF <a href=/z>"),
-            None,
         );
         assert_eq!(r.outcome, Outcome::Fetched);
         assert!(r.captures[0].text.is_empty() && r.links.is_empty());
@@ -671,7 +666,6 @@ mod tests {
     fn validators_are_kept_and_304_publishes_nothing() {
         let cfg = CrawlerConfig::default();
         let e = entry("http://a.kz/", 0);
-        let u = Url::parse(&e.url).unwrap();
         let mut resp = response(&e.url, 200, "text/html", "<p>Текст страницы</p>".as_bytes());
         resp.headers = vec![
             ("ETag".into(), b"\"abc\"".to_vec()),
@@ -680,14 +674,7 @@ mod tests {
                 b"Wed, 21 Oct 2015 07:28:00 GMT".to_vec(),
             ),
         ];
-        let r = process_response(
-            &cfg,
-            &telegram::ChannelDiscovery::new(0),
-            &e,
-            &u,
-            &resp,
-            None,
-        );
+        let r = process(&cfg, &e, &resp);
         let v = r.visit.unwrap();
         assert_eq!(v.etag.as_deref(), Some("\"abc\""));
         assert_eq!(
@@ -695,14 +682,7 @@ mod tests {
             Some("Wed, 21 Oct 2015 07:28:00 GMT")
         );
         assert!(v.simhash.is_some() && !v.not_modified);
-        let r = process_response(
-            &cfg,
-            &telegram::ChannelDiscovery::new(0),
-            &e,
-            &u,
-            &response(&e.url, 304, "text/html", b""),
-            None,
-        );
+        let r = process(&cfg, &e, &response(&e.url, 304, "text/html", b""));
         assert_eq!(r.outcome, Outcome::Fetched);
         assert!(r.captures.is_empty() && r.visit.unwrap().not_modified);
         assert_eq!(r.record.unwrap().captures, 0);
@@ -714,25 +694,19 @@ mod tests {
         let e = entry("http://a.kz/sitemap.xml", 1);
         let body = "<urlset><url><loc>http://a.kz/p1</loc></url>\
                     <url><loc>http://b.kz/elsewhere</loc></url><url><loc>/p2</loc></url></urlset>";
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &e,
-            &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "application/xml", body.as_bytes()),
-            None,
         );
         let links: Vec<_> = r.links.iter().map(|l| (l.url.as_str(), l.depth)).collect();
         assert_eq!(links, [("http://a.kz/p1", 1), ("http://a.kz/p2", 1)]);
         let e = entry("http://a.kz/feed", 1);
         let rss = "<rss><channel><item><link>http://a.kz/post/9</link></item></channel></rss>";
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &e,
-            &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "application/rss+xml", rss.as_bytes()),
-            None,
         );
         assert_eq!(r.links[0].url, "http://a.kz/post/9");
         assert_eq!(r.links[0].depth, 2);
@@ -743,13 +717,10 @@ mod tests {
         let cfg = CrawlerConfig::default();
         let e = entry("https://t.me/s/testchannel", 0);
         let html = include_str!("../tests/data/tg_channel.html");
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &e,
-            &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "text/html; charset=utf-8", html.as_bytes()),
-            None,
         );
         // Two posts, then the channel itself (first page only).
         assert_eq!(r.captures.len(), 3);
@@ -784,13 +755,10 @@ mod tests {
             page_seq: 3,
             ..e.clone()
         };
-        let r = process_response(
+        let r = process(
             &cfg,
-            &telegram::ChannelDiscovery::new(0),
             &last,
-            &Url::parse(&e.url).unwrap(),
             &response(&e.url, 200, "text/html", html.as_bytes()),
-            None,
         );
         assert!(r.links.is_empty(), "telegram_max_pages reached");
         assert_eq!(r.captures.len(), 2, "history pages carry posts only");
@@ -801,14 +769,7 @@ mod tests {
             "text/html",
             b"<p>no preview</p>",
         );
-        let r = process_response(
-            &cfg,
-            &telegram::ChannelDiscovery::new(0),
-            &e,
-            &Url::parse(&e.url).unwrap(),
-            &moved,
-            None,
-        );
+        let r = process(&cfg, &e, &moved);
         let err = r.captures[0].error.as_ref().unwrap();
         assert_eq!(
             (err.kind, err.message.as_str()),
