@@ -23,75 +23,15 @@ WORK="$BASE/run-$PAGES"
 PORT="${BENCH_PORT:-18431}"
 mkdir -p "$WORK" "$BASE"
 
-if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
-  apt-get install -y -q nginx-light >/dev/null
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-
+source bench/site.sh
 # --- the site: index -> sections of 100 -> pages; each page ~20 KB of Russian/Kazakh text ---
-if [[ ! -f "$SITE/.complete" ]]; then
-  rm -rf "$SITE"
-  python3 - "$SITE" "$PAGES" <<'PY'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rnd = random.Random(42)
-words = ("финансовый мониторинг агентство республика казахстан платёж перевод карта банк "
-         "кредит займ микрофинансовая организация лицензия обменник криптовалюта биткоин "
-         "доход инвестиции пирамида прибыль вклад процент клиент договор счёт тенге рубль "
-         "қаржы мониторинг агенттігі қазақстан республикасы төлем аударым несие банкі "
-         "салым пайыз клиент шарт есепшот ақша табыс инвестиция ұйым рұқсат "
-         "новости город погода спорт культура образование здоровье транспорт").split()
-paras = [" ".join(rnd.choice(words) for _ in range(rnd.randint(60, 140))).capitalize() + "."
-         for _ in range(400)]
-sections = (n + 99) // 100
-os.makedirs(f"{root}/s", exist_ok=True)
-os.makedirs(f"{root}/p", exist_ok=True)
-with open(f"{root}/robots.txt", "w") as f:
-    f.write("User-agent: *\nDisallow: /private/\n")
-def page(title, body_links, paras_n):
-    links = "".join(f'<li><a href="{h}">{t}</a></li>' for h, t in body_links)
-    text = "".join(f"<p>{rnd.choice(paras)}</p>" for _ in range(paras_n))
-    return (f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>{title}</title>'
-            f'</head><body><h1>{title}</h1><nav><ul>{links}</ul></nav>{text}</body></html>')
-with open(f"{root}/index.html", "w") as f:
-    f.write(page("Главная", [(f"/s/{i}.html", f"Раздел {i}") for i in range(sections)], 2))
-for i in range(sections):
-    lo, hi = i * 100, min(n, i * 100 + 100)
-    with open(f"{root}/s/{i}.html", "w") as f:
-        f.write(page(f"Раздел {i}", [(f"/p/{j}.html", f"Статья {j}") for j in range(lo, hi)], 1))
-for j in range(n):
-    links = [(f"/s/{j // 100}.html", "Раздел")] + [
-        (f"/p/{rnd.randrange(n)}.html", "Ещё") for _ in range(3)]
-    with open(f"{root}/p/{j}.html", "w") as f:
-        f.write(page(f"Статья {j}", links, 13))
-PY
-  touch "$SITE/.complete"
-fi
-TOTAL_URLS=$(( 1 + (PAGES + 99) / 100 + PAGES ))
+bench_site "$SITE" "$PAGES" 0
+TOTAL_URLS=$(bench_site_urls "$PAGES" 0)
 AVG_KB=$(du -s --block-size=1K "$SITE/p" | awk -v n="$PAGES" '{printf "%.1f", $1 / n}')
 
 # --- nginx on loopback, access log counts pages ---
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  types { text/html html; text/plain txt; }
-  default_type text/html;
-  charset utf-8;
-  sendfile on;
-  keepalive_requests 1000000;
-  log_format bench '\$status \$request_uri';
-  access_log $WORK/access.log bench buffer=256k flush=1s;
-  server { listen 127.0.0.1:$PORT; root $SITE; index index.html; }
-}
-EOF
-"$NGINX" -p "$WORK" -c "$WORK/nginx.conf" &
-NGINX_PID=$!
+bench_nginx "$WORK" "$PORT" "$SITE" 0
 trap 'kill $NGINX_PID 2>/dev/null || true' EXIT
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
 cargo build --release --locked --quiet -p baqylau
 cargo build --release --locked --quiet -p crawler --example crawl_only
@@ -108,7 +48,7 @@ run() {
   sleep 1.5 # nginx flushes its log buffer every second
   local wall user sys rss pages
   read -r wall user sys rss <"$WORK/time"
-  pages=$(grep -c '^200 /\(index.html\|s/\|p/\|$\)' "$WORK/access.log" || true)
+  pages=$(bench_pages_served "$WORK")
   ROWS+=("$(awk -v l="$label" -v n="$note" -v p="$pages" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" \
     'BEGIN { printf "| %s | %s | %d | %.1f | %.0f | %.1f | %.0f |", l, n, p, w, p / w, u + s, r / 1024 }')")
 }
