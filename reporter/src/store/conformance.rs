@@ -1290,6 +1290,15 @@ async fn users_logins_sessions_and_tokens<S: Backend>(s: Arc<S>) {
         s.create_token("nobody").await,
         Err(StoreError::Invalid(_))
     ));
+    // Active before `since` counts as inactive as much as never active.
+    let active_before: Vec<String> = s
+        .inactive_users(Utc::now() + Duration::days(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(active_before, ["aigul", "bolat"]);
     let (cookie, _) = s.create_session(a.id, Duration::hours(8)).await.unwrap();
     s.set_disabled("aigul", true).await.unwrap();
     assert!(s.session(&cookie).await.unwrap().is_none());
