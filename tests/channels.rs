@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use util::{Dir, Server, baqylau, http_with, run, stderr, stdout};
+use util::{Dir, Server, baqylau, get_as, run, stderr, stdout};
 
 const CHANNEL: &str = "watchchan";
 
@@ -195,7 +195,7 @@ fn wait_for(
 ) -> Option<(Value, Duration)> {
     let start = Instant::now();
     while start.elapsed() < limit {
-        let r = http_with("GET", server.addr, path, None, &[("Authorization", auth)]);
+        let r = get_as(server.addr, path, auth);
         if r.status == 200 {
             let v = r.json();
             if pred(&v) {
@@ -216,17 +216,9 @@ const BENIGN: &str = "Бүгін Алматыда ауа райы жылы, жа
 const VIOLATING: &str = "Сдай карту в аренду — 50 000 ₸ в неделю! Без вложений.";
 const EDITED: &str = "Сдай карту в аренду — 80 000 ₸ в неделю! Без вложений, пиши в личку.";
 
-#[test]
-fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
-    let dir = Dir::new("watch");
-    let data = dir.path().join("data");
-    let tg = FixtureChannel::start(vec![(1, BENIGN.into())]);
-    let channels = dir.write(
-        "channels.txt",
-        &format!("# monitored channels\nhttp://t.me/{CHANNEL}\n"),
-    );
-
-    let mut crawl = baqylau()
+/// Starts `crawl --watch` over the fixture channel listed in `channels`, revisiting every second.
+fn start_watch(tg: &FixtureChannel, channels: &Path, data: &Path) -> std::process::Child {
+    baqylau()
         .args([
             "crawl",
             "--watch",
@@ -238,20 +230,38 @@ fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
         ])
         .args(["--resolve", &format!("t.me=127.0.0.1:{}", tg.port)])
         .arg("--channels")
-        .arg(&channels)
+        .arg(channels)
         .arg("--data")
-        .arg(&data)
+        .arg(data)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("start crawl --watch");
+        .expect("start crawl --watch")
+}
 
-    // The first pass creates the data directory; the API then serves it alongside.
+/// Waits for the watch's first pass to create the data directory, and a little more.
+fn wait_first_pass(data: &Path) {
     let start = Instant::now();
     while !data.join("cases.sqlite").exists() && start.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
+}
+
+#[test]
+fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
+    let dir = Dir::new("watch");
+    let data = dir.path().join("data");
+    let tg = FixtureChannel::start(vec![(1, BENIGN.into())]);
+    let channels = dir.write(
+        "channels.txt",
+        &format!("# monitored channels\nhttp://t.me/{CHANNEL}\n"),
+    );
+
+    let mut crawl = start_watch(&tg, &channels, &data);
+
+    // The first pass creates the data directory; the API then serves it alongside.
+    wait_first_pass(&data);
     let auth = format!("Bearer {}", token(&data));
     let server = Server::start(&data);
     let post_url = format!("http://t.me/{CHANNEL}/2");
@@ -284,13 +294,7 @@ fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
     // the name of the PNG stored content-addressed under blobs/screenshots.
     let start = Instant::now();
     let page = loop {
-        let r = http_with(
-            "GET",
-            server.addr,
-            &format!("/cases/{id}"),
-            None,
-            &[("Authorization", &auth)],
-        );
+        let r = get_as(server.addr, &format!("/cases/{id}"), &auth);
         if r.status == 200 && r.body.contains("data-viewport=\"mobile\"") {
             break r.body;
         }
@@ -340,13 +344,7 @@ fn watched_channel_new_edited_and_deleted_posts_reach_the_api() {
     // evidence for unchanged posts).
     tg.set(vec![(1, BENIGN.into()), (3, BENIGN.into())]);
     std::thread::sleep(Duration::from_secs(4));
-    let after = http_with(
-        "GET",
-        server.addr,
-        &detail_path,
-        None,
-        &[("Authorization", &auth)],
-    );
+    let after = get_as(server.addr, &detail_path, &auth);
     assert_eq!(
         evidence_texts(&after.json()).len(),
         texts.len(),
@@ -401,30 +399,8 @@ fn a_failing_stage_stops_the_watch() {
     let data = dir.path().join("data");
     let tg = FixtureChannel::start(vec![(1, BENIGN.into())]);
     let channels = dir.write("channels.txt", &format!("http://t.me/{CHANNEL}\n"));
-    let mut crawl = baqylau()
-        .args([
-            "crawl",
-            "--watch",
-            "--revisit",
-            "1s",
-            "--host-delay",
-            "0ms",
-            "--json",
-        ])
-        .args(["--resolve", &format!("t.me=127.0.0.1:{}", tg.port)])
-        .arg("--channels")
-        .arg(&channels)
-        .arg("--data")
-        .arg(&data)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start crawl --watch");
-    let start = Instant::now();
-    while !data.join("cases.sqlite").exists() && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_secs(2));
+    let mut crawl = start_watch(&tg, &channels, &data);
+    wait_first_pass(&data);
     let browsers = chromium_descendants(crawl.id());
     assert!(!browsers.is_empty(), "the watch runs a browser");
     // The evidence volume disappears under the running service (root ignores permissions, so
@@ -645,13 +621,7 @@ fn linked_channels_are_discovered_only_when_asked() {
     assert!(summary["cases_opened"].as_u64().unwrap() >= 1, "{summary}");
     let auth = format!("Bearer {}", token(&data));
     let server = Server::start(&data);
-    let r = http_with(
-        "GET",
-        server.addr,
-        "/api/cases",
-        None,
-        &[("Authorization", &auth)],
-    );
+    let r = get_as(server.addr, "/api/cases", &auth);
     assert_eq!(r.status, 200);
     let cases = r.json();
     assert!(

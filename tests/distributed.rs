@@ -12,21 +12,13 @@ use std::time::Duration;
 
 use cluster::{Cluster, metric, wait_for};
 use model::CaseStore;
-use util::{Dir, baqylau, run, stderr, stdout};
+use util::{Dir, baqylau, demo_once, run, stderr, stdout};
 
 /// `(category, url)` of every case of an embedded `baqylau demo --once` run.
 fn embedded_cases() -> BTreeSet<(String, String)> {
     let dir = Dir::new("embedded-reference");
     let data = dir.path().join("data");
-    let out = run(baqylau()
-        .args(["demo", "--once", "--json", "--data"])
-        .arg(&data));
-    assert!(
-        out.status.success(),
-        "embedded demo failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    demo_once(&data);
     let store = reporter::SqliteCaseStore::open(&data.join("cases.sqlite")).expect("cases.sqlite");
     let cases = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use util::{Dir, Server, baqylau, http, http_with, run, stderr, stdout};
+use util::{Dir, Server, baqylau, demo_once, get_as, http, http_with, run, stderr, stdout};
 
 /// One `baqylau demo --once --json` run shared by the tests that inspect its result.
 struct DemoRun {
@@ -28,15 +28,7 @@ fn demo() -> &'static DemoRun {
     DEMO.get_or_init(|| {
         let dir = Dir::new("demo");
         let data = dir.path().join("data");
-        let out = run(baqylau()
-            .args(["demo", "--once", "--json", "--data"])
-            .arg(&data));
-        assert!(
-            out.status.success(),
-            "demo failed: {}\n{}",
-            stdout(&out),
-            stderr(&out)
-        );
+        let out = demo_once(&data);
         let summary: Value = serde_json::from_str(stdout(&out).trim())
             .unwrap_or_else(|e| panic!("summary is not one JSON object ({e}): {}", stdout(&out)));
         add_user(&data, "e2e-reader", "analyst", None);
@@ -84,7 +76,7 @@ fn create_token(data: &Path, name: &str) -> String {
 /// GET `path` with the demo analyst's bearer token.
 fn api_get(server: &Server, path: &str) -> util::Response {
     let auth = format!("Bearer {}", demo().token);
-    http_with("GET", server.addr, path, None, &[("Authorization", &auth)])
+    get_as(server.addr, path, &auth)
 }
 
 #[derive(serde::Deserialize)]
@@ -406,12 +398,10 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
     );
 
     let server = Server::start_with(&data, &["--amqp", AMQP]);
-    let cases = http_with(
-        "GET",
+    let cases = get_as(
         server.addr,
         "/api/cases?category=illegal_gambling&status=new",
-        None,
-        &[("Authorization", &auth)],
+        &auth,
     )
     .json();
     let id = cases[0]["id"]
@@ -481,14 +471,7 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
         wait_true(&tab, "document.body.innerText.includes('may not')"),
         "approval by the analyst was not refused"
     );
-    let n = http_with(
-        "GET",
-        server.addr,
-        &format!("/api/notifications/{nid}"),
-        None,
-        &[("Authorization", &auth)],
-    )
-    .json();
+    let n = get_as(server.addr, &format!("/api/notifications/{nid}"), &auth).json();
     assert_eq!(n["status"], "draft", "{n}");
 
     // Approver, at another browser (own cookie jar): log in with a TOTP code, approve.
@@ -564,23 +547,14 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
     assert_eq!(msg["payload"]["content_sha256"], sha.as_str());
     assert_eq!(msg["payload"]["signatory"]["user"], "bolat");
     assert_eq!(msg["payload"]["content"]["facts"][0]["case_id"], id);
-    let case = http_with(
-        "GET",
-        server.addr,
-        &format!("/api/cases/{id}"),
-        None,
-        &[("Authorization", &auth)],
-    )
-    .json();
+    let case = get_as(server.addr, &format!("/api/cases/{id}"), &auth).json();
     assert_eq!(case["status"], "sent", "{case}");
 
     // The PDF prints; the bundle exports and verifies; tampering is detected.
-    let pdf = http_with(
-        "GET",
+    let pdf = get_as(
         server.addr,
         &format!("/notifications/{nid}/form2.pdf?lang=kk"),
-        None,
-        &[("Authorization", &auth)],
+        &auth,
     );
     assert_eq!(pdf.status, 200);
     assert!(pdf.body.starts_with("%PDF"), "not a PDF");
@@ -722,21 +696,9 @@ fn desk_refuses_anonymous_callers_and_detects_a_tampered_audit_log() {
         );
         assert_eq!(r.status, 401);
         let auth = format!("Bearer {token}");
-        let r = http_with(
-            "GET",
-            server.addr,
-            "/api/cases",
-            None,
-            &[("Authorization", &auth)],
-        );
+        let r = get_as(server.addr, "/api/cases", &auth);
         assert_eq!(r.status, 200, "{}", r.body);
-        let r = http_with(
-            "GET",
-            server.addr,
-            "/admin/users",
-            None,
-            &[("Authorization", &auth)],
-        );
+        let r = get_as(server.addr, "/admin/users", &auth);
         assert_eq!(r.status, 403, "an analyst is no admin");
     }
     let verify = || run(baqylau().args(["audit", "verify", "--data"]).arg(&data));

@@ -62,6 +62,21 @@ pub fn run(cmd: &mut Command) -> Output {
 }
 
 /// Standard output as text.
+/// Runs `baqylau demo --once --json` on `data` (the embedded pipeline over the bundled fixture
+/// web) and fails the test unless it succeeds; returns its output.
+pub fn demo_once(data: &Path) -> Output {
+    let out = run(baqylau()
+        .args(["demo", "--once", "--json", "--data"])
+        .arg(data));
+    assert!(
+        out.status.success(),
+        "demo --once failed: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -149,6 +164,11 @@ impl Response {
 /// Minimal HTTP/1.1 request over loopback (`Connection: close`), enough for the JSON API.
 pub fn http(method: &str, addr: SocketAddr, path: &str, json_body: Option<&str>) -> Response {
     http_with(method, addr, path, json_body, &[])
+}
+
+/// GET `path` with an `Authorization` header (`auth`, e.g. `Bearer …`).
+pub fn get_as(addr: SocketAddr, path: &str, auth: &str) -> Response {
+    http_with("GET", addr, path, None, &[("Authorization", auth)])
 }
 
 /// [`http`] with extra request headers, e.g. `("Authorization", "Bearer …")`.
