@@ -12,6 +12,7 @@ pub mod audit;
 #[cfg(test)]
 pub(crate) mod conformance;
 mod desk;
+mod listing;
 mod migrate;
 pub mod notifications;
 pub mod postgres;

@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use model::{
-    Case, CaseFilter, CaseHit, CaseSort, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision,
-    Evidence, Flagged, Route, Screenshot, Severity, Source, Span, StoreError, Viewport, WarcRef,
+    Case, CaseFilter, CaseHit, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision, Evidence,
+    Flagged, Route, Screenshot, Severity, Source, Span, StoreError, Viewport, WarcRef,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
+use super::listing;
 use crate::{evidence, workflow};
 
 /// Case store on SQLite. Cheap to share: wrap it in an `Arc`.
@@ -402,56 +403,27 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
 fn list(conn: &Connection, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
     let mut conditions = Vec::new();
     let mut args: Vec<String> = Vec::new();
-    let mut cond = |column: &str, value: String| {
+    for (column, value) in listing::equal_columns(filter) {
         args.push(value);
         conditions.push(format!("c.{column} = ?{}", args.len()));
-    };
-    if let Some(s) = filter.status {
-        cond("status", s.as_str().to_string());
-    }
-    if let Some(c) = &filter.category {
-        cond("category", c.clone());
-    }
-    if let Some(h) = &filter.host {
-        cond("host", h.clone());
-    }
-    if let Some(s) = &filter.source {
-        cond("source_kind", s.clone());
-    }
-    if let Some(a) = &filter.assignee {
-        cond("assignee", a.clone());
     }
     if let Some(t) = filter.detected_before {
         args.push(ts(t));
         conditions.push(format!(
-            "c.first_seen < ?{} AND c.status NOT IN ('sent', 'acknowledged', 'rejected', 'dismissed')",
-            args.len()
+            "c.first_seen < ?{}{}",
+            args.len(),
+            listing::STILL_OPEN
         ));
     }
     if !filter.include_merged {
-        conditions.push("c.merged_into IS NULL".to_string());
+        conditions.push(listing::NOT_MERGED.to_string());
     }
-    let mut sql = String::from(
-        "SELECT c.id, c.category, c.url, c.host, c.source_kind, c.status, c.route, c.severity,
-            c.first_seen, c.last_seen,
-            (SELECT COUNT(*) FROM case_hits h WHERE h.case_id = c.id),
-            EXISTS (SELECT 1 FROM evidence e JOIN screenshots s ON s.evidence_id = e.id
-                    WHERE e.case_id = c.id),
-            c.assignee, c.status_since, c.merged_into
-         FROM cases c",
-    );
+    let mut sql = String::from(listing::SELECT);
     if !conditions.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.join(" AND "));
     }
-    sql.push_str(match filter.sort {
-        CaseSort::Newest => " ORDER BY c.last_seen DESC, c.id DESC",
-        CaseSort::Oldest => " ORDER BY c.first_seen ASC, c.id ASC",
-        CaseSort::Severity => {
-            " ORDER BY CASE c.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-                c.last_seen DESC, c.id DESC"
-        }
-    });
+    sql.push_str(listing::order_by(filter.sort));
     if let Some(limit) = filter.limit {
         sql.push_str(&format!(" LIMIT {limit}"));
     }

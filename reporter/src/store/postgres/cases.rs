@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use model::{
-    Case, CaseFilter, CaseHit, CaseSort, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision,
-    Evidence, Flagged, Route, Screenshot, Severity, Source, Span, StoreError, Viewport, WarcRef,
+    Case, CaseFilter, CaseHit, CaseStatus, CaseStore, CaseSummary, CaseUpsert, Decision, Evidence,
+    Flagged, Route, Screenshot, Severity, Source, Span, StoreError, Viewport, WarcRef,
 };
 use sqlx_core::query::query;
 use sqlx_core::query_as::query_as;
@@ -16,6 +16,7 @@ use sqlx_postgres::{PgConnection, PgRow, Postgres};
 
 use super::{PgCaseStore, TxError, retry_tx};
 use crate::indicators;
+use crate::store::listing;
 use crate::workflow::check_actor;
 use crate::{evidence, workflow};
 
@@ -387,43 +388,20 @@ pub(super) async fn list(
     c: &mut PgConnection,
     filter: &CaseFilter,
 ) -> Result<Vec<CaseSummary>, TxError> {
-    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(
-        "SELECT c.id, c.category, c.url, c.host, c.source_kind, c.status, c.route, c.severity,
-            c.first_seen, c.last_seen,
-            (SELECT COUNT(*) FROM case_hits h WHERE h.case_id = c.id),
-            EXISTS (SELECT 1 FROM evidence e JOIN screenshots s ON s.evidence_id = e.id
-                    WHERE e.case_id = c.id),
-            c.assignee, c.status_since, c.merged_into
-         FROM cases c WHERE TRUE",
-    );
-    let columns: [(&str, Option<String>); 5] = [
-        ("status", filter.status.map(|s| s.as_str().to_string())),
-        ("category", filter.category.clone()),
-        ("host", filter.host.clone()),
-        ("source_kind", filter.source.clone()),
-        ("assignee", filter.assignee.clone()),
-    ];
-    for (column, value) in columns {
-        if let Some(v) = value {
-            q.push(format!(" AND c.{column} = ")).push_bind(v);
-        }
+    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(listing::SELECT);
+    q.push(" WHERE TRUE");
+    for (column, value) in listing::equal_columns(filter) {
+        q.push(format!(" AND c.{column} = ")).push_bind(value);
     }
     if let Some(t) = filter.detected_before {
         q.push(" AND c.first_seen < ")
             .push_bind(t)
-            .push(" AND c.status NOT IN ('sent', 'acknowledged', 'rejected', 'dismissed')");
+            .push(listing::STILL_OPEN);
     }
     if !filter.include_merged {
-        q.push(" AND c.merged_into IS NULL");
+        q.push(" AND ").push(listing::NOT_MERGED);
     }
-    q.push(match filter.sort {
-        CaseSort::Newest => " ORDER BY c.last_seen DESC, c.id DESC",
-        CaseSort::Oldest => " ORDER BY c.first_seen ASC, c.id ASC",
-        CaseSort::Severity => {
-            " ORDER BY CASE c.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-                c.last_seen DESC, c.id DESC"
-        }
-    });
+    q.push(listing::order_by(filter.sort));
     if let Some(limit) = filter.limit {
         q.push(" LIMIT ").push_bind(i64::from(limit));
     }
