@@ -25,38 +25,9 @@ struct FixtureChannel {
 
 impl FixtureChannel {
     fn start(posts: Vec<(u64, String)>) -> FixtureChannel {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
-        let port = listener.local_addr().unwrap().port();
         let posts = Arc::new(Mutex::new(posts));
         let shared = Arc::clone(&posts);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let posts = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let mut line = String::new();
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    if reader.read_line(&mut line).is_err() {
-                        return;
-                    }
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                            break;
-                        }
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let (status, body) = respond(&path, &posts.lock().unwrap());
-                    let head = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes());
-                    let _ = stream.write_all(body.as_bytes());
-                });
-            }
-        });
+        let port = serve(move |_, path| respond(path, &shared.lock().unwrap()));
         FixtureChannel { posts, port }
     }
 
@@ -446,6 +417,49 @@ fn a_failing_stage_stops_the_watch() {
     assert!(left.is_empty(), "Chromium processes left: {left:?}");
 }
 
+/// A loopback HTTP/1.1 server on a free port (returned) that answers every request by
+/// `handler(host, path)` → `(status line, HTML body)`.
+fn serve(handler: impl Fn(&str, &str) -> (&'static str, String) + Send + Sync + 'static) -> u16 {
+    let handler = Arc::new(handler);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let handler = Arc::clone(&handler);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                let mut host = String::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = h.split_once(':')
+                        && name.eq_ignore_ascii_case("host")
+                    {
+                        host = value.trim().split(':').next().unwrap_or("").to_string();
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (status, body) = handler(&host, &path);
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+            });
+        }
+    });
+    port
+}
+
 /// A loopback server for several mapped host names: answers by `handler(host, path)` and logs
 /// every request as `host path`.
 struct MultiHost {
@@ -455,44 +469,11 @@ struct MultiHost {
 
 impl MultiHost {
     fn start(handler: fn(&str, &str) -> (&'static str, String)) -> MultiHost {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
-        let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let log = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).is_err() {
-                        return;
-                    }
-                    let mut host = String::new();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = h.split_once(':')
-                            && name.eq_ignore_ascii_case("host")
-                        {
-                            host = value.trim().split(':').next().unwrap_or("").to_string();
-                        }
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    log.lock().unwrap().push(format!("{host} {path}"));
-                    let (status, body) = handler(&host, &path);
-                    let head = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes());
-                    let _ = stream.write_all(body.as_bytes());
-                });
-            }
+        let port = serve(move |host, path| {
+            shared.lock().unwrap().push(format!("{host} {path}"));
+            handler(host, path)
         });
         MultiHost { port, log }
     }
