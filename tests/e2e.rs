@@ -283,15 +283,7 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     assert_eq!(case["status"], "in_review", "{case}");
     tab.navigate_to(&server.url(&format!("/cases/{id}")))
         .unwrap();
-    tab.wait_for_element("button#confirm").unwrap();
-
-    tab.evaluate(
-        "document.querySelector('select[name=route]').value = 'blocking'; \
-         document.querySelector('textarea[name=justification]').value = 'казино без лицензии, зеркало';",
-        false,
-    )
-    .unwrap();
-    tab.find_element("button#confirm").unwrap().click().unwrap();
+    confirm_blocking(&tab, "казино без лицензии, зеркало");
     let confirmed = wait_true(
         &tab,
         "(() => { const s = document.querySelector('.status'); return !!s && s.getAttribute('data-status') === 'confirmed'; })()",
@@ -302,6 +294,17 @@ fn analyst_confirms_a_case_in_a_real_browser() {
     assert_eq!(case["status"], "confirmed", "{case}");
     assert_eq!(case["route"], "blocking", "{case}");
     assert_eq!(case["decided_by"], "aigul", "{case}");
+}
+
+/// Confirms the case open in `tab` on the blocking route, with `justification`.
+fn confirm_blocking(tab: &headless_chrome::Tab, justification: &str) {
+    tab.wait_for_element("button#confirm").unwrap();
+    let js = format!(
+        "document.querySelector('select[name=route]').value = 'blocking'; \
+         document.querySelector('textarea[name=justification]').value = {justification:?};"
+    );
+    tab.evaluate(&js, false).unwrap();
+    tab.find_element("button#confirm").unwrap().click().unwrap();
 }
 
 /// Fills and submits the login form on the current page.
@@ -423,14 +426,7 @@ fn notification_goes_from_triage_to_rabbitmq_with_four_eyes() {
     tab.navigate_to(&server.url(&format!("/cases/{id}")))
         .unwrap();
     login(&tab, "nurlan", "nurlan-password-1", "");
-    tab.wait_for_element("button#confirm").unwrap();
-    tab.evaluate(
-        "document.querySelector('select[name=route]').value = 'blocking'; \
-         document.querySelector('textarea[name=justification]').value = 'лицензиясыз онлайн-казино';",
-        false,
-    )
-    .unwrap();
-    tab.find_element("button#confirm").unwrap().click().unwrap();
+    confirm_blocking(&tab, "лицензиясыз онлайн-казино");
     tab.wait_for_element("button#draft-form2").unwrap();
     tab.find_element("button#draft-form2")
         .unwrap()
