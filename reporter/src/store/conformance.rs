@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use model::{
     CaseFilter, CaseSort, CaseStatus, Decision, Flagged, Route, Screenshot, Severity, Source,
-    StoreError, Taxonomy, WarcRef,
+    StoreError, Taxonomy, Viewport, WarcRef,
 };
 
 use super::notifications::{Notification, NotificationStatus, OutboxMessage, Payload, Verdict};
@@ -1565,6 +1565,105 @@ async fn sent_cases_come_due_for_rechecks<S: Backend>(s: Arc<S>) {
     assert_eq!(s.verify_audit().await.unwrap().broken, None);
 }
 
+/// Mobile first, then desktop: both kept, the desktop one shown; a new shot replaces its
+/// viewport only.
+async fn desktop_and_mobile_screenshots_are_both_kept<S: Backend>(store: Arc<S>) {
+    let f = flagged("http://casino.kz/", 1_700_000_000);
+    let id = store.record_flagged(&f).await.unwrap()[0].case_id;
+    let cap = f.capture.id.as_str();
+    let mobile = Screenshot {
+        sha256: model::sha256_hex(b"mobile png"),
+        width: 780,
+        height: 9000,
+        ..shot("shots/m.png")
+    };
+    // Mobile first: the evidence shows it until a desktop shot arrives.
+    store
+        .attach_screenshot_on(id, cap, Viewport::Mobile, &mobile)
+        .await
+        .unwrap();
+    let case = store.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.evidence[0].screenshot.as_ref(), Some(&mobile));
+    let list = store.list_cases(&CaseFilter::default()).await.unwrap();
+    assert!(list.iter().find(|c| c.id == id).unwrap().has_screenshot);
+    store
+        .attach_screenshot(id, cap, &shot("shots/d.png"))
+        .await
+        .unwrap();
+    let case = store.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.evidence[0].screenshot, Some(shot("shots/d.png")));
+    assert_eq!(
+        store.screenshots(id, cap).await.unwrap(),
+        vec![
+            (Viewport::Desktop, shot("shots/d.png")),
+            (Viewport::Mobile, mobile.clone())
+        ]
+    );
+    // A second shot of a viewport replaces the first; the other viewport is untouched.
+    store
+        .attach_screenshot_on(id, cap, Viewport::Desktop, &shot("shots/d2.png"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.screenshots(id, cap).await.unwrap(),
+        vec![
+            (Viewport::Desktop, shot("shots/d2.png")),
+            (Viewport::Mobile, mobile)
+        ]
+    );
+    assert!(
+        store
+            .screenshots(id, "no-such-capture")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = store
+        .attach_screenshot_on(id, "no-such-capture", Viewport::Mobile, &shot("a.png"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+}
+
+/// Two captures of one case keep their screenshots apart.
+async fn each_capture_keeps_its_desktop_and_mobile_screenshots<S: Backend>(s: Arc<S>) {
+    let first = flagged("http://casino.kz/", 1_700_000_000);
+    let id = s.record_flagged(&first).await.unwrap()[0].case_id;
+    let mut again = flagged("http://casino.kz/", 1_700_000_600);
+    again.hits.retain(|h| h.category == "fraud_investment");
+    assert_eq!(s.record_flagged(&again).await.unwrap()[0].case_id, id);
+
+    let (desk, phone) = (shot("shots/desk.png"), shot("shots/phone.png"));
+    s.attach_screenshot_on(id, &first.capture.id, Viewport::Mobile, &phone)
+        .await
+        .unwrap();
+    s.attach_screenshot(id, &first.capture.id, &desk)
+        .await
+        .unwrap();
+    s.attach_screenshot_on(id, &again.capture.id, Viewport::Mobile, &phone)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.screenshots(id, &first.capture.id).await.unwrap(),
+        vec![
+            (Viewport::Desktop, desk.clone()),
+            (Viewport::Mobile, phone.clone())
+        ]
+    );
+    assert_eq!(
+        s.screenshots(id, &again.capture.id).await.unwrap(),
+        vec![(Viewport::Mobile, phone.clone())]
+    );
+    assert!(s.screenshots(id, "other").await.unwrap().is_empty());
+    let case = s.get_case(id).await.unwrap().unwrap();
+    assert_eq!(case.evidence[0].screenshot, Some(desk), "desktop first");
+    assert_eq!(
+        case.evidence[1].screenshot,
+        Some(phone),
+        "mobile when it is the only one"
+    );
+}
+
 /// Instantiates each check for SQLite and PostgreSQL.
 macro_rules! suite {
     ($($check:ident),* $(,)?) => {
@@ -1600,6 +1699,8 @@ suite!(
     filters_and_sorting,
     decisions_follow_the_workflow,
     screenshots_land_on_their_evidence,
+    desktop_and_mobile_screenshots_are_both_kept,
+    each_capture_keeps_its_desktop_and_mobile_screenshots,
     concurrent_redeliveries_open_one_case,
     concurrent_overlapping_captures_share_cases,
     concurrent_decisions_one_wins,

@@ -698,8 +698,8 @@ impl CaseStore for SqliteCaseStore {
 #[cfg(test)]
 mod tests {
     //! Checks not (yet) in `store::conformance`, which runs the behaviour shared with PostgreSQL
-    //! on both backends: migrations of old files, reopening a file, both viewports' screenshots,
-    //! filters over a Telegram case.
+    //! on both backends: migrations of old files, reopening a file, filters over a Telegram
+    //! case.
     use super::*;
     use crate::store::conformance::{flagged, shot};
 
@@ -757,66 +757,6 @@ mod tests {
             .unwrap();
         let full = store.get_case(tg_case[0].id).await.unwrap().unwrap();
         assert!(matches!(full.source, Source::Telegram { post_id: 7, .. }));
-    }
-
-    #[tokio::test]
-    async fn desktop_and_mobile_screenshots_are_both_kept() {
-        let store = SqliteCaseStore::open_in_memory().unwrap();
-        let f = flagged("http://casino.kz/", 1_700_000_000);
-        let id = store.record_flagged(&f).await.unwrap()[0].case_id;
-        let cap = f.capture.id.as_str();
-        let mobile = Screenshot {
-            sha256: model::sha256_hex(b"mobile png"),
-            width: 780,
-            height: 9000,
-            ..shot("shots/m.png")
-        };
-        // Mobile first: the evidence shows it until a desktop shot arrives.
-        store
-            .attach_screenshot_on(id, cap, Viewport::Mobile, &mobile)
-            .await
-            .unwrap();
-        let case = store.get_case(id).await.unwrap().unwrap();
-        assert_eq!(case.evidence[0].screenshot.as_ref(), Some(&mobile));
-        let list = store.list_cases(&CaseFilter::default()).await.unwrap();
-        assert!(list.iter().find(|c| c.id == id).unwrap().has_screenshot);
-        store
-            .attach_screenshot(id, cap, &shot("shots/d.png"))
-            .await
-            .unwrap();
-        let case = store.get_case(id).await.unwrap().unwrap();
-        assert_eq!(case.evidence[0].screenshot, Some(shot("shots/d.png")));
-        assert_eq!(
-            store.screenshots(id, cap).await.unwrap(),
-            vec![
-                (Viewport::Desktop, shot("shots/d.png")),
-                (Viewport::Mobile, mobile.clone())
-            ]
-        );
-        // A second shot of a viewport replaces the first; the other viewport is untouched.
-        store
-            .attach_screenshot_on(id, cap, Viewport::Desktop, &shot("shots/d2.png"))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.screenshots(id, cap).await.unwrap(),
-            vec![
-                (Viewport::Desktop, shot("shots/d2.png")),
-                (Viewport::Mobile, mobile)
-            ]
-        );
-        assert!(
-            store
-                .screenshots(id, "no-such-capture")
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let err = store
-            .attach_screenshot_on(id, "no-such-capture", Viewport::Mobile, &shot("a.png"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
     }
 
     /// A database written before schema 6 keeps its (desktop) screenshots after the upgrade.
