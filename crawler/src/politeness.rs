@@ -88,14 +88,16 @@ impl Politeness {
         }
     }
 
-    /// Raises the host's delay to `crawl_delay` (never below the configured minimum).
+    /// Sets the host's delay to its robots.txt `crawl_delay` (never below the configured minimum),
+    /// called as each answer of the host arrives (`now`). The next request waits `delay` from this
+    /// answer, not only from when the previous request was scheduled: a scheduled start precedes
+    /// the request on the wire (the first one waits for robots.txt), and a site that asks for a
+    /// Crawl-delay gets at least that much time between one request and the next.
     pub(crate) fn set_crawl_delay(&mut self, host: &str, crawl_delay: Duration, now: Instant) {
         let delay = crawl_delay.max(self.default_delay);
         let s = self.state(host, now);
-        if delay > s.delay {
-            s.next_start += delay - s.delay;
-        }
         s.delay = delay;
+        s.next_start = s.next_start.max(now + delay);
     }
 
     /// Holds the host back until `until` (Retry-After, backoff, or all its URLs not yet due).
@@ -196,5 +198,29 @@ mod tests {
         assert_eq!(p.delay("a.kz"), Duration::from_secs(2));
         assert!(!p.ready("a.kz", t0 + Duration::from_secs(1)));
         assert!(p.ready("a.kz", t0 + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn crawl_delay_counts_from_the_answer() {
+        // Scheduled at t0, answered 300 ms later (it waited for robots.txt): the next request may
+        // not start before the answer + Crawl-delay.
+        let t0 = Instant::now();
+        let mut p = Politeness::new(2, Duration::ZERO);
+        p.start("a.kz", t0);
+        p.finish("a.kz");
+        let answered = t0 + Duration::from_millis(300);
+        p.set_crawl_delay("a.kz", Duration::from_secs(1), answered);
+        assert!(!p.ready("a.kz", t0 + Duration::from_millis(1200)));
+        assert!(p.ready("a.kz", t0 + Duration::from_millis(1300)));
+        // Every later answer keeps the gap.
+        p.start("a.kz", t0 + Duration::from_millis(1300));
+        p.finish("a.kz");
+        p.set_crawl_delay(
+            "a.kz",
+            Duration::from_secs(1),
+            t0 + Duration::from_millis(1500),
+        );
+        assert!(!p.ready("a.kz", t0 + Duration::from_millis(2400)));
+        assert!(p.ready("a.kz", t0 + Duration::from_millis(2500)));
     }
 }
