@@ -10,6 +10,7 @@
 #   BENCH_PAGES=2000 bench/cluster.sh         # a quick run
 #   BENCH_WORKERS="4" bench/cluster.sh        # only the 4-worker deployment (and the baseline)
 #   BENCH_BIN=/path/to/baqylau bench/cluster.sh   # that binary, no build
+#   BENCH_QUIET_LOAD=3 bench/cluster.sh       # each run starts once the load average is under 3
 #
 # Crawler workers split the frontier by host, so the site has BENCH_HOSTS (16) host names
 # bench0.kz … bench15.kz, all served by one nginx on 127.0.0.1 (`--resolve` per host). Each
@@ -120,23 +121,52 @@ scrape() {
 ROWS=()
 ROLE_ROWS=()
 now() { date +%s.%N; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# quiet: with BENCH_QUIET_LOAD=L, waits (at most 20 minutes) until the 1-minute load average is
+# under L before a measured run: the machine is shared, and the runs should start alike.
+quiet() {
+  [[ -z "${BENCH_QUIET_LOAD:-}" ]] && return 0
+  local i
+  for ((i = 0; i < 240; i++)); do
+    (( $(echo "$(load1) < $BENCH_QUIET_LOAD" | bc) )) && return 0
+    (( i % 12 == 0 )) && echo "waiting for load < $BENCH_QUIET_LOAD (now $(load1))" >&2
+    sleep 5
+  done
+  echo "load still $(load1) after 20 minutes: measuring anyway" >&2
+}
+
+# load_watch / load_seen: the 1-minute load average when a run starts and the highest seen
+# during it (sampled every 2 s; this run's own processes count too).
+load_watch() {
+  LOAD_START=$(load1)
+  (while :; do load1; sleep 2; done) >"$WORK/load" &
+  LOAD_PID=$!
+}
+load_seen() {
+  kill "$LOAD_PID" 2>/dev/null || true
+  wait "$LOAD_PID" 2>/dev/null || true
+  echo "$LOAD_START / $(sort -g "$WORK/load" | tail -1)"
+}
 
 # --- the named baseline: embedded mode, one process ------------------------------------------
 run_embedded() {
   local data="$WORK/embedded" wall user sys rss pages
   rm -rf "$data"
   : >"$WORK/access.log"
-  sleep 0.3
+  quiet
+  load_watch
   /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$BIN" crawl --json --no-screenshots \
     --data "$data" "${SEEDS[@]/#/--seed=}" --max-pages 10000000 "${CRAWL_FLAGS[@]}" \
     >"$WORK/embedded.out" 2>"$WORK/embedded.err" || {
     echo "embedded crawl failed:" >&2; tail -20 "$WORK/embedded.err" >&2; return 1; }
+  local load; load=$(load_seen)
   sleep 1.5 # nginx flushes its log every second
   read -r wall user sys rss <"$WORK/time"
   pages=$(bench_pages_served "$WORK")
-  ROWS+=("$(awk -v p="$pages" -v w="$wall" -v c="$(echo "$user + $sys" | bc)" -v r="$rss" -v cc="$CONC" \
-    'BEGIN { printf "| embedded (`baqylau crawl --no-screenshots`), concurrency %d | 1 process | %d | %.1f | **%.0f** | – | – | %.1f | %.0f |",
-      cc, p, w, p / w, c, r / 1024 }')")
+  ROWS+=("$(awk -v p="$pages" -v w="$wall" -v c="$(echo "$user + $sys" | bc)" -v r="$rss" -v cc="$CONC" -v l="$load" \
+    'BEGIN { printf "| embedded (`baqylau crawl --no-screenshots`), concurrency %d | – | %d | %.1f | **%.0f** | – | – | %.1f | %.0f | %s |",
+      cc, p, w, p / w, c, r / 1024, l }')")
   ROLE_ROWS+=("$(awk -v p="$pages" -v c="$(echo "$user + $sys" | bc)" -v r="$rss" \
     'BEGIN { printf "| embedded | whole pipeline, 1 process | %.2f | %.0f |", c * 1000 / p, r / 1024 }')")
   echo "embedded: $pages pages in ${wall}s" >&2
@@ -189,13 +219,15 @@ run_cluster() {
   done
 
   : >"$WORK/access.log"
-  sleep 0.3
-  local backends beam0 rows0 t0 t1 s
-  backends=$(pg_backends "${pids[@]}" | paste -sd' ' -)
+  quiet
+  local beam0 t0 t1 s b
+  # CPU of each PostgreSQL backend now; one the pools open later starts from 0.
+  local -A pg0=()
+  for b in $(pg_backends "${pids[@]}"); do pg0[$b]=$(cpu_ticks "$b"); done
   local -A cpu0=()
   for i in "${!pids[@]}"; do cpu0[$i]=$(cpu_ticks "${pids[$i]}"); done
-  local pgcpu0; pgcpu0=$(cpu_ticks $backends)
   beam0=$(cpu_ticks $BEAM_PID)
+  load_watch
   t0=$(now)
   "$BIN" seed --json --broker "$BROKER" --db "$DB" "${SEEDS[@]}" >"$dir/seed.json"
   # Drained: nothing queued or in flight in the frontier, no ready message, none unacknowledged.
@@ -214,7 +246,9 @@ run_cluster() {
       fi
     fi
     local done_now; done_now=$(jq '.frontier.done' <<<"$s")
-    echo "$(echo "$t1 - $t0" | bc) $done_now" >>"$dir/progress"
+    # seconds, URLs done, then captures waiting for the indexer and for the classifier.
+    echo "$(echo "$t1 - $t0" | bc) $done_now $(jq -r '[.queues[] | select(.queue | test("captures"))
+      | .ready // 0] | map(tostring) | join(" ")' <<<"$s")" >>"$dir/progress"
     if [[ "$done_now" != "$last_done" ]]; then
       last_done=$done_now stalled_since=$t1
     elif (( $(echo "$t1 - $stalled_since > 180" | bc) )); then
@@ -223,7 +257,8 @@ run_cluster() {
     fi
     sleep 0.25
   done
-  local wall; wall=$(echo "$t1 - $t0" | bc)
+  local wall load; wall=$(echo "$t1 - $t0" | bc)
+  load=$(load_seen)
   # Other work on this machine may stop or reset the shared broker: such a run measures nothing.
   if grep -l 'broker unreachable\|consumer failed' "$dir"/*.log >/dev/null 2>&1; then
     echo "the broker dropped the workers' connections during the run with $n crawlers" \
@@ -243,7 +278,8 @@ run_cluster() {
   done
   published=$(( published + HOSTS ))
   local pgcpu beam
-  pgcpu=$(( $(cpu_ticks $backends) - pgcpu0 ))
+  pgcpu=0
+  for b in $(pg_backends "${pids[@]}"); do pgcpu=$(( pgcpu + $(cpu_ticks "$b") - ${pg0[$b]:-0} )); done
   beam=$(( $(cpu_ticks $BEAM_PID) - beam0 ))
   # Stop the workers: their backends exit and flush their table statistics.
   kill "${pids[@]}"
@@ -257,9 +293,9 @@ run_cluster() {
   local max_hwm=0
   for r in "${!hwm[@]}"; do (( hwm[$r] > max_hwm )) && max_hwm=${hwm[$r]}; done
   ROWS+=("$(awk -v n="$n" -v p="$pages" -v w="$wall" -v m="$published" -v rows="$rows" \
-    -v c="$total_ticks" -v t="$TICK" -v r="$max_hwm" -v b="$beam" -v g="$pgcpu" \
-    'BEGIN { printf "| distributed: %d crawler%s + indexer + classifier + reporter | %d | %d | %.1f | **%.0f** | %.0f (%.1f/page) | %.0f (%.1f/page) | %.1f (+ broker %.1f, PG %.1f) | %.0f |",
-      n, (n > 1 ? "s" : ""), n, p, w, p / w, m / w, m / p, rows / w, rows / p, c / t, b / t, g / t, r / 1024 }')")
+    -v c="$total_ticks" -v t="$TICK" -v r="$max_hwm" -v b="$beam" -v g="$pgcpu" -v l="$load" \
+    'BEGIN { printf "| distributed: %d crawler%s + indexer + classifier + reporter | %d | %d | %.1f | **%.0f** | %.0f (%.1f/page) | %.0f (%.1f/page) | %.1f (+ broker %.1f, PG %.1f) | %.0f | %s |",
+      n, (n > 1 ? "s" : ""), n, p, w, p / w, m / w, m / p, rows / w, rows / p, c / t, b / t, g / t, r / 1024, l }')")
   for r in crawler indexer classifier reporter; do
     ROLE_ROWS+=("$(awk -v n="$n" -v r="$r" -v c="${cpu[$r]}" -v t="$TICK" -v p="$pages" -v k="${hwm[$r]}" \
       'BEGIN { printf "| %d crawler%s | %s | %.2f | %.0f |", n, (n > 1 ? "s" : ""), r, c / t * 1000 / p, k / 1024 }')")
@@ -275,12 +311,11 @@ run_cluster() {
 run_embedded
 for n in $WORKER_COUNTS; do run_cluster "$n"; done
 
-LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
-echo "Site: $PAGES pages on $HOSTS hosts ($TOTAL_URLS URLs with indexes and sections), nginx on 127.0.0.1, $(nproc) cores, load average at the end $LOAD."
+echo "Site: $PAGES pages on $HOSTS hosts ($TOTAL_URLS URLs with indexes and sections), nginx on 127.0.0.1, $(nproc) cores."
 echo
-echo "| mode | crawler workers | pages | wall s | pages/s | broker msgs/s | PG rows written/s | CPU s total | peak RSS MB (largest process) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| mode | crawler workers | pages | wall s | pages/s | broker msgs/s | PG rows written/s | CPU s total | peak RSS MB (largest process) | load 1-min (start / max) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "| deployment | role | CPU ms/page | peak RSS MB |"
