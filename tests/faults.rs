@@ -307,9 +307,10 @@ impl Deployment {
             .map(|(id, _)| id)
             .collect();
         let index_dir = self.c.dir.path().join("indexer").join("index");
+        // The indexer commits the last captures when its input goes idle: wait for them too.
         let docs = wait_until(
             Duration::from_secs(60),
-            "every capture of a case in the index",
+            "every capture of a case and every fetched web page in the index",
             || {
                 let index = indexer::Indexer::open_read_only(&index_dir)
                     .map_err(|e| format!("open the index: {e}"))?;
@@ -319,24 +320,29 @@ impl Deployment {
                     .map_err(|e| e.to_string())?;
                 let ids: BTreeSet<&String> = docs.iter().map(|(id, _)| id).collect();
                 let missing = evidence.iter().filter(|e| !ids.contains(e)).count();
-                if missing == 0 {
+                let urls: BTreeSet<&String> = docs.iter().map(|(_, url)| url).collect();
+                let unindexed: Vec<&String> = r
+                    .urls
+                    .iter()
+                    // A Telegram preview page is published as one capture per post.
+                    .filter(|(u, s)| {
+                        *s == "done" && !u.starts_with("http://t.me/") && !urls.contains(u)
+                    })
+                    .map(|(u, _)| u)
+                    .collect();
+                if missing == 0 && unindexed.is_empty() {
                     Ok(docs)
                 } else {
-                    Err(format!("{missing} of {} not indexed", evidence.len()))
+                    Err(format!(
+                        "{missing} of {} case captures not indexed; fetched, not indexed: \
+                         {unindexed:?}",
+                        evidence.len()
+                    ))
                 }
             },
         );
         let ids: BTreeSet<&String> = docs.iter().map(|(id, _)| id).collect();
         assert_eq!(ids.len(), docs.len(), "a capture indexed twice");
-        let urls: BTreeSet<&String> = docs.iter().map(|(_, url)| url).collect();
-        let unindexed: Vec<&String> = r
-            .urls
-            .iter()
-            // A Telegram preview page is published as one capture per post.
-            .filter(|(u, s)| *s == "done" && !u.starts_with("http://t.me/") && !urls.contains(u))
-            .map(|(u, _)| u)
-            .collect();
-        assert!(unindexed.is_empty(), "fetched, not indexed: {unindexed:?}");
         self.note(&format!(
             "{} captures indexed once each, every web page and case capture among them",
             docs.len()
