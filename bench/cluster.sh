@@ -193,8 +193,12 @@ start_worker() {
   return 1
 }
 
+# run_cluster N ATTEMPT: one measured deployment; sets DISRUPTED=1 (and adds no row) when the
+# broker dropped the workers' connections meanwhile.
 run_cluster() {
-  local n="$1" dir="$WORK/n$n" schema="bench_cluster_$$_$n" prefix="bench-cluster-$$-$n."
+  local n="$1" attempt="$2" dir="$WORK/n$1"
+  local schema="bench_cluster_$$_${n}_$attempt" prefix="bench-cluster-$$-$n-$attempt."
+  DISRUPTED=0
   rm -rf "$dir"
   mkdir -p "$dir"
   SCHEMAS+=("$schema")
@@ -233,6 +237,11 @@ run_cluster() {
   # Drained: nothing queued or in flight in the frontier, no ready message, none unacknowledged.
   local last_done=-1 stalled_since; stalled_since=$(now)
   while :; do
+    # Other work on this machine may stop or reset the shared broker: such a run measures nothing.
+    if grep -q 'broker unreachable\|consumer failed' "$dir"/*.log 2>/dev/null; then
+      DISRUPTED=1
+      break
+    fi
     s=$("$BIN" stats --broker "$BROKER" --db "$DB" --json 2>>"$dir/stats.log") || { sleep 0.25; continue; }
     t1=$(now)
     if jq -e '.frontier.queued == 0 and .frontier.in_flight == 0
@@ -259,11 +268,15 @@ run_cluster() {
   done
   local wall load; wall=$(echo "$t1 - $t0" | bc)
   load=$(load_seen)
-  # Other work on this machine may stop or reset the shared broker: such a run measures nothing.
-  if grep -l 'broker unreachable\|consumer failed' "$dir"/*.log >/dev/null 2>&1; then
+  if (( DISRUPTED )) || grep -q 'broker unreachable\|consumer failed' "$dir"/*.log 2>/dev/null; then
+    DISRUPTED=1
     echo "the broker dropped the workers' connections during the run with $n crawlers" \
-      "(see $dir/*.log): rerun when nothing else restarts RabbitMQ" >&2
-    return 1
+      "(attempt $attempt; see $dir/*.log)" >&2
+    kill "${pids[@]}" 2>/dev/null || true
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    PIDS=()
+    unset BAQYLAU_BROKER BAQYLAU_DB BAQYLAU_DB_SCHEMA BAQYLAU_QUEUE_PREFIX
+    return 0
   fi
   local -A cpu=() hwm=()
   local total_ticks=0 published=0 r d
@@ -309,7 +322,16 @@ run_cluster() {
 }
 
 run_embedded
-for n in $WORKER_COUNTS; do run_cluster "$n"; done
+for n in $WORKER_COUNTS; do
+  for attempt in 1 2 3 4 5; do
+    run_cluster "$n" "$attempt"
+    (( DISRUPTED )) || break
+  done
+  if (( DISRUPTED )); then
+    echo "giving up on $n crawlers: the broker kept dropping connections" >&2
+    exit 1
+  fi
+done
 
 echo
 echo "Site: $PAGES pages on $HOSTS hosts ($TOTAL_URLS URLs with indexes and sections), nginx on 127.0.0.1, $(nproc) cores."
