@@ -67,7 +67,7 @@ cleanup() {
   done
   for p in "${PREFIXES[@]}"; do
     rabbitmqctl -q list_queues name 2>/dev/null | grep -F "$p" | while read -r q; do
-      rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+      rabbitmqctl -q delete_queue "$q" </dev/null >/dev/null 2>&1 || true
     done
   done
 }
