@@ -61,13 +61,16 @@ pub trait CaseStore: Send + Sync {
     /// case this call opened, whose evidence it added, or whose evidence of this capture still
     /// lacks a screenshot (so a re-delivery can ask for it again).
     async fn record_flagged(&self, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError>;
-    /// Attaches a screenshot to the evidence of `capture_id` in case `case_id`.
+    /// Attaches a desktop screenshot to the evidence of `capture_id` in case `case_id`.
     async fn attach_screenshot(
         &self,
         case_id: i64,
         capture_id: &str,
         shot: &Screenshot,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.attach_screenshot_on(case_id, capture_id, Viewport::Desktop, shot)
+            .await
+    }
     /// Attaches the screenshot taken on `viewport` (an evidence has one per viewport; a second
     /// one of the same viewport replaces the first).
     async fn attach_screenshot_on(

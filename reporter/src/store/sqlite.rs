@@ -487,16 +487,6 @@ impl CaseStore for SqliteCaseStore {
         .await
     }
 
-    async fn attach_screenshot(
-        &self,
-        case_id: i64,
-        capture_id: &str,
-        shot: &Screenshot,
-    ) -> Result<(), StoreError> {
-        self.attach_screenshot_on(case_id, capture_id, Viewport::Desktop, shot)
-            .await
-    }
-
     async fn attach_screenshot_on(
         &self,
         case_id: i64,

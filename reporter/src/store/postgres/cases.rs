@@ -414,10 +414,47 @@ pub(super) async fn list(
 }
 
 impl PgCaseStore {
+    /// Decision events of a case, oldest first: `(action, from, to, actor)`.
+    pub async fn case_events(
+        &self,
+        case_id: i64,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let mut c = self.conn().await?;
+        query_as(
+            "SELECT action, from_status, to_status, actor FROM case_events
+             WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(super::db_err)
+    }
+}
+
+#[async_trait]
+impl CaseStore for PgCaseStore {
+    /// Returns one entry per case that this call opened or added evidence to: a re-delivery of an
+    /// already recorded capture returns an empty list, also when two workers record the same
+    /// capture at once (one of them gets the entries, the other an empty list).
+    async fn record_flagged(&self, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError> {
+        if flagged.hits.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "flagged capture {} has no hits",
+                flagged.capture.id
+            )));
+        }
+        retry_tx!(async {
+            let mut tx = self.pool.begin().await?;
+            let out = record(&mut tx, flagged).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
     /// Attaches the screenshot taken on `viewport` to the evidence of `capture_id` in case
     /// `case_id` (replacing an earlier one of that viewport). [`CaseStore::attach_screenshot`]
     /// attaches a desktop screenshot.
-    pub async fn attach_screenshot_on(
+    async fn attach_screenshot_on(
         &self,
         case_id: i64,
         capture_id: &str,
@@ -461,7 +498,7 @@ impl PgCaseStore {
     }
 
     /// Every screenshot of the evidence of `capture_id` in case `case_id`, desktop first.
-    pub async fn screenshots(
+    async fn screenshots(
         &self,
         case_id: i64,
         capture_id: &str,
@@ -486,71 +523,6 @@ impl PgCaseStore {
             }
         }
         Ok(out)
-    }
-
-    /// Decision events of a case, oldest first: `(action, from, to, actor)`.
-    pub async fn case_events(
-        &self,
-        case_id: i64,
-    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
-        let mut c = self.conn().await?;
-        query_as(
-            "SELECT action, from_status, to_status, actor FROM case_events
-             WHERE case_id = $1 ORDER BY id",
-        )
-        .bind(case_id)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(super::db_err)
-    }
-}
-
-#[async_trait]
-impl CaseStore for PgCaseStore {
-    /// Returns one entry per case that this call opened or added evidence to: a re-delivery of an
-    /// already recorded capture returns an empty list, also when two workers record the same
-    /// capture at once (one of them gets the entries, the other an empty list).
-    async fn record_flagged(&self, flagged: &Flagged) -> Result<Vec<CaseUpsert>, StoreError> {
-        if flagged.hits.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "flagged capture {} has no hits",
-                flagged.capture.id
-            )));
-        }
-        retry_tx!(async {
-            let mut tx = self.pool.begin().await?;
-            let out = record(&mut tx, flagged).await?;
-            tx.commit().await?;
-            Ok(out)
-        })
-    }
-
-    async fn attach_screenshot_on(
-        &self,
-        case_id: i64,
-        capture_id: &str,
-        viewport: Viewport,
-        shot: &Screenshot,
-    ) -> Result<(), StoreError> {
-        PgCaseStore::attach_screenshot_on(self, case_id, capture_id, viewport, shot).await
-    }
-
-    async fn screenshots(
-        &self,
-        case_id: i64,
-        capture_id: &str,
-    ) -> Result<Vec<(Viewport, Screenshot)>, StoreError> {
-        PgCaseStore::screenshots(self, case_id, capture_id).await
-    }
-
-    async fn attach_screenshot(
-        &self,
-        case_id: i64,
-        capture_id: &str,
-        shot: &Screenshot,
-    ) -> Result<(), StoreError> {
-        self.attach_screenshot_on(case_id, capture_id, Viewport::Desktop, shot)
-            .await
     }
 
     async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
