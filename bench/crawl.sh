@@ -68,8 +68,11 @@ if [[ $PEERS == 1 ]]; then
     cargo install --locked --root /var/tmp/spider-cli spider_cli >/dev/null
   fi
   SPIDER_VERSION=$(/var/tmp/spider-cli/bin/spider --version | awk '{print $NF}')
-  run "spider_cli $SPIDER_VERSION" "defaults, respect robots.txt" \
-    /var/tmp/spider-cli/bin/spider --url "http://127.0.0.1:$PORT/" --respect-robots-txt crawl
+  # `crawl -o`: without --output-links, spider_cli 2.53's `crawl` spawns the crawl and returns
+  # from main at once (the runtime drops it before any request is sent); -o makes main wait on
+  # the page stream. Its concurrency is its own default (no CLI flag).
+  run "spider_cli $SPIDER_VERSION" "defaults, respect robots.txt, \`crawl -o\`" \
+    /var/tmp/spider-cli/bin/spider --url "http://127.0.0.1:$PORT/" --respect-robots-txt crawl -o
   if [[ ! -x /var/tmp/baqylau-scrapy-venv/bin/scrapy ]]; then
     python3 -m venv /var/tmp/baqylau-scrapy-venv
     /var/tmp/baqylau-scrapy-venv/bin/pip install -q scrapy
