@@ -137,20 +137,42 @@ pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
 }
 
 /// Collapses whitespace inside each line and drops empty lines.
+///
+/// Writes into one output string (no `String` per line and `Vec` per word as a
+/// `map`/`collect`/`join` chain would allocate: that was a sixth of extraction on 20 KB pages).
 pub(crate) fn collapse_lines(raw: &str) -> String {
-    raw.lines()
-        .map(collapse_inline)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::with_capacity(raw.len());
+    for line in raw.lines() {
+        let before = out.len();
+        if before > 0 {
+            out.push('\n');
+        }
+        let words_at = out.len();
+        push_words(&mut out, line);
+        if out.len() == words_at {
+            out.truncate(before);
+        }
+    }
+    out
 }
 
 /// Collapses every run of whitespace (incl. newlines and NBSP) to one space and trims.
 pub(crate) fn collapse_inline(s: &str) -> String {
-    s.split(|c: char| c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(s.len());
+    push_words(&mut out, s);
+    out
+}
+
+/// Appends the whitespace-separated words of `s` to `out`, one space between them.
+fn push_words(out: &mut String, s: &str) {
+    let mut words = s.split(char::is_whitespace).filter(|w| !w.is_empty());
+    if let Some(first) = words.next() {
+        out.push_str(first);
+        for w in words {
+            out.push(' ');
+            out.push_str(w);
+        }
+    }
 }
 
 fn collect_links(doc: &Html, base: &Url, max_links: usize, max_url_len: usize) -> Vec<Url> {
@@ -181,6 +203,16 @@ mod tests {
 
     fn page() -> Url {
         Url::parse("http://example.kz/dir/index.html").unwrap()
+    }
+
+    #[test]
+    fn whitespace_collapses_per_line_and_empty_lines_go() {
+        let raw = "  a  b \n\n \t\n c\u{a0}d \r\n\nе  ж\n ";
+        assert_eq!(collapse_lines(raw), "a b\nc d\nе ж");
+        assert_eq!(collapse_lines(" \n\n"), "");
+        assert_eq!(collapse_lines("\n\nx"), "x");
+        assert_eq!(collapse_inline("\t Быстрые\n   займы  "), "Быстрые займы");
+        assert_eq!(collapse_inline("   "), "");
     }
 
     #[test]

@@ -103,7 +103,12 @@ pub fn script_weight(html: &str) -> usize {
 /// Whether a page whose static extraction gave `text` should be rendered: an SPA shell is a page
 /// with little visible text (`SHELL_MAX_TEXT_CHARS`) and scripts outweighing it.
 pub fn is_spa_shell(html: &str, text: &str) -> bool {
-    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    // Counting stops at the threshold: a 20 KB article need not be counted to the end.
+    let chars = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take(SHELL_MAX_TEXT_CHARS)
+        .count();
     if chars >= SHELL_MAX_TEXT_CHARS {
         return false;
     }
