@@ -1,14 +1,17 @@
 //! Evidence bundles: one zip an official can forward or archive, and its verification.
 //!
 //! A bundle holds, for one case: `case.json` (the case, its hits and evidence metadata),
-//! `captures/ID.json` (per-capture forensic facts), `screenshots/…png`, `warc/ID.warc` (the
+//! `captures/ID.json` (per-capture forensic facts, with every viewport's screenshot and its
+//! recorded SHA-256), `screenshots/ID.png` (desktop) and `screenshots/ID.VIEWPORT.png` (every other
+//! viewport the case has a shot of, e.g. `ID.mobile.png`), `warc/ID.warc` (the
 //! capture's WARC response record, decompressed from its gzip member), and for every Form 2
 //! notification containing the case `notifications/ID.json` (content, hash, approval) with the
 //! document as `notifications/ID.kk.html`/`.ru.html` and, when a PDF printer is available,
 //! `notifications/ID.kk.pdf`/`.ru.pdf`. `manifest.json` lists every other file with its SHA-256
 //! and size. [`verify`] recomputes all of them, refuses files the manifest does not list, and
-//! checks the chain of custody: each screenshot's hash must equal the one recorded on the case
-//! when it was taken, and each notification's content hash must match its content.
+//! checks the chain of custody: each screenshot's hash, of every viewport, must equal the one
+//! recorded on the case when it was taken, and each notification's content hash must match its
+//! content.
 //! Entries are stored uncompressed: PNGs and PDFs do not shrink, and a plain layout can be
 //! checked with any zip tool and `sha256sum`.
 
@@ -17,7 +20,7 @@ use std::io::{Read, Seek, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use model::Case;
+use model::{Case, Screenshot, Viewport};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -70,6 +73,33 @@ pub struct Manifest {
 /// The format marker of this version.
 pub const FORMAT: &str = "baqylau-evidence-bundle/1";
 
+/// Every stored screenshot of a case's evidence, by capture id (what
+/// [`model::CaseStore::screenshots`] returns for each capture).
+pub type ViewportShots = BTreeMap<String, Vec<(Viewport, Screenshot)>>;
+
+/// A screenshot as listed in `captures/ID.json`: the stored record (whose `sha256` was computed
+/// when the shot was taken) and the file of the bundle holding it, so [`verify`] can check the
+/// custody of every viewport, not only the desktop one `case.json` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundledShot {
+    /// Device the shot emulates.
+    pub viewport: Viewport,
+    /// Path inside the zip.
+    pub file: String,
+    /// The record stored with the case.
+    #[serde(flatten)]
+    pub shot: Screenshot,
+}
+
+/// Zip path of the `viewport` screenshot of capture `id` (already [`safe_name`]d). The desktop
+/// keeps the name bundles had before there were other viewports.
+fn shot_file(id: &str, viewport: Viewport) -> String {
+    match viewport {
+        Viewport::Desktop => format!("screenshots/{id}.png"),
+        v => format!("screenshots/{id}.{}.png", v.as_str()),
+    }
+}
+
 fn hex_sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -98,11 +128,14 @@ fn safe_name(s: &str) -> String {
         .collect()
 }
 
-/// Writes the bundle of `case` to `out`. `pdfs` are `(notification id, lang, bytes)` of the
-/// Form 2 PDFs (empty when no printer is available). Returns the manifest.
+/// Writes the bundle of `case` to `out`. `shots` are the stored screenshots of every viewport
+/// (the desktop one recorded on the evidence itself is included even when absent from `shots`).
+/// `pdfs` are `(notification id, lang, bytes)` of the Form 2 PDFs (empty when no printer is
+/// available). Returns the manifest.
 pub fn write<W: Write + Seek>(
     out: W,
     case: &Case,
+    shots: &ViewportShots,
     notifications: &[Notification],
     pdfs: &[(i64, &str, Vec<u8>)],
     blobs_dir: &Path,
@@ -112,19 +145,33 @@ pub fn write<W: Write + Seek>(
         vec![("case.json".into(), serde_json::to_vec_pretty(case)?)];
     for ev in &case.evidence {
         let id = safe_name(&ev.capture_id);
+        // The desktop shot on the evidence is what `case.json` records; the store's per-viewport
+        // list adds the others.
+        let mut bundled: Vec<BundledShot> = Vec::new();
+        let stored = shots.get(&ev.capture_id).map(Vec::as_slice).unwrap_or(&[]);
+        let desktop = ev.screenshot.iter().map(|s| (Viewport::Desktop, s));
+        for (viewport, shot) in desktop.chain(stored.iter().map(|(v, s)| (*v, s))) {
+            if bundled.iter().all(|b| b.viewport != viewport) {
+                bundled.push(BundledShot {
+                    viewport,
+                    file: shot_file(&id, viewport),
+                    shot: shot.clone(),
+                });
+            }
+        }
         let mut meta = serde_json::to_value(ev)?;
         if let Some(m) = meta.as_object_mut() {
             m.remove("text");
+            m.insert("screenshots".into(), serde_json::to_value(&bundled)?);
         }
         files.push((
             format!("captures/{id}.json"),
             serde_json::to_vec_pretty(&meta)?,
         ));
-        if let Some(shot) = &ev.screenshot {
-            let p = blobs_dir.join(&shot.path);
-            let bytes = std::fs::read(&p)
-                .map_err(|e| BundleError::Evidence(shot.path.clone(), e.to_string()))?;
-            files.push((format!("screenshots/{id}.png"), bytes));
+        for b in &bundled {
+            let bytes = std::fs::read(blobs_dir.join(&b.shot.path))
+                .map_err(|e| BundleError::Evidence(b.shot.path.clone(), e.to_string()))?;
+            files.push((b.file.clone(), bytes));
         }
         if let Some(w) = &ev.warc {
             let record = warc_record(&blobs_dir.join(&w.file), w.offset)
@@ -201,7 +248,7 @@ impl Verification {
 }
 
 /// Verifies a bundle: manifest hashes and sizes, no unlisted or missing files, screenshot hashes
-/// equal to those recorded on the case, notification content hashes.
+/// (every viewport) equal to those recorded on the case, notification content hashes.
 pub fn verify<R: Read + Seek>(input: R) -> Result<Verification, BundleError> {
     let mut problems = Vec::new();
     let mut zip = match zip::ZipArchive::new(input) {
@@ -270,17 +317,36 @@ pub fn verify<R: Read + Seek>(input: R) -> Result<Verification, BundleError> {
                 case.id, manifest.case_id
             ));
         }
+        // Recorded hash of every screenshot file: the desktop ones from `case.json`, the other
+        // viewports from `captures/ID.json` (one check per file when both list it).
+        let mut recorded: BTreeMap<String, String> = BTreeMap::new();
         for ev in &case.evidence {
             if let Some(shot) = &ev.screenshot {
-                let path = format!("screenshots/{}.png", safe_name(&ev.capture_id));
-                match contents.get(&path) {
-                    Some(b) if hex_sha(b) == shot.sha256 => {}
-                    Some(_) => problems.push(format!(
-                        "{path}: differs from the screenshot recorded on the case (SHA-256 {})",
-                        shot.sha256
-                    )),
-                    None => problems.push(format!("{path}: screenshot of the case is missing")),
+                recorded.insert(
+                    shot_file(&safe_name(&ev.capture_id), Viewport::Desktop),
+                    shot.sha256.clone(),
+                );
+            }
+        }
+        for (path, raw) in &contents {
+            if path.starts_with("captures/") && path.ends_with(".json") {
+                let v: serde_json::Value = serde_json::from_slice(raw)?;
+                let listed: Vec<BundledShot> = match v.get("screenshots") {
+                    Some(s) => serde_json::from_value(s.clone())?,
+                    None => Vec::new(),
+                };
+                for b in listed {
+                    recorded.entry(b.file).or_insert(b.shot.sha256);
                 }
+            }
+        }
+        for (path, sha256) in &recorded {
+            match contents.get(path) {
+                Some(b) if &hex_sha(b) == sha256 => {}
+                Some(_) => problems.push(format!(
+                    "{path}: differs from the screenshot recorded on the case (SHA-256 {sha256})"
+                )),
+                None => problems.push(format!("{path}: screenshot of the case is missing")),
             }
         }
     } else {
@@ -346,6 +412,14 @@ pub async fn build_for_case(
         .notifications(Some(id))
         .await
         .map_err(|e| e.to_string())?;
+    let mut shots = ViewportShots::new();
+    for ev in &case.evidence {
+        let stored = store
+            .screenshots(id, &ev.capture_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        shots.insert(ev.capture_id.clone(), stored);
+    }
     let pdfs = match printer {
         Some(p) => notification_pdfs(p, &notes).await?,
         None => Vec::new(),
@@ -354,7 +428,8 @@ pub async fn build_for_case(
     let by = created_by.to_string();
     tokio::task::spawn_blocking(move || {
         let mut buf = std::io::Cursor::new(Vec::new());
-        let m = write(&mut buf, &case, &notes, &pdfs, &blobs, &by).map_err(|e| e.to_string())?;
+        let m = write(&mut buf, &case, &shots, &notes, &pdfs, &blobs, &by)
+            .map_err(|e| e.to_string())?;
         Ok((m, buf.into_inner()))
     })
     .await
@@ -366,8 +441,9 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn fixture() -> (std::path::PathBuf, Case) {
-        let dir = std::env::temp_dir().join(format!("baqylau-bundle-{}", std::process::id()));
+    fn fixture(name: &str) -> (std::path::PathBuf, Case) {
+        let dir =
+            std::env::temp_dir().join(format!("baqylau-bundle-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("screenshots")).unwrap();
         let mut case =
@@ -395,9 +471,18 @@ mod tests {
 
     #[test]
     fn bundle_round_trip_and_tampering() {
-        let (dir, case) = fixture();
+        let (dir, case) = fixture("round-trip");
         let mut buf = Cursor::new(Vec::new());
-        let m = write(&mut buf, &case, &[], &[], &dir, "aigul").unwrap();
+        let m = write(
+            &mut buf,
+            &case,
+            &ViewportShots::new(),
+            &[],
+            &[],
+            &dir,
+            "aigul",
+        )
+        .unwrap();
         assert!(m.files.iter().any(|f| f.path == "warc/cap9.warc"));
         let bytes = buf.into_inner();
         let v = verify(Cursor::new(bytes.clone())).unwrap();
@@ -432,7 +517,152 @@ mod tests {
         // A missing screenshot file fails the export loudly.
         std::fs::remove_file(dir.join("screenshots/9.png")).unwrap();
         assert!(matches!(
-            write(Cursor::new(Vec::new()), &case, &[], &[], &dir, "aigul"),
+            write(
+                Cursor::new(Vec::new()),
+                &case,
+                &ViewportShots::new(),
+                &[],
+                &[],
+                &dir,
+                "aigul"
+            ),
+            Err(BundleError::Evidence(..))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A case whose capture was shot on desktop and mobile: both PNGs travel, both digests are
+    /// in the manifest and in `captures/ID.json`, and a changed mobile PNG fails verification.
+    #[test]
+    fn bundle_carries_every_viewport_screenshot() {
+        let (dir, case) = fixture("viewports");
+        let desktop = case.evidence[0].screenshot.clone().unwrap();
+        let png = b"\x89PNG\r\n\x1a\nMOBILE-PIXELS".to_vec();
+        std::fs::write(dir.join("screenshots/9.mobile.png"), &png).unwrap();
+        let mobile = Screenshot {
+            path: "screenshots/9.mobile.png".into(),
+            sha256: hex_sha(&png),
+            width: 780,
+            height: 3000,
+            taken_at: desktop.taken_at,
+        };
+        // What the store's `screenshots` returns: desktop first, then mobile.
+        let shots = ViewportShots::from([(
+            case.evidence[0].capture_id.clone(),
+            vec![
+                (Viewport::Desktop, desktop.clone()),
+                (Viewport::Mobile, mobile.clone()),
+            ],
+        )]);
+        let mut buf = Cursor::new(Vec::new());
+        let m = write(&mut buf, &case, &shots, &[], &[], &dir, "aigul").unwrap();
+        let entry = |p: &str| m.files.iter().find(|f| f.path == p).cloned();
+        assert_eq!(
+            entry("screenshots/cap9.png").map(|e| e.sha256),
+            Some(desktop.sha256.clone())
+        );
+        assert_eq!(
+            entry("screenshots/cap9.mobile.png").map(|e| (e.sha256, e.bytes)),
+            Some((mobile.sha256.clone(), png.len() as u64))
+        );
+        let bytes = buf.into_inner();
+        let v = verify(Cursor::new(bytes.clone())).unwrap();
+        assert!(v.ok(), "{:?}", v.problems);
+        assert_eq!(v.files_checked, 5);
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+        let mut got = Vec::new();
+        z.by_name("screenshots/cap9.mobile.png")
+            .unwrap()
+            .read_to_end(&mut got)
+            .unwrap();
+        assert_eq!(got, png);
+        let mut meta = Vec::new();
+        z.by_name("captures/cap9.json")
+            .unwrap()
+            .read_to_end(&mut meta)
+            .unwrap();
+        let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
+        let listed: Vec<BundledShot> = serde_json::from_value(meta["screenshots"].clone()).unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|b| (b.viewport, b.file.as_str(), b.shot.sha256.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    Viewport::Desktop,
+                    "screenshots/cap9.png",
+                    desktop.sha256.as_str()
+                ),
+                (
+                    Viewport::Mobile,
+                    "screenshots/cap9.mobile.png",
+                    mobile.sha256.as_str()
+                ),
+            ]
+        );
+
+        // One changed byte of the mobile PNG fails verification, naming that file.
+        let mut bad = bytes.clone();
+        let at = bad.windows(13).position(|w| w == b"MOBILE-PIXELS").unwrap();
+        bad[at] ^= 1;
+        let v = verify(Cursor::new(bad)).unwrap();
+        assert!(!v.ok());
+        assert!(
+            v.problems
+                .iter()
+                .all(|p| p.starts_with("screenshots/cap9.mobile.png:")),
+            "{:?}",
+            v.problems
+        );
+
+        // A rewritten mobile PNG with a manifest to match still differs from the recorded hash.
+        let forged = b"\x89PNG\r\n\x1a\nFORGED-PIXELS".to_vec();
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "manifest.json" {
+                let mut man: Manifest = serde_json::from_slice(&data).unwrap();
+                for e in &mut man.files {
+                    if e.path == "screenshots/cap9.mobile.png" {
+                        e.sha256 = hex_sha(&forged);
+                        e.bytes = forged.len() as u64;
+                    }
+                }
+                data = serde_json::to_vec(&man).unwrap();
+            } else if name == "screenshots/cap9.mobile.png" {
+                data = forged.clone();
+            }
+            out.start_file(name, opts).unwrap();
+            out.write_all(&data).unwrap();
+        }
+        let forged_zip = out.finish().unwrap().into_inner();
+        let v = verify(Cursor::new(forged_zip)).unwrap();
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert!(
+            v.problems[0].starts_with("screenshots/cap9.mobile.png: differs from the screenshot"),
+            "{:?}",
+            v.problems
+        );
+
+        // A stored mobile shot whose file is gone fails the export loudly.
+        std::fs::remove_file(dir.join("screenshots/9.mobile.png")).unwrap();
+        assert!(matches!(
+            write(
+                Cursor::new(Vec::new()),
+                &case,
+                &shots,
+                &[],
+                &[],
+                &dir,
+                "aigul"
+            ),
             Err(BundleError::Evidence(..))
         ));
         std::fs::remove_dir_all(&dir).unwrap();

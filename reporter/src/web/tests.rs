@@ -60,6 +60,9 @@ async fn fixture(name: &str) -> Fixture {
     let blobs = root.join("blobs");
     std::fs::create_dir_all(blobs.join("shots")).unwrap();
     std::fs::write(blobs.join("shots/a.png"), b"\x89PNG\r\n\x1a\nfake").unwrap();
+    // The mobile file matches its recorded hash, so the bundle's custody check flags only the
+    // desktop one below.
+    std::fs::write(blobs.join("shots/m.png"), b"mobile shot").unwrap();
     std::fs::write(root.join("secret"), b"s").unwrap();
 
     let store = Arc::new(SqliteCaseStore::open_in_memory().unwrap());
@@ -989,6 +992,15 @@ async fn notification_flow_four_eyes_document_and_bundle() {
     assert_eq!(v.case_id, id);
     assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
     assert!(v.problems[0].contains("differs from the screenshot recorded"));
+    assert!(
+        v.problems[0].starts_with("screenshots/"),
+        "{:?}",
+        v.problems
+    );
+    assert!(
+        !v.problems[0].contains(".mobile.png"),
+        "the mobile shot verifies"
+    );
 
     // A re-check after sending finds the resource on another host: shown with the mirror.
     let due = f
