@@ -93,6 +93,9 @@ fn every_standard_case_passes() {
     println!(
         "robots conformance: standard {std_pass}/{std_total}, google-specific {g_pass}/{g_total}"
     );
+    // The 9 Google-specific cases left contradict RFC 9309 (see `robots/rules.rs`); fewer than
+    // 67 passing means one of the lenient readings broke.
+    assert!(g_pass >= 67, "google-specific {g_pass}/{g_total}, was 67");
     assert!(
         failures.is_empty(),
         "{} standard failures:\n{}",

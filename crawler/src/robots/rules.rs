@@ -24,6 +24,22 @@
 //! - `/robots.txt` is always allowed (2.2.2);
 //! - `crawl-delay` (non-standard, widely used) and `sitemap` (2.2.4) lines are collected.
 //!
+//! Where RFC 9309 leaves a line undefined, it is read the way Google's reference parser
+//! (`google/robotstxt`, `robots.cc`) reads it, because that is the reading site owners test
+//! their files against — and every such reading makes the crawler obey *more* of what the owner
+//! meant, never less:
+//! - directive names match by prefix and with Google's frequent typos (`useragent`,
+//!   `user agent`, `dissallow`, `disalow`, `diasllow`, `disallaw`, `site-map`, `Disallowed`);
+//! - a line without `:` whose key and value are two whitespace-separated words is read as
+//!   `key: value` (`disallow /`);
+//! - a `user-agent` value is its product token: cut at the first character outside
+//!   `[A-Za-z_-]` (`FooBot/1.0` → `FooBot`), and `*` followed by a space and anything is `*`;
+//! - a partial UTF-8 BOM at the start is skipped; lines are cut at 16,664 octets (8 × 2083);
+//! - `allow: /dir/index.htm[l]` also allows `/dir/` itself.
+//!
+//! Readings that contradict the RFC are not taken (Google compares `%xx` escapes of
+//! unreserved characters without decoding them, and can disallow `/robots.txt`).
+//!
 //! The caller cuts the file at 500 KiB (2.5); parsing is linear in the file size, matching is
 //! linear in the rule count times the path length.
 
@@ -66,7 +82,7 @@ impl RobotsRules {
     /// Parses `body` and keeps the groups that apply to `token` (the crawler's product token,
     /// e.g. `baqylau`).
     pub fn parse(body: &[u8], token: &str) -> RobotsRules {
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let body = skip_bom(body);
         let token = token.trim();
         let mut specific: Vec<(bool, String)> = Vec::new();
         let mut star: Vec<(bool, String)> = Vec::new();
@@ -77,15 +93,15 @@ impl RobotsRules {
         let mut g = GroupState::default();
 
         for line in body.split(|b| *b == b'\n' || *b == b'\r') {
+            let line = &line[..line.len().min(MAX_LINE)];
             let line = match line.iter().position(|b| *b == b'#') {
                 Some(i) => &line[..i],
                 None => line,
             };
-            let Some(colon) = line.iter().position(|b| *b == b':') else {
+            let Some((key, value)) = key_and_value(line) else {
                 continue;
             };
-            let key = key_of(trim(&line[..colon]));
-            let value = trim(&line[colon + 1..]);
+            let key = key_of(key);
             match key {
                 Key::UserAgent => {
                     if !g.reading_agents {
@@ -95,10 +111,13 @@ impl RobotsRules {
                             ..GroupState::default()
                         };
                     }
-                    let agent = String::from_utf8_lossy(value);
-                    if agent == "*" {
+                    if value.first() == Some(&b'*')
+                        && value.get(1).is_none_or(|b| b.is_ascii_whitespace())
+                    {
                         g.star = true;
-                    } else if !token.is_empty() && agent.eq_ignore_ascii_case(token) {
+                    } else if !token.is_empty()
+                        && product_token(value).eq_ignore_ascii_case(token.as_bytes())
+                    {
                         g.ours = true;
                         any_specific = true;
                     }
@@ -111,12 +130,20 @@ impl RobotsRules {
                     if value.is_empty() {
                         continue;
                     }
-                    let rule = (key == Key::Allow, normalize_pattern(value));
+                    let mut rules = vec![(key == Key::Allow, normalize_pattern(value))];
+                    if key == Key::Allow
+                        && let Some(slash) = value.iter().rposition(|b| *b == b'/')
+                        && value[slash..].starts_with(b"/index.htm")
+                    {
+                        let mut dir = value[..=slash].to_vec();
+                        dir.push(b'$');
+                        rules.push((true, normalize_pattern(&dir)));
+                    }
                     if g.ours {
-                        specific.push(rule.clone());
+                        specific.extend(rules.iter().cloned());
                     }
                     if g.star {
-                        star.push(rule);
+                        star.extend(rules);
                     }
                 }
                 Key::CrawlDelay => {
@@ -191,15 +218,67 @@ impl RobotsRules {
     }
 }
 
+/// Google's reference parser cuts longer lines (robots.cc, `kMaxLineLen`).
+const MAX_LINE: usize = 8 * 2083;
+
+/// Skips a UTF-8 BOM, or the part of one a broken file starts with (Google skips BOM octets
+/// one by one).
+fn skip_bom(body: &[u8]) -> &[u8] {
+    let n = body
+        .iter()
+        .zip(b"\xEF\xBB\xBF")
+        .take_while(|(a, b)| a == b)
+        .count();
+    &body[n..]
+}
+
+/// `key: value`, or `key value` when the line has no `:` and is exactly two words (Google's
+/// reading of a forgotten colon); `None` for anything else.
+fn key_and_value(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    if let Some(colon) = line.iter().position(|b| *b == b':') {
+        return Some((trim(&line[..colon]), trim(&line[colon + 1..])));
+    }
+    let line = trim(line);
+    let space = line.iter().position(|b| *b == b' ' || *b == b'\t')?;
+    let (key, value) = (&line[..space], trim(&line[space..]));
+    (!key.is_empty() && !value.is_empty() && !value.iter().any(|b| *b == b' ' || *b == b'\t'))
+        .then_some((key, value))
+}
+
+/// The product token of a `user-agent` value: its leading `[A-Za-z_-]` run (RFC 9309 2.2.1
+/// defines the token with these characters; Google ignores whatever follows, e.g. a version).
+fn product_token(value: &[u8]) -> &[u8] {
+    let end = value
+        .iter()
+        .position(|b| !(b.is_ascii_alphabetic() || *b == b'-' || *b == b'_'))
+        .unwrap_or(value.len());
+    &value[..end]
+}
+
+/// Directive name, matched by prefix and with the typos Google accepts (robots.cc
+/// `KeyIsUserAgent`, `KeyIsAllow`, `KeyIsDisallow`, `KeyIsSitemap`).
 fn key_of(raw: &[u8]) -> Key {
-    let k = String::from_utf8_lossy(raw).to_ascii_lowercase();
-    match k.as_str() {
-        "user-agent" => Key::UserAgent,
-        "allow" => Key::Allow,
-        "disallow" => Key::Disallow,
-        "crawl-delay" => Key::CrawlDelay,
-        "sitemap" => Key::Sitemap,
-        _ => Key::Other,
+    let k = raw.to_ascii_lowercase();
+    let starts = |p: &[&[u8]]| p.iter().any(|p| k.starts_with(p));
+    if starts(&[b"user-agent", b"useragent", b"user agent"]) {
+        Key::UserAgent
+    } else if starts(&[b"allow"]) {
+        Key::Allow
+    } else if starts(&[
+        b"disallow",
+        b"dissallow",
+        b"dissalow",
+        b"disalow",
+        b"diasllow",
+        b"disallaw",
+    ]) {
+        Key::Disallow
+    } else if k == b"crawl-delay" {
+        Key::CrawlDelay
+    } else if starts(&[b"sitemap", b"site-map"]) {
+        Key::Sitemap
+    } else {
+        Key::Other
     }
 }
 
@@ -422,5 +501,77 @@ mod tests {
             Some(1.5)
         );
         assert_eq!(RobotsRules::parse(r.as_bytes(), "x").crawl_delay, Some(9.0));
+    }
+
+    #[test]
+    fn lenient_lines_are_read_the_way_google_reads_them() {
+        // typos and prefixes of directive names
+        for line in [
+            "Dissallow: /p",
+            "disalow: /p",
+            "DIASLLOW: /p",
+            "Disallowed: /p",
+        ] {
+            let r = format!("user-agent: *\n{line}\n");
+            assert!(!allowed(&r, "baqylau", "http://h/p"), "{line}");
+        }
+        assert!(!allowed(
+            "useragent: baqylau\ndisallow: /",
+            "baqylau",
+            "http://h/"
+        ));
+        assert!(!allowed(
+            "User agent: baqylau\ndisallow: /",
+            "baqylau",
+            "http://h/"
+        ));
+        // a forgotten colon, only when the line is exactly two words
+        assert!(!allowed(
+            "user-agent *\ndisallow /p\n",
+            "baqylau",
+            "http://h/p"
+        ));
+        assert!(allowed(
+            "user-agent: *\ndisallow / p q\n",
+            "baqylau",
+            "http://h/p"
+        ));
+        // the product token of a user-agent value; `* anything` is the global group
+        let r = "user-agent: *\nallow: /\n\nuser-agent: Baqylau/2.1 (+http://x)\ndisallow: /\n";
+        assert!(!allowed(r, "baqylau", "http://h/a"));
+        assert!(!allowed(
+            "user-agent: * SomeBot\ndisallow: /",
+            "baqylau",
+            "http://h/a"
+        ));
+        assert!(allowed(
+            "user-agent: *x\ndisallow: /",
+            "baqylau",
+            "http://h/a"
+        ));
+        // a crawler token that is not a product token names no group
+        assert!(allowed(
+            "user-agent: foo\ndisallow: /",
+            "foo bar",
+            "http://h/a"
+        ));
+        // index.html allows its directory
+        let r = "user-agent: *\nallow: /d/index.html\ndisallow: /\n";
+        assert!(allowed(r, "baqylau", "http://h/d/"));
+        assert!(!allowed(r, "baqylau", "http://h/d/x"));
+        // a partial BOM is skipped; over-long lines are cut
+        assert!(!allowed(
+            "\u{FEFF}user-agent: *\ndisallow: /",
+            "baqylau",
+            "http://h/"
+        ));
+        let partial = b"\xEF\xBBuser-agent: *\ndisallow: /".to_vec();
+        assert!(!RobotsRules::parse(&partial, "baqylau").allowed("http://h/"));
+        let long = format!("user-agent: *\ndisallow: /{}\n", "a".repeat(MAX_LINE));
+        assert!(!allowed(
+            &long,
+            "baqylau",
+            &format!("http://h/{}", "a".repeat(MAX_LINE - 5))
+        ));
     }
 }
