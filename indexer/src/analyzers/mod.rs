@@ -13,8 +13,8 @@
 //!
 //! The chain above is written with tantivy filters in [`reference_chain`], the specification;
 //! indexing and queries run [`fused::RuKkTokenizer`], which does the same in one pass per token
-//! with a stem cache (a third of the CPU per page on `bench/index.sh`; see [`fused`]), and is tested token for token
-//! against the chain.
+//! with a term cache (a third of the CPU per page on `bench/index.sh`; see [`fused`]), and is
+//! tested token for token against the chain.
 //!
 //! tantivy does not persist tokenizers: every time an index is opened, [`register`] must run
 //! again, or indexing and query parsing fail with an unknown-tokenizer error.
