@@ -140,7 +140,9 @@ pub async fn run_with(
         crawler.set_watch(w);
     }
 
-    let to_index = Arc::new(MemoryQueue::<Capture>::new("captures.index", 256));
+    // Room for a second of crawling: the indexer stops consuming while it commits (every 500
+    // documents), and a full queue would hold up the crawl's publishing for that long.
+    let to_index = Arc::new(MemoryQueue::<Capture>::new("captures.index", 1024));
     let to_classify = Arc::new(MemoryQueue::<Capture>::new("captures.classify", 256));
     let flagged = Arc::new(MemoryQueue::<Flagged>::new("flagged", 256));
     let shots = Arc::new(MemoryQueue::<ScreenshotRequest>::new("screenshots", 1024));
@@ -151,9 +153,12 @@ pub async fn run_with(
         ],
     };
 
+    // The indexer and the classifier are CPU-bound loops that only await their input queue:
+    // each gets a thread of its own (`on_own_thread`) instead of a runtime worker, where they
+    // held the worker for a whole coop budget of captures and starved the crawl's fetches.
     let index_task = {
         let (indexer, q) = (Arc::clone(&indexer), Arc::clone(&to_index));
-        tokio::spawn(async move { indexer.run(q.as_ref()).await })
+        on_own_thread(async move { indexer.run(q.as_ref()).await })
     };
     let hits = Arc::new(AtomicU64::new(0));
     let classify_task = {
@@ -163,9 +168,9 @@ pub async fn run_with(
             Arc::clone(&flagged),
             Arc::clone(&hits),
         );
-        tokio::spawn(
-            async move { classify_stage(&rules, input.as_ref(), output.as_ref(), &hits).await },
-        )
+        on_own_thread(async move {
+            classify_stage(&rules, input.as_ref(), output.as_ref(), &hits).await
+        })
     };
     let report_task = {
         let (store, input, output) = (Arc::clone(&store), Arc::clone(&flagged), Arc::clone(&shots));
@@ -256,6 +261,18 @@ pub async fn run_with(
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         crawl,
     })
+}
+
+/// Runs a stage future on a blocking-pool thread of its own (driving the runtime's I/O and
+/// timers through its handle), so that its CPU work competes with the crawl in the OS scheduler
+/// rather than occupying one of the few runtime workers the fetches need.
+fn on_own_thread<F>(stage: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(stage))
 }
 
 /// How long the other stages may drain after one failed.
