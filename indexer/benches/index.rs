@@ -3,7 +3,8 @@
 //!
 //! Documents are ~20 KB pages (DESIGN §9) made of real Russian chat (the tg-spam ham sample of
 //! the classifier's tests) with a Kazakh sentence every few lines; `BENCH_DOCS` sets the count
-//! (default 10,000 ≈ 200 MB). Besides throughput it prints the CPU time per document, which is
+//! (default 10,000 ≈ 200 MB); `BENCH_COMMIT_EVERY=500` commits (and so merges) at the pipeline's
+//! cadence instead of once at the end; `BENCH_THREADS` sets the writer's indexing threads. Besides throughput it prints the CPU time per document, which is
 //! what limits the pipeline on a shared 2-core machine.
 
 use std::time::Instant;
@@ -18,8 +19,20 @@ fn main() {
     let chat = include_str!("../../classifier/tests/data/ham-samples.txt");
     let lines: Vec<&str> = chat.lines().filter(|l| !l.trim().is_empty()).collect();
     let kk = "Қазақстанда ақшаны тез табыңыз: кепілдендірілген табыс, салымдар күн сайын өседі.";
+    // 0: one commit at the end (the figure in the README); the pipeline commits every 500.
+    let commit_every: usize = std::env::var("BENCH_COMMIT_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let dir = tempfile::tempdir().expect("temp dir");
-    let index = Indexer::open(&IndexerConfig::new(dir.path().join("index"))).expect("open");
+    let mut cfg = IndexerConfig::new(dir.path().join("index"));
+    if let Some(threads) = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.writer_threads = threads;
+    }
+    let index = Indexer::open(&cfg).expect("open");
     let mut captures = Vec::with_capacity(n);
     let mut li = 0;
     let mut bytes = 0usize;
@@ -51,8 +64,11 @@ fn main() {
     }
     let t = Instant::now();
     let cpu_before = process_cpu_secs();
-    for c in &captures {
+    for (i, c) in captures.iter().enumerate() {
         index.add(c).expect("add");
+        if commit_every > 0 && (i + 1) % commit_every == 0 {
+            index.commit().expect("commit");
+        }
     }
     index.commit().expect("commit");
     let secs = t.elapsed().as_secs_f64();

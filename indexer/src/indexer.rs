@@ -21,7 +21,7 @@ use tracing::{debug, info, warn};
 
 use crate::analyzers;
 
-use crate::config::{IndexerConfig, MIN_HEAP_PER_THREAD, writer_threads};
+use crate::config::{IndexerConfig, writer_threads_and_heap};
 use crate::error::{IndexError, Result};
 use crate::schema::{self, Fields};
 use crate::search::{self, SearchHit, SearchQuery};
@@ -64,6 +64,7 @@ pub struct Indexer {
 /// What a writable [`Indexer`] needs beyond the index itself.
 struct WriterSettings {
     heap_bytes: usize,
+    threads: usize,
     commit_every: usize,
 }
 
@@ -88,6 +89,7 @@ impl Indexer {
             })?;
         let settings = WriterSettings {
             heap_bytes: cfg.writer_heap_bytes,
+            threads: cfg.writer_threads,
             commit_every: cfg.commit_every,
         };
         let indexer = Self::with_index(index, fields, dir, Some(settings))?;
@@ -122,6 +124,7 @@ impl Indexer {
         let defaults = IndexerConfig::new("<ram>");
         let settings = WriterSettings {
             heap_bytes: defaults.writer_heap_bytes,
+            threads: defaults.writer_threads,
             commit_every: defaults.commit_every,
         };
         Self::with_index(index, fields, defaults.dir, Some(settings))
@@ -141,7 +144,7 @@ impl Indexer {
         };
         let (writer, commit_every, reload) = match settings {
             Some(settings) => {
-                let writer = Self::writer_for(&index, &dir, settings.heap_bytes)?;
+                let writer = Self::writer_for(&index, &dir, settings.threads, settings.heap_bytes)?;
                 // This process is the only writer: reload exactly when it commits.
                 (
                     Some(Mutex::new(writer)),
@@ -166,14 +169,14 @@ impl Indexer {
         })
     }
 
-    /// The index writer, with as many threads as `heap_bytes` affords (see [`writer_threads`]).
+    /// The index writer, with `threads` threads (see [`writer_threads_and_heap`]).
     fn writer_for(
         index: &Index,
         dir: &Path,
+        threads: usize,
         heap_bytes: usize,
     ) -> Result<IndexWriter<TantivyDocument>> {
-        let threads = writer_threads(heap_bytes);
-        let heap = heap_bytes.max(threads * MIN_HEAP_PER_THREAD);
+        let (threads, heap) = writer_threads_and_heap(threads, heap_bytes);
         if heap != heap_bytes {
             warn!(
                 requested = heap_bytes,

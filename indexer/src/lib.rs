@@ -38,6 +38,7 @@ mod stored;
 
 pub use config::{
     IndexerConfig, MIN_HEAP_PER_THREAD, default_commit_every, default_writer_heap_bytes,
+    default_writer_threads,
 };
 pub use error::{IndexError, Result};
 pub use indexer::{Indexer, IndexerStats};
