@@ -26,8 +26,26 @@ use unicode_normalization::char::canonical_combining_class;
 pub struct Normalized {
     /// The normalized text rules are matched against.
     pub text: String,
-    /// For each char of `text`: (byte offset in `text`, original start, original end).
-    map: Vec<(u32, u32, u32)>,
+    /// Where each stretch of `text` came from, in `text` order (see [`Seg`]).
+    map: Vec<Seg>,
+}
+
+/// One stretch of the offset map. Nearly all of a page is normalized char by char into a char
+/// of the same UTF-8 length at the same relative offset (lowercasing keeps Cyrillic and ASCII
+/// lengths), so such stretches are one entry (`run`) instead of one entry per char — the
+/// per-char map was a third of the normalization cost. Other chars (folded look-alikes,
+/// dropped noise, NFKC) keep an entry each.
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    /// Byte offset in the normalized text where the stretch starts.
+    norm: u32,
+    /// Original byte offset of its first char.
+    orig: u32,
+    /// `run`: unused; otherwise the stretch is one char from original bytes `orig..orig_end`.
+    orig_end: u32,
+    /// Every char of the stretch has the same UTF-8 length as its original and follows it
+    /// at the same relative offset.
+    run: bool,
 }
 
 /// One normalized character and its source range while the passes run.
@@ -45,20 +63,54 @@ impl Normalized {
     /// lies on char boundaries of the original.
     pub fn span(&self, start: usize, end: usize) -> (usize, usize) {
         if self.map.is_empty() || start >= end {
-            let at = self.map.first().map(|m| m.1 as usize).unwrap_or(0);
+            let at = self.map.first().map(|m| m.orig as usize).unwrap_or(0);
             return (at, at);
         }
-        let first = self.char_index(start);
-        let last = self.char_index(end - 1);
-        (self.map[first].1 as usize, self.map[last].2 as usize)
+        (self.char_range(start).0, self.char_range(end - 1).1)
     }
 
-    /// Index into `map` of the char containing normalized byte `b`.
-    fn char_index(&self, b: usize) -> usize {
-        match self.map.binary_search_by_key(&(b as u32), |m| m.0) {
+    /// Original byte range of the normalized char that contains byte `b`.
+    fn char_range(&self, b: usize) -> (usize, usize) {
+        let i = match self.map.binary_search_by_key(&(b as u32), |m| m.norm) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
+        };
+        let seg = self.map[i];
+        if !seg.run {
+            return (seg.orig as usize, seg.orig_end as usize);
         }
+        let bytes = self.text.as_bytes();
+        let mut c = b;
+        while c > seg.norm as usize && (bytes[c] & 0xC0) == 0x80 {
+            c -= 1;
+        }
+        let len = utf8_len(bytes[c]);
+        let at = seg.orig as usize + (c - seg.norm as usize);
+        (at, at + len)
+    }
+
+    /// The per-char view of the map: (normalized offset, original start, original end) for
+    /// every char of `text` (tests compare it with the passes' output).
+    #[cfg(test)]
+    fn char_map(&self) -> Vec<(u32, u32, u32)> {
+        self.text
+            .char_indices()
+            .map(|(i, _)| {
+                let (s, e) = self.char_range(i);
+                (i as u32, s as u32, e as u32)
+            })
+            .collect()
+    }
+}
+
+/// Length of the UTF-8 sequence that starts with byte `b`.
+#[inline]
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
     }
 }
 
@@ -73,9 +125,8 @@ impl Normalized {
 /// same as running them over the whole text — `fast_path_equals_full_pipeline` checks it.
 pub fn normalize(input: &str) -> Normalized {
     let mut out = Builder {
-        text: String::with_capacity(input.len()),
-        // one entry per char: at most one per byte, and growing a large map costs more
-        map: Vec::with_capacity(input.len() + 8),
+        text: String::with_capacity(input.len() + 8),
+        map: Vec::new(),
     };
     let bytes = input.as_bytes();
     // chunks between ASCII whitespace, with what `plain_chunk` says of each
@@ -99,6 +150,7 @@ pub fn normalize(input: &str) -> Normalized {
         chunks[k].2.unwrap_or(Edges {
             head: true,
             tail: true,
+            lower: true,
         })
     };
     let one_space =
@@ -114,7 +166,7 @@ pub fn normalize(input: &str) -> Normalized {
             continue;
         }
         out.push_slow(&input[pending..start], pending);
-        out.push_plain(&input[start..end], start);
+        out.push_plain(&input[start..end], start, e.lower);
         pending = end;
     }
     out.push_slow(&input[pending..], pending);
@@ -127,12 +179,40 @@ pub fn normalize(input: &str) -> Normalized {
 /// The output while it is written: the text and the map of [`Normalized`].
 struct Builder {
     text: String,
-    map: Vec<(u32, u32, u32)>,
+    map: Vec<Seg>,
 }
 
 impl Builder {
+    /// Notes that the next `len` bytes written come from original bytes `orig..orig + len`,
+    /// char for char with the same lengths: extends the last run when it is contiguous.
+    #[inline]
+    fn extend_run(&mut self, orig: u32) {
+        let norm = self.text.len() as u32;
+        if let Some(last) = self.map.last()
+            && last.run
+            && last.orig + (norm - last.norm) == orig
+        {
+            return;
+        }
+        self.map.push(Seg {
+            norm,
+            orig,
+            orig_end: 0,
+            run: true,
+        });
+    }
+
     fn push_char(&mut self, c: char, start: u32, end: u32) {
-        self.map.push((self.text.len() as u32, start, end));
+        if c.len_utf8() as u32 == end - start {
+            self.extend_run(start);
+        } else {
+            self.map.push(Seg {
+                norm: self.text.len() as u32,
+                orig: start,
+                orig_end: end,
+                run: false,
+            });
+        }
         self.text.push(c);
     }
 
@@ -140,10 +220,9 @@ impl Builder {
     fn push_slow(&mut self, part: &str, offset: usize) {
         if part.bytes().all(|b| b.is_ascii_whitespace()) {
             // ASCII whitespace is its own normal form
-            for (i, b) in part.bytes().enumerate() {
-                let at = (offset + i) as u32;
-                self.map.push((self.text.len() as u32, at, at + 1));
-                self.text.push(char::from(b));
+            if !part.is_empty() {
+                self.extend_run(offset as u32);
+                self.text.push_str(part);
             }
             return;
         }
@@ -152,13 +231,20 @@ impl Builder {
         }
     }
 
-    /// Lowercases a plain chunk (see [`plain_chunk`]) that starts at byte `offset`.
-    fn push_plain(&mut self, chunk: &str, offset: usize) {
-        let mut at = offset as u32;
+    /// Lowercases a plain chunk (see [`plain_chunk`]) that starts at byte `offset`; `lower`:
+    /// some char of it has a different lowercase (most chunks are already lowercase and are
+    /// copied as they are). Lowercasing keeps every char's UTF-8 length, so the chunk is one
+    /// run of the map.
+    fn push_plain(&mut self, chunk: &str, offset: usize, lower: bool) {
+        self.extend_run(offset as u32);
+        if !lower {
+            self.text.push_str(chunk);
+            return;
+        }
         for c in chunk.chars() {
-            let n = c.len_utf8() as u32;
-            self.push_char(lower_plain(c), at, at + n);
-            at += n;
+            let l = lower_plain(c);
+            debug_assert_eq!(l.len_utf8(), c.len_utf8(), "plain chars keep their length");
+            self.text.push(l);
         }
     }
 }
@@ -185,7 +271,7 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
         Other,
     }
     let b = chunk.as_bytes();
-    let (mut cyrillic, mut latin, mut digit) = (false, false, false);
+    let (mut cyrillic, mut latin, mut digit, mut lower) = (false, false, false, false);
     let mut kinds = (Kind::Other, Kind::Other); // first and last char
     let mut first_run = 0usize; // length of the first run of word chars, if the chunk starts one
     let mut run = 0usize; // length of the current run of word chars
@@ -196,6 +282,7 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
         let (kind, n) = match x {
             b'a'..=b'z' | b'A'..=b'Z' => {
                 latin = true;
+                lower |= x.is_ascii_uppercase();
                 let next = b.get(i + 1).map(u8::to_ascii_lowercase);
                 let skeleton_differs = match x.to_ascii_lowercase() {
                     b'q' => true,
@@ -218,6 +305,9 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
             0xD2 if (0x82..=0x89).contains(&b[i + 1]) => return None,
             0xD0..=0xD3 => {
                 cyrillic = true;
+                // only а–я and ѐ–џ but ё (D0 B0 – D1 9F) are their own lowercase
+                let y = b[i + 1];
+                lower |= !(x == 0xD0 && y >= 0xB0 || x == 0xD1 && y < 0xA0 && y != 0x91);
                 (Kind::Letter, 2)
             }
             0xC2 if matches!(b[i + 1], 0xAB | 0xBB) => (Kind::Other, 2),
@@ -251,14 +341,17 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
     Some(Edges {
         head: kinds.0 == Kind::Letter && first_run == 1,
         tail: kinds.1 == Kind::Letter && run == 1,
+        lower,
     })
 }
 
-/// Whether a plain chunk starts (`head`) or ends (`tail`) with a one-letter word.
+/// Whether a plain chunk starts (`head`) or ends (`tail`) with a one-letter word, and whether
+/// it has a char that lowercasing changes (`lower`).
 #[derive(Debug, Clone, Copy)]
 struct Edges {
     head: bool,
     tail: bool,
+    lower: bool,
 }
 
 /// Lowercase (and `ё`→`е`) of a char of a plain chunk, as [`nfkc_lower`] gives it.
@@ -654,49 +747,70 @@ fn fold_latin(chars: Vec<NChar>) -> Vec<NChar> {
 /// Word tokens of a normalized text as byte ranges: maximal runs of letters, or of digits (a
 /// letter–digit change starts a new token, so "1xbet" is `1`, `xbet` in rules and text alike).
 pub fn tokens(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut cur: Option<(usize, bool)> = None; // (start, is_digit)
+    // one pass, with tight inner loops over the letters of a word (ASCII and Cyrillic lead
+    // bytes D0, D1 without decoding): the per-byte state machine was a tenth of a scan
+    let mut out = Vec::with_capacity(text.len() / 8);
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        let x = b[i];
-        // ASCII and U+0400–U+047F (lead bytes D0, D1: all letters) without decoding
-        let (class, n) = match x {
-            b'a'..=b'z' | b'A'..=b'Z' => (Some(false), 1),
-            b'0'..=b'9' => (Some(true), 1),
-            0..=0x7F => (None, 1),
-            0xD0 | 0xD1 => (Some(false), 2),
-            _ => {
-                let c = text[i..].chars().next().expect("i is a char boundary");
-                let class = if is_letter(c) {
-                    Some(false)
-                } else if c.is_numeric() {
-                    Some(true)
-                } else {
-                    None
-                };
-                (class, c.len_utf8())
-            }
+        let (class, n) = char_class(text, i);
+        let Some(digit) = class else {
+            i += n;
+            continue;
         };
-        match (cur, class) {
-            (Some((s, d)), Some(k)) if d != k => {
-                out.push((s, i));
-                cur = Some((i, k));
-            }
-            (Some(_), Some(_)) => {}
-            (Some((s, _)), None) => {
-                out.push((s, i));
-                cur = None;
-            }
-            (None, Some(k)) => cur = Some((i, k)),
-            (None, None) => {}
-        }
+        let start = i;
         i += n;
-    }
-    if let Some((s, _)) = cur {
-        out.push((s, text.len()));
+        while i < b.len() {
+            let x = b[i];
+            if !digit {
+                match x {
+                    b'a'..=b'z' | b'A'..=b'Z' => {
+                        i += 1;
+                        continue;
+                    }
+                    0xD0 | 0xD1 => {
+                        i += 2;
+                        continue;
+                    }
+                    _ => {}
+                }
+            } else if x.is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let (c, n) = char_class(text, i);
+            if c != Some(digit) {
+                break;
+            }
+            i += n;
+        }
+        out.push((start, i));
     }
     out
+}
+
+/// Token class of the char at byte `i` (`Some(false)` letter, `Some(true)` digit, `None`
+/// neither) and its length: ASCII and U+0400–U+047F (lead bytes D0, D1: all letters) without
+/// decoding.
+#[inline]
+fn char_class(text: &str, i: usize) -> (Option<bool>, usize) {
+    match text.as_bytes()[i] {
+        b'a'..=b'z' | b'A'..=b'Z' => (Some(false), 1),
+        b'0'..=b'9' => (Some(true), 1),
+        0..=0x7F => (None, 1),
+        0xD0 | 0xD1 => (Some(false), 2),
+        _ => {
+            let c = text[i..].chars().next().expect("i is a char boundary");
+            let class = if is_letter(c) {
+                Some(false)
+            } else if c.is_numeric() {
+                Some(true)
+            } else {
+                None
+            };
+            (class, c.len_utf8())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -827,7 +941,7 @@ mod tests {
             let n = normalize(s);
             let (text, map) = full(s);
             assert_eq!(n.text, text, "text of {s:?}");
-            assert_eq!(n.map, map, "map of {s:?}");
+            assert_eq!(n.char_map(), map, "map of {s:?}");
             assert_eq!(tokens(&n.text), char_tokens(&n.text), "tokens of {s:?}");
         };
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
