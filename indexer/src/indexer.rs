@@ -32,9 +32,12 @@ use crate::stored::{self, StoredDoc};
 /// A merge maps every input segment (tantivy's `MmapDirectory`), and the pages it reads count in
 /// the process's resident set until the inputs are dropped. Unbounded, the last merges of a long
 /// crawl map the whole index at once (~20 KB per page: 20,000 pages put a 300 MB spike on top of
-/// ~135 MB of heap). Capping merge inputs at 2,000 documents (the ~250-document segments of the
-/// 500-document commits merge once, into segments of ~2,000) bounds that spike to tens of MB; a
-/// 100,000-page index then has ~50 segments, which queries still search in milliseconds.
+/// ~135 MB of heap). Capping merge inputs at 2,000 documents bounds that spike to tens of MB: the
+/// 500-document segments of the 500-document commits (one writer thread) merge once, eight at a
+/// time, into segments of ~4,000 that are not merged again; a 100,000-page index then has ~25
+/// segments, which queries still search in milliseconds. (With two writer threads, segments
+/// were half as big and the merged ones ~2,000 documents, yet the peak resident set of 20,000
+/// pages at 500-document commits was 75 MB higher: two arenas and twice the segments.)
 const MAX_DOCS_BEFORE_MERGE: usize = 2_000;
 
 /// When the input has been quiet this long, pending documents are committed so they become
