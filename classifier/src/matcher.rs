@@ -205,9 +205,10 @@ impl Matcher {
         fields: &[Option<FieldText>; 3],
         allowed: impl Fn(usize) -> bool,
     ) -> Vec<(usize, Vec<Occ>)> {
-        // only the pieces that occur get an entry: a document touches a few dozen of the tens
-        // of thousands of pieces of a large rule set
-        let mut piece_hits: IdMap<Vec<Occ>> = IdMap::default();
+        // (piece, occurrence) in text order, grouped by piece below: one push per hit instead
+        // of a hash-map entry and a vector per piece (their upkeep and freeing were a tenth
+        // of a scan on a page with a thousand distinct words of a large rule set)
+        let mut hits: Vec<(usize, Occ)> = Vec::new();
         let mut regex_fields: Vec<FieldMask> = vec![0; self.regexes.len()];
         for (fi, f) in fields.iter().enumerate() {
             let Some(f) = f else { continue };
@@ -243,17 +244,11 @@ impl Matcher {
                             continue;
                         }
                         let (word, prefix) = self.pattern_pieces[pat.as_usize()];
-                        let mut push = |piece: usize| {
-                            let v = piece_hits.entry(piece).or_default();
-                            if v.len() < MAX_OCCS * 4 {
-                                v.push(occ);
-                            }
-                        };
                         if whole && let Some(w) = word {
-                            push(w);
+                            hits.push((w, occ));
                         }
                         if let Some(p) = prefix {
-                            push(p);
+                            hits.push((p, occ));
                         }
                     }
                 }
@@ -264,18 +259,29 @@ impl Matcher {
                 }
             }
         }
-        let mut candidates: Vec<usize> = Vec::new();
-        for p in piece_hits.keys() {
-            candidates.extend_from_slice(&self.piece_rules[*p]);
+        let piece_hits = PieceHits::new(hits);
+        // candidate rules as a bit set: read in ascending order, as a sorted and deduplicated
+        // list would be, without sorting thousands of ids on pages full of rule words
+        let mut candidates = vec![0u64; self.programs.len().div_ceil(64)];
+        let mut mark = |rules: &[usize]| {
+            for &r in rules {
+                candidates[r / 64] |= 1 << (r % 64);
+            }
+        };
+        for p in piece_hits.index.keys() {
+            mark(&self.piece_rules[*p]);
         }
         for (x, mask) in regex_fields.iter().enumerate() {
             if *mask != 0 {
-                candidates.extend_from_slice(&self.regex_rules[x]);
+                mark(&self.regex_rules[x]);
             }
         }
-        candidates.extend_from_slice(&self.indicator_rules);
-        candidates.sort_unstable();
-        candidates.dedup();
+        mark(&self.indicator_rules);
+        let candidates = candidates.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w * 64 + b)
+        });
 
         let mut ctx = Ctx {
             m: self,
@@ -308,11 +314,59 @@ impl Matcher {
     }
 }
 
+/// Occurrences of the pieces found in a document, at most `MAX_OCCS * 4` per piece, in text
+/// order: one vector, grouped by piece.
+struct PieceHits {
+    /// Piece → range of `occs`.
+    index: IdMap<(usize, usize)>,
+    occs: Vec<Occ>,
+}
+
+impl PieceHits {
+    /// Groups `(piece, occurrence)` pairs given in text order.
+    fn new(hits: Vec<(usize, Occ)>) -> PieceHits {
+        // sorted as (piece, position in `hits`) in a u64: each piece's occurrences stay in
+        // text order (so the cap keeps the first), and sorting integers is several times
+        // cheaper than a stable sort of the pairs
+        let mut keys: Vec<u64> = hits
+            .iter()
+            .enumerate()
+            .map(|(k, h)| ((h.0 as u64) << 32) | k as u64)
+            .collect();
+        keys.sort_unstable();
+        let mut index = IdMap::default();
+        let mut occs = Vec::with_capacity(hits.len());
+        let mut k = 0;
+        while k < keys.len() {
+            let piece = keys[k] >> 32;
+            let start = occs.len();
+            let mut j = k;
+            while j < keys.len() && keys[j] >> 32 == piece {
+                if j - k < MAX_OCCS * 4 {
+                    occs.push(hits[(keys[j] & 0xFFFF_FFFF) as usize].1);
+                }
+                j += 1;
+            }
+            index.insert(piece as usize, (start, occs.len()));
+            k = j;
+        }
+        PieceHits { index, occs }
+    }
+
+    fn get(&self, piece: &usize) -> Option<&[Occ]> {
+        self.index.get(piece).map(|&(s, e)| &self.occs[s..e])
+    }
+
+    fn contains_key(&self, piece: &usize) -> bool {
+        self.index.contains_key(piece)
+    }
+}
+
 /// Per-scan caches.
 struct Ctx<'a> {
     m: &'a Matcher,
     fields: &'a [Option<FieldText>; 3],
-    piece_hits: IdMap<Vec<Occ>>,
+    piece_hits: PieceHits,
     regex_fields: Vec<FieldMask>,
     terms: IdMap<Vec<Occ>>,
     regex_occs: HashMap<(usize, FieldMask), Vec<Occ>>,

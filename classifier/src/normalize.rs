@@ -278,6 +278,27 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
     let mut i = 0;
     while i < b.len() {
         let x = b[i];
+        // the common case first: a run of lowercase Russian letters (а–я, ѐ–џ but ё), which
+        // sets what the general arm below sets for each of them, in a tight loop
+        if x == 0xD0 || x == 0xD1 {
+            let from = i;
+            while i + 1 < b.len() {
+                let (x, y) = (b[i], b[i + 1]);
+                if !(x == 0xD0 && y >= 0xB0 || x == 0xD1 && y < 0xA0 && y != 0x91) {
+                    break;
+                }
+                i += 2;
+            }
+            if i > from {
+                cyrillic = true;
+                if from == 0 {
+                    kinds.0 = Kind::Letter;
+                }
+                kinds.1 = Kind::Letter;
+                run += (i - from) / 2;
+                continue;
+            }
+        }
         // U+0400–U+04FF are the two-byte sequences D0 80 – D3 BF
         let (kind, n) = match x {
             b'a'..=b'z' | b'A'..=b'Z' => {
