@@ -11,6 +11,7 @@
 #
 #   bench/screenshots.sh                       # 200 pages, 20 posts
 #   BENCH_PAGES=50 BENCH_POSTS=10 bench/screenshots.sh
+#   BENCH_TABS=6 bench/screenshots.sh           # another tab-pool size (default: the renderer's 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/baqylau-target}"

@@ -3,7 +3,7 @@
 //! the same run, with the peak memory (PSS, i.e. RSS with shared pages split) of each browser process tree.
 //!
 //! ```text
-//! cargo run --release -p crawler --example shot_bench -- [PAGES] [BASELINE_PAGES]
+//! [BENCH_TABS=N] cargo run --release -p crawler --example shot_bench -- [PAGES] [BASELINE_PAGES]
 //! ```
 //! Serves the pages itself on 127.0.0.1; prints one JSON object.
 
@@ -126,6 +126,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         chrome_path: CHROMIUM.into(),
         profile_dir: Some(profile.clone()),
         host_map: vec![("bench-fixture.kz".into(), ([127, 0, 0, 1], port).into())],
+        // `BENCH_TABS` tries other pool sizes; the default is the renderer's.
+        tabs: std::env::var("BENCH_TABS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(RendererConfig::default().tabs),
         ..RendererConfig::default()
     };
     let tabs = cfg.tabs;

@@ -8,6 +8,11 @@
 //! a new one; a job that failed because the browser died is retried once on the new browser.
 //! The `generation` counter makes that recovery happen once per dead browser, not once per
 //! thread.
+//!
+//! Between jobs a tab does only what the next job needs: the device emulation (metrics and user
+//! agent) lasts across navigations, so it is set again only when the viewport changes, and the
+//! tab is parked on `about:blank` only when no job is waiting (the next job's navigation leaves
+//! the page anyway). Each saved DevTools call is 50–100 ms of a shot's latency (module `tab`).
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -60,6 +65,12 @@ struct SlotState {
 
 /// A tab and the browser generation it belongs to.
 type TabHandle = (u64, Arc<Tab>);
+
+/// A tab thread's tab: its handle and the viewport it currently emulates.
+struct Held {
+    tab: Option<TabHandle>,
+    emulating: Option<Viewport>,
+}
 
 impl Pool {
     pub(super) fn start(cfg: RendererConfig) -> Result<Pool, RenderError> {
@@ -360,26 +371,46 @@ fn launch(
 
 fn worker(slot: &Slot, rx: &Mutex<std_mpsc::Receiver<Job>>) {
     // Tabs are opened up front so the first jobs do not queue behind tab creation.
-    let mut tab: Option<TabHandle> = match slot.new_tab() {
-        Ok(t) => Some(t),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot open a tab yet");
-            None
-        }
+    let mut held = Held {
+        tab: match slot.new_tab() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a tab yet");
+                None
+            }
+        },
+        emulating: None,
     };
+    let mut next: Option<Job> = None;
     loop {
-        let job = rx
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .recv();
-        let Ok(job) = job else { break };
+        let job = match next.take() {
+            Some(j) => j,
+            None => {
+                let job = rx
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .recv();
+                let Ok(job) = job else { break };
+                job
+            }
+        };
         if job.reply.is_closed() {
             continue; // the caller gave up waiting
         }
-        let result = run(slot, &mut tab, &job.task);
+        let result = run(slot, &mut held, &job.task);
         let _ = job.reply.send(result);
+        next = rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .try_recv()
+            .ok();
+        if next.is_none()
+            && let Some((_, t)) = &held.tab
+        {
+            tab::park(t);
+        }
     }
-    if let Some((_, t)) = tab {
+    if let Some((_, t)) = held.tab {
         let _ = t.close(false);
     }
 }
@@ -411,34 +442,40 @@ fn heartbeat(slot: &Slot, stop: &std_mpsc::Receiver<()>) {
 }
 
 /// Runs one task on the thread's tab, replacing the tab (and the browser) on failure.
-fn run(slot: &Slot, tab_slot: &mut Option<TabHandle>, task: &Task) -> Result<Output, RenderError> {
+fn run(slot: &Slot, held: &mut Held, task: &Task) -> Result<Output, RenderError> {
     let cfg = &slot.cfg;
     let mut retried = false;
     loop {
-        let (generation, t) = match tab_slot {
+        let (generation, t) = match &held.tab {
             Some(h) => h.clone(),
             None => {
                 let h = slot.new_tab()?;
-                *tab_slot = Some(h.clone());
+                held.tab = Some(h.clone());
+                held.emulating = None;
                 h
             }
         };
-        let result = match task {
-            Task::Shot(req) => tab::emulate(&t, cfg, req.viewport, &req.url)
-                .and_then(|()| tab::shoot(&t, cfg, req))
-                .map(Output::Shot),
-            Task::Dom(url) => tab::emulate(&t, cfg, Viewport::Desktop, url)
-                .and_then(|()| tab::dom(&t, cfg, url))
-                .map(Output::Dom),
+        let viewport = match task {
+            Task::Shot(req) => req.viewport,
+            Task::Dom(_) => Viewport::Desktop,
         };
+        let emulated = if held.emulating == Some(viewport) {
+            Ok(())
+        } else {
+            held.emulating = None;
+            tab::emulate(&t, cfg, viewport, task.url())
+                .inspect(|()| held.emulating = Some(viewport))
+        };
+        let result = emulated.and_then(|()| match task {
+            Task::Shot(req) => tab::shoot(&t, cfg, req).map(Output::Shot),
+            Task::Dom(url) => tab::dom(&t, cfg, url).map(Output::Dom),
+        });
         match result {
-            Ok(out) => {
-                tab::park(&t);
-                return Ok(out);
-            }
+            Ok(out) => return Ok(out),
             Err(e @ (RenderError::Browser { .. } | RenderError::Timeout { .. })) => {
                 tracing::warn!(url = task.url(), error = %e, "tab failed; replacing it");
-                *tab_slot = None;
+                held.tab = None;
+                held.emulating = None;
                 let doomed = is_call_timeout(&e);
                 if !doomed {
                     let _ = t.close(false);

@@ -1,14 +1,21 @@
 //! What one tab does for one job: emulate the device, open the page within its time bound, let
 //! its scripts settle, then either decorate and shoot it or serialize its DOM.
 //!
-//! Full-page capture follows DESIGN §5: `Page.getLayoutMetrics` for the content size, then
-//! `Page.captureScreenshot` with a clip of that size (capped) and `captureBeyondViewport`, so tall
-//! pages come out whole without resizing the window.
+//! Full-page capture follows DESIGN §5: the content size (the root scroller's, as
+//! `Page.getLayoutMetrics` reports it), then `Page.captureScreenshot` with a clip of that size
+//! (capped) and `captureBeyondViewport`, so tall pages come out whole without resizing the window.
+//!
+//! Every DevTools call costs far more than the work it asks for: `headless_chrome`'s reader thread
+//! holds the websocket's lock while it waits (up to 100 ms) for the next message, so a call waits
+//! for that read to end before it is even sent — about 50–100 ms a call on a busy connection,
+//! whatever the page. A shot is therefore built from as few calls as possible: the wait for
+//! `load`, the settle wait, the highlight, the footer and the web fonts run in the page as one
+//! awaited script (module docs of `pool` for the calls saved between jobs).
 
 use std::time::{Duration, Instant};
 
 use headless_chrome::Tab;
-use headless_chrome::protocol::cdp::{Emulation, Page};
+use headless_chrome::protocol::cdp::{Emulation, Page, Runtime};
 use model::Viewport;
 
 use super::{RenderError, RenderedPage, RendererConfig, Shot, ShotRequest};
@@ -59,9 +66,15 @@ pub(super) fn emulate(
     Ok(())
 }
 
-/// Navigates and waits for `load`, then for the page text to stop changing (scripts that fill the
-/// page after `load`), all within the configured bounds.
-pub(super) fn open(tab: &Tab, cfg: &RendererConfig, url: &str) -> Result<(), RenderError> {
+/// Navigates, then runs `then` in the new document once it has loaded and its text stopped
+/// changing (scripts that fill the page after `load`), all within the configured bounds; returns
+/// what `then` returned. `then` is the body of an async function (it may `await`).
+fn open(
+    tab: &Tab,
+    cfg: &RendererConfig,
+    url: &str,
+    then: &str,
+) -> Result<serde_json::Value, RenderError> {
     tab.navigate_to(url).map_err(|e| {
         let message = e.to_string();
         if message.contains("net::ERR_") {
@@ -76,9 +89,7 @@ pub(super) fn open(tab: &Tab, cfg: &RendererConfig, url: &str) -> Result<(), Ren
             }
         }
     })?;
-    wait_for_load(tab, url, cfg.nav_timeout)?;
-    settle(tab, cfg.settle, cfg.max_settle);
-    Ok(())
+    when_ready(tab, cfg, url, then)
 }
 
 /// Takes the evidence screenshot of `req` (the tab must be emulating `req.viewport`).
@@ -88,24 +99,27 @@ pub(super) fn shoot(
     req: &ShotRequest,
 ) -> Result<Shot, RenderError> {
     let berr = browser_err(&req.url);
-    open(tab, cfg, &req.url)?;
-    let script = decorate_script(&req.highlight, &req.footer);
-    let highlighted = tab
-        .evaluate(&script, false)
-        .map_err(&berr)?
-        .value
-        .and_then(|v| v.as_u64())
-        .unwrap_or(0) as u32;
-    // Web fonts (and the emoji font) must be in before the pixels are taken.
-    let _ = tab.evaluate("document.fonts.ready.then(() => true)", true);
-    let metrics = tab
-        .call_method(Page::GetLayoutMetrics(None))
-        .map_err(&berr)?;
+    // Web fonts (and the emoji font) must be in before the pixels are taken, but a font that
+    // never arrives must not hold the shot (nor outlast the DevTools call): at most `max_settle`.
+    // The height is the root scroller's, what `Page.getLayoutMetrics` reports as
+    // `cssContentSize`, measured after the footer went in — without a call of its own. A page
+    // that makes the decoration throw fails the job, as a shot without its footer is no evidence.
+    let then = format!(
+        "const marked = {};\n  \
+         try {{ await Promise.race([document.fonts.ready, new Promise(r => setTimeout(r, {}))]); }} \
+         catch (e) {{}}\n  \
+         const root = document.scrollingElement || document.documentElement;\n  \
+         return [marked, root ? root.scrollHeight : 0];",
+        decorate_script(&req.highlight, &req.footer),
+        cfg.max_settle.as_millis()
+    );
+    let (highlighted, content_height): (u32, u32) =
+        serde_json::from_value(open(tab, cfg, &req.url, &then)?).map_err(browser_err(&req.url))?;
     let view_width = match req.viewport {
         Viewport::Desktop => cfg.width,
         Viewport::Mobile => cfg.mobile_width,
     };
-    let height = (metrics.css_content_size.height.ceil() as u32).clamp(1, cfg.max_height.max(1));
+    let height = content_height.clamp(1, cfg.max_height.max(1));
     let clip = Page::Viewport {
         x: 0.0,
         y: 0.0,
@@ -120,7 +134,9 @@ pub(super) fn shoot(
             clip: Some(clip),
             from_surface: Some(true),
             capture_beyond_viewport: Some(true),
-            optimize_for_speed: None,
+            // Faster zlib settings for the PNG: still lossless, the file about a third larger;
+            // saves ~25 ms of the browser's CPU per 1280×2600 shot.
+            optimize_for_speed: Some(true),
         })
         .map_err(&berr)?
         .data;
@@ -143,21 +159,14 @@ pub(super) fn shoot(
 
 /// Opens `url` and serializes the DOM its scripts produced.
 pub(super) fn dom(tab: &Tab, cfg: &RendererConfig, url: &str) -> Result<RenderedPage, RenderError> {
-    open(tab, cfg, url)?;
-    let json = tab
-        .evaluate(
-            "JSON.stringify([location.href, document.title, document.documentElement ? document.documentElement.outerHTML : ''])",
-            false,
-        )
-        .map_err(browser_err(url))?
-        .value
-        .and_then(|v| v.as_str().map(str::to_string))
-        .ok_or_else(|| RenderError::Browser {
-            url: url.to_string(),
-            message: "DOM serialization returned nothing".into(),
-        })?;
+    let value = open(
+        tab,
+        cfg,
+        url,
+        "return [location.href, document.title, document.documentElement ? document.documentElement.outerHTML : ''];",
+    )?;
     let (final_url, title, html): (String, String, String) =
-        serde_json::from_str(&json).map_err(browser_err(url))?;
+        serde_json::from_value(value).map_err(browser_err(url))?;
     Ok(RenderedPage {
         final_url,
         title,
@@ -185,16 +194,44 @@ fn browser_err<E: std::fmt::Display>(url: &str) -> impl Fn(E) -> RenderError + '
     }
 }
 
-/// Waits for the `load` event of the new document by polling `readyState`; `Page.navigate`
-/// answers once the navigation committed, so the document polled is the new one.
-/// `wait_until_navigated` adds 0.7–2 s per page (DESIGN §8); polling returns as soon as the page
-/// is complete.
-fn wait_for_load(tab: &Tab, url: &str, timeout: Duration) -> Result<(), RenderError> {
+/// Runs `then` in the new document once it has loaded and settled (see [`ready_script`]), as one
+/// awaited `Runtime.evaluate`. `Page.navigate` answers once the navigation committed, so the
+/// document evaluated in is the new one; if it goes away meanwhile (a script or meta redirect),
+/// the call fails and is repeated in the next document until the navigation bound.
+/// `wait_until_navigated` adds 0.7–2 s per page (DESIGN §8); this returns as soon as the page is
+/// ready.
+fn when_ready(
+    tab: &Tab,
+    cfg: &RendererConfig,
+    url: &str,
+    then: &str,
+) -> Result<serde_json::Value, RenderError> {
     let started = Instant::now();
+    let timeout = cfg.nav_timeout;
+    // One call must end well within the DevTools call timeout (never below `nav_timeout`, see
+    // `pool::call_timeout`), or `headless_chrome` drops the connection: after `load` come up to
+    // `max_settle` of settling and as much for the fonts. Near the end of the bound the wait for
+    // `load` degrades into polling.
+    let after_load = 2 * cfg.max_settle + Duration::from_secs(1);
     loop {
-        match tab.evaluate("document.readyState === 'complete'", false) {
-            Ok(v) if v.value.as_ref().and_then(|v| v.as_bool()) == Some(true) => return Ok(()),
-            Ok(_) => {}
+        let left = timeout.saturating_sub(started.elapsed());
+        let script = ready_script(
+            left.saturating_sub(after_load),
+            cfg.settle,
+            cfg.max_settle,
+            then,
+        );
+        match evaluate(tab, &script) {
+            Ok(v) if v.get("loaded").and_then(serde_json::Value::as_bool) == Some(true) => {
+                return Ok(v.get("value").cloned().unwrap_or_default());
+            }
+            Ok(_) => {} // `load` did not come within the bound
+            Err(Eval::Threw(e)) => {
+                return Err(RenderError::Browser {
+                    url: url.to_string(),
+                    message: e,
+                });
+            }
             // A wedged renderer (script in an endless loop) makes every call time out.
             Err(e) if started.elapsed() > timeout => {
                 return Err(RenderError::Browser {
@@ -214,31 +251,85 @@ fn wait_for_load(tab: &Tab, url: &str, timeout: Duration) -> Result<(), RenderEr
     }
 }
 
-/// Waits until the page text length stayed the same for `quiet` (at most `max`).
-fn settle(tab: &Tab, quiet: Duration, max: Duration) {
-    if quiet.is_zero() {
-        return;
-    }
-    let started = Instant::now();
-    let mut last: Option<u64> = None;
-    let mut stable_since = Instant::now();
-    while started.elapsed() < max {
-        let len = tab
-            .evaluate(
-                "document.body ? document.body.innerText.length + document.body.childElementCount : 0",
-                false,
-            )
-            .ok()
-            .and_then(|v| v.value)
-            .and_then(|v| v.as_u64());
-        if len != last {
-            last = len;
-            stable_since = Instant::now();
-        } else if stable_since.elapsed() >= quiet {
-            return;
+/// Why [`evaluate`] returned no value.
+#[derive(Debug)]
+enum Eval {
+    /// The call failed: timed out (wedged page), or the document went away meanwhile.
+    Call(String),
+    /// The script threw or its promise was rejected.
+    Threw(String),
+}
+
+impl std::fmt::Display for Eval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Eval::Call(e) | Eval::Threw(e) => f.write_str(e),
         }
-        std::thread::sleep(Duration::from_millis(30));
     }
+}
+
+/// `Runtime.evaluate` of an expression whose value (a promise's, awaited) comes back as JSON.
+/// (`Tab::evaluate` returns objects by reference, which costs further calls to read.)
+fn evaluate(tab: &Tab, expression: &str) -> Result<serde_json::Value, Eval> {
+    let r = tab
+        .call_method(Runtime::Evaluate {
+            expression: expression.to_string(),
+            return_by_value: Some(true),
+            generate_preview: None,
+            silent: Some(true),
+            await_promise: Some(true),
+            include_command_line_api: None,
+            user_gesture: None,
+            object_group: None,
+            context_id: None,
+            throw_on_side_effect: None,
+            timeout: None,
+            disable_breaks: None,
+            repl_mode: None,
+            allow_unsafe_eval_blocked_by_csp: None,
+            unique_context_id: None,
+            serialization_options: None,
+        })
+        .map_err(|e| Eval::Call(e.to_string()))?;
+    if let Some(ex) = r.exception_details {
+        let detail = r.result.description.unwrap_or_default();
+        return Err(Eval::Threw(format!("script failed: {} {detail}", ex.text)));
+    }
+    Ok(r.result.value.unwrap_or_default())
+}
+
+/// An async function, run in the page, that waits for `load` (at most `load_within`), then until
+/// the page text length stayed the same for `quiet` (at most `max`; sampled every 30 ms), then
+/// runs `then`; it returns `{loaded, value}`. Waiting in the page costs one DevTools call where
+/// polling from here cost one per sample (module docs). The quiet period runs one sample longer
+/// than `quiet`: a page timer of exactly `quiet` set before `load` (a common SPA pattern) is due
+/// at the same moment as the last sample, and either may run first.
+fn ready_script(load_within: Duration, quiet: Duration, max: Duration, then: &str) -> String {
+    format!(
+        r#"(async () => {{
+  const loaded = document.readyState === 'complete' || await new Promise(done => {{
+    addEventListener('load', () => done(true), {{ once: true }});
+    setTimeout(() => done(document.readyState === 'complete'), {load_ms});
+  }});
+  if (!loaded) return {{ loaded: false }};
+  const quiet = {quiet_ms}, max = {max_ms};
+  if (quiet > 0) {{
+    const size = () => document.body ? document.body.innerText.length + document.body.childElementCount : 0;
+    const start = performance.now();
+    let last = size(), since = start;
+    while (performance.now() - start < max) {{
+      await new Promise(r => setTimeout(r, 30));
+      const n = size(), now = performance.now();
+      if (n !== last) {{ last = n; since = now; }} else if (now - since >= quiet + 30) break;
+    }}
+  }}
+  const value = await (async () => {{ {then} }})();
+  return {{ loaded: true, value }};
+}})()"#,
+        load_ms = load_within.as_millis(),
+        quiet_ms = quiet.as_millis(),
+        max_ms = max.as_millis(),
+    )
 }
 
 /// JavaScript that marks the matched fragments and appends the evidence footer; returns the number
@@ -300,26 +391,37 @@ fn decorate_script(highlight: &[String], footer: &str) -> String {
     )
 }
 
+/// Decodes standard base64 (padding and whitespace allowed). Hand-written because the crate's
+/// dependencies have no base64 decoder of their own to reuse; table-driven, because a shot is a
+/// megabyte of it and a per-character `match` cost ~30 ms of the tab thread per shot.
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let bytes: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    const INVALID: u8 = 0xff;
+    const TABLE: [u8; 256] = {
+        let mut t = [INVALID; 256];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut i = 0;
+        while i < 64 {
+            t[alphabet[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
+    let bytes = s.trim_end().as_bytes();
     let bytes = bytes
         .strip_suffix(b"==")
         .or_else(|| bytes.strip_suffix(b"="))
-        .unwrap_or(&bytes);
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+        .unwrap_or(bytes);
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 3);
     let (mut acc, mut bits) = (0u32, 0u32);
     for &b in bytes {
-        acc = (acc << 6) | val(b)?;
+        let v = TABLE[b as usize];
+        if v == INVALID {
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            return None;
+        }
+        acc = (acc << 6) | u32::from(v);
         bits += 6;
         if bits >= 8 {
             bits -= 8;
