@@ -136,9 +136,18 @@ mod tests {
             "emoji😀word tab\tnew\nline under_score hy-phen",
             at_limit.as_str(),
         ];
+        // Every code point, alone between spaces and glued to its neighbours and to letters.
+        let every_char: String = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .flat_map(|c| [c, ' ', c, 'ж', c, 'z'])
+            .collect();
         let mut fused = ru_kk();
         let mut reference = reference_chain();
-        for text in edge_cases.into_iter().chain(chat.lines()) {
+        for text in edge_cases
+            .into_iter()
+            .chain(chat.lines())
+            .chain(every_char.as_str().split_inclusive('\n'))
+        {
             assert_eq!(
                 tokens(&mut fused, text),
                 tokens(&mut reference, text),
