@@ -125,8 +125,10 @@ fn utf8_len(b: u8) -> usize {
 /// same as running them over the whole text — `fast_path_equals_full_pipeline` checks it.
 pub fn normalize(input: &str) -> Normalized {
     let mut out = Builder {
+        input,
         text: String::with_capacity(input.len() + 8),
         map: Vec::new(),
+        copy: (0, 0),
     };
     let bytes = input.as_bytes();
     // chunks between ASCII whitespace, with what `plain_chunk` says of each
@@ -138,10 +140,9 @@ pub fn normalize(input: &str) -> Normalized {
             continue;
         }
         let start = pos;
-        while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() {
-            pos += 1;
-        }
-        chunks.push((start, pos, plain_chunk(&input[start..pos])));
+        let plain;
+        (pos, plain) = plain_chunk(bytes, start);
+        chunks.push((start, pos, plain));
     }
     // a one-letter word at a chunk's edge joins a letter-spaced run when the chunk beyond one
     // space may end (or start) with a one-letter word too: such chunks are left to the passes
@@ -170,6 +171,7 @@ pub fn normalize(input: &str) -> Normalized {
         pending = end;
     }
     out.push_slow(&input[pending..], pending);
+    out.flush();
     Normalized {
         text: out.text,
         map: out.map,
@@ -177,17 +179,45 @@ pub fn normalize(input: &str) -> Normalized {
 }
 
 /// The output while it is written: the text and the map of [`Normalized`].
-struct Builder {
+struct Builder<'a> {
+    input: &'a str,
     text: String,
     map: Vec<Seg>,
+    /// Input bytes `copy.0..copy.1` belong at the end of `text` as they are: copied in one go
+    /// when something else is written (or at the end), not chunk by chunk — a page is mostly
+    /// lowercase words and whitespace, which would otherwise be many small copies.
+    copy: (usize, usize),
 }
 
-impl Builder {
-    /// Notes that the next `len` bytes written come from original bytes `orig..orig + len`,
-    /// char for char with the same lengths: extends the last run when it is contiguous.
+impl Builder<'_> {
+    /// Length of the text written so far, including the pending copy.
+    #[inline]
+    fn len(&self) -> usize {
+        self.text.len() + (self.copy.1 - self.copy.0)
+    }
+
+    /// Writes the pending copy.
+    fn flush(&mut self) {
+        self.text.push_str(&self.input[self.copy.0..self.copy.1]);
+        self.copy.0 = self.copy.1;
+    }
+
+    /// Appends input bytes `start..end`, which are their own normal form.
+    #[inline]
+    fn verbatim(&mut self, start: usize, end: usize) {
+        if self.copy.1 != start {
+            self.flush();
+            self.copy = (start, start);
+        }
+        self.extend_run(start as u32);
+        self.copy.1 = end;
+    }
+
+    /// Notes that the next bytes written come from the original bytes from `orig` on, char
+    /// for char with the same lengths: extends the last run when it is contiguous.
     #[inline]
     fn extend_run(&mut self, orig: u32) {
-        let norm = self.text.len() as u32;
+        let norm = self.len() as u32;
         if let Some(last) = self.map.last()
             && last.run
             && last.orig + (norm - last.norm) == orig
@@ -203,6 +233,7 @@ impl Builder {
     }
 
     fn push_char(&mut self, c: char, start: u32, end: u32) {
+        self.flush();
         if c.len_utf8() as u32 == end - start {
             self.extend_run(start);
         } else {
@@ -220,10 +251,7 @@ impl Builder {
     fn push_slow(&mut self, part: &str, offset: usize) {
         if part.bytes().all(|b| b.is_ascii_whitespace()) {
             // ASCII whitespace is its own normal form
-            if !part.is_empty() {
-                self.extend_run(offset as u32);
-                self.text.push_str(part);
-            }
+            self.verbatim(offset, offset + part.len());
             return;
         }
         for nc in full_pipeline(part) {
@@ -236,11 +264,12 @@ impl Builder {
     /// copied as they are). Lowercasing keeps every char's UTF-8 length, so the chunk is one
     /// run of the map.
     fn push_plain(&mut self, chunk: &str, offset: usize, lower: bool) {
-        self.extend_run(offset as u32);
         if !lower {
-            self.text.push_str(chunk);
+            self.verbatim(offset, offset + chunk.len());
             return;
         }
+        self.flush();
+        self.extend_run(offset as u32);
         for c in chunk.chars() {
             let l = lower_plain(c);
             debug_assert_eq!(l.len_utf8(), c.len_utf8(), "plain chars keep their length");
@@ -262,22 +291,33 @@ fn full_pipeline(input: &str) -> Vec<NChar> {
 /// (look-alikes between letters) and the typographic quotes and dashes `« » – — ‘ ’ “ ” „`;
 /// Cyrillic with Latin letters or digits is left to the passes (look-alikes). `None`: not plain;
 /// otherwise whether the chunk starts or ends with a one-letter word (which may belong to a
-/// letter-spaced run with the neighbouring chunk).
-fn plain_chunk(chunk: &str) -> Option<Edges> {
+/// letter-spaced run with the neighbouring chunk). The chunk starts at `b[start]` (not ASCII
+/// whitespace) and runs to the next ASCII whitespace, whose offset is returned too: finding
+/// the end and judging the chunk are one pass.
+fn plain_chunk(b: &[u8], start: usize) -> (usize, Option<Edges>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Kind {
         Letter,
         Digit,
         Other,
     }
-    let b = chunk.as_bytes();
     let (mut cyrillic, mut latin, mut digit, mut lower) = (false, false, false, false);
     let mut kinds = (Kind::Other, Kind::Other); // first and last char
     let mut first_run = 0usize; // length of the first run of word chars, if the chunk starts one
     let mut run = 0usize; // length of the current run of word chars
-    let mut i = 0;
+    let not_plain = |i: usize| {
+        let end = b[i..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .map_or(b.len(), |p| i + p);
+        (end, None)
+    };
+    let mut i = start;
     while i < b.len() {
         let x = b[i];
+        if x.is_ascii_whitespace() {
+            break;
+        }
         // the common case first: a run of lowercase Russian letters (а–я, ѐ–џ but ё), which
         // sets what the general arm below sets for each of them, in a tight loop
         if x == 0xD0 || x == 0xD1 {
@@ -291,7 +331,7 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
             }
             if i > from {
                 cyrillic = true;
-                if from == 0 {
+                if from == start {
                     kinds.0 = Kind::Letter;
                 }
                 kinds.1 = Kind::Letter;
@@ -312,7 +352,7 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
                     _ => false,
                 };
                 if skeleton_differs {
-                    return None;
+                    return not_plain(i);
                 }
                 (Kind::Letter, 1)
             }
@@ -320,10 +360,10 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
                 digit = true;
                 (Kind::Digit, 1)
             }
-            b'@' | b'$' => return None,
+            b'@' | b'$' => return not_plain(i),
             _ if x.is_ascii_punctuation() => (Kind::Other, 1),
             // U+0482–U+0489: a sign and combining marks, left to the passes
-            0xD2 if (0x82..=0x89).contains(&b[i + 1]) => return None,
+            0xD2 if (0x82..=0x89).contains(&b[i + 1]) => return not_plain(i),
             0xD0..=0xD3 => {
                 cyrillic = true;
                 // only а–я and ѐ–џ but ё (D0 B0 – D1 9F) are their own lowercase
@@ -337,9 +377,9 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
             {
                 (Kind::Other, 3)
             }
-            _ => return None,
+            _ => return not_plain(i),
         };
-        if i == 0 {
+        if i == start {
             kinds.0 = kind;
         }
         kinds.1 = kind;
@@ -357,13 +397,14 @@ fn plain_chunk(chunk: &str) -> Option<Edges> {
         first_run = run; // the chunk is one run
     }
     if cyrillic && (latin || digit) {
-        return None;
+        return (i, None);
     }
-    Some(Edges {
+    let edges = Edges {
         head: kinds.0 == Kind::Letter && first_run == 1,
         tail: kinds.1 == Kind::Letter && run == 1,
         lower,
-    })
+    };
+    (i, Some(edges))
 }
 
 /// Whether a plain chunk starts (`head`) or ends (`tail`) with a one-letter word, and whether
