@@ -73,6 +73,15 @@ if [[ $PEERS == 1 ]]; then
   # the page stream. Its concurrency is its own default (no CLI flag).
   run "spider_cli $SPIDER_VERSION" "defaults, respect robots.txt, \`crawl -o\`" \
     /var/tmp/spider-cli/bin/spider --url "http://127.0.0.1:$PORT/" --respect-robots-txt crawl -o
+  # The spider crate itself (same version as spider_cli), awaited directly: spider_cli's
+  # `crawl -o` stops at the first lagged read of its 30-slot page channel, after a few hundred
+  # pages of a fast site (bench/peers/spider/src/main.rs). Its own workspace and target dir.
+  cargo build --release --locked --quiet --manifest-path bench/peers/spider/Cargo.toml \
+    --target-dir /var/tmp/spider-peer-target
+  run "spider $SPIDER_VERSION (library, \`Website::crawl\`)" "default concurrency, robots on" \
+    /var/tmp/spider-peer-target/release/spider-peer "http://127.0.0.1:$PORT/"
+  run "spider $SPIDER_VERSION (library, \`Website::crawl\`)" "concurrency $CONC, robots on" \
+    /var/tmp/spider-peer-target/release/spider-peer "http://127.0.0.1:$PORT/" "$CONC"
   if [[ ! -x /var/tmp/baqylau-scrapy-venv/bin/scrapy ]]; then
     python3 -m venv /var/tmp/baqylau-scrapy-venv
     /var/tmp/baqylau-scrapy-venv/bin/pip install -q scrapy
