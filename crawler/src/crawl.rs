@@ -34,7 +34,7 @@ use crate::retry::{self, Disposition};
 use crate::robots::{RobotsCache, Verdict};
 use crate::stats::{CrawlCounters, CrawlStats, DB_FILE};
 use crate::url_norm;
-use crate::warc::{self, WarcWriter};
+use crate::warc::{self, WarcEncoder, WarcWriter};
 
 /// Directory under the data directory holding archived blobs (WARC files).
 pub const BLOBS_DIR: &str = "blobs";
@@ -45,6 +45,9 @@ struct Shared {
     fetcher: Fetcher,
     robots: RobotsCache,
     warc: Mutex<Option<WarcWriter>>,
+    /// Idle compressors for WARC records: each worker thread takes one, compresses its fetch
+    /// outside the `warc` lock, then appends under it — one per page in flight at most.
+    warc_encoders: Mutex<Vec<WarcEncoder>>,
     /// Browser for pages that need rendering (`CrawlerConfig::render`); `None` = static only.
     renderer: Option<Arc<crate::render::Renderer>>,
     /// Channels taken from `t.me` links (`CrawlerConfig::telegram_discover`), capped per crawl.
@@ -65,10 +68,11 @@ enum Store {
     Shared(PgFrontier, DistributedConfig),
 }
 
-/// Locks the embedded frontier. Only the scheduling loop locks it, and never across an await; a
-/// poisoned lock means a panic inside a SQLite call, after which the data is still consistent
-/// (transactions).
-fn lock(m: &Mutex<Frontier>) -> MutexGuard<'_, Frontier> {
+/// Locks the embedded frontier (only the scheduling loop locks it, never across an await) or the
+/// WARC writer and its compressors. A poisoned lock means a panic inside a SQLite call, after
+/// which the data is still consistent (transactions), or inside a WARC write, after which the
+/// file still holds whole members up to the last append.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -142,6 +146,7 @@ impl Crawler {
                 fetcher,
                 robots,
                 warc: Mutex::new(None),
+                warc_encoders: Mutex::new(Vec::new()),
                 renderer: None,
             }),
             store,
@@ -824,6 +829,25 @@ pub(crate) fn normalize_seed(seed: &str, max_url_len: usize) -> Result<Url> {
 }
 
 impl Shared {
+    /// Archives a fetch to the run's WARC file (`None` when the crawl writes none): compressed
+    /// on the calling thread, appended under the lock.
+    fn archive(
+        &self,
+        resp: &crate::fetch::FetchedResponse,
+        depth: u32,
+    ) -> Option<std::io::Result<model::WarcRef>> {
+        if lock(&self.warc).is_none() {
+            return None;
+        }
+        let mut encoder = lock(&self.warc_encoders).pop().unwrap_or_default();
+        let encoded = encoder.fetch(resp, &self.cfg.user_agent, depth);
+        lock(&self.warc_encoders).push(encoder);
+        match encoded {
+            Ok(e) => lock(&self.warc).as_mut().map(|w| w.append_fetch(e)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
     /// The host's robots.txt crawl delay, if its entry is cached.
     fn robots_delay(&self, entry: &FrontierEntry) -> Option<Duration> {
         let url = Url::parse(&entry.url).ok()?;
@@ -874,15 +898,7 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
     let worker_entry = entry.clone();
     let render_shared = Arc::clone(&shared);
     let joined = tokio::task::spawn_blocking(move || {
-        let warc_ref = {
-            let mut guard = shared
-                .warc
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            guard
-                .as_mut()
-                .map(|w| w.write_fetch(&resp, &shared.cfg.user_agent, worker_entry.depth))
-        };
+        let warc_ref = shared.archive(&resp, worker_entry.depth);
         let warc_ref = match warc_ref {
             Some(Ok(r)) => Some(r),
             Some(Err(e)) => {

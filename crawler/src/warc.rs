@@ -50,16 +50,52 @@ pub struct Exchange<'a> {
 }
 
 /// Appends records to one WARC file.
+///
+/// Records can be compressed away from the writer: a [`WarcEncoder`] (one per worker thread)
+/// turns a fetch into its gzip members ([`WarcEncoder::fetch`]) and the writer, behind the
+/// crawl's lock, only appends the bytes ([`WarcWriter::append_fetch`]). Compressing under the
+/// lock had serialised the crawler's largest per-page cost on one core.
 pub struct WarcWriter {
     file: File,
     path: PathBuf,
     relative: String,
     offset: u64,
+    /// For the records this writer compresses itself (warcinfo, [`WarcWriter::write_fetch`]).
+    encoder: WarcEncoder,
+}
+
+/// Compresses WARC records into gzip members, one member per record.
+pub struct WarcEncoder {
     /// One deflate compressor reset for every record, its output starting with the gzip
     /// header. A new `GzEncoder` per record allocated and zeroed ~300 KB of compressor tables
     /// four times per page — with the page faults of fresh memory, an eighth of the crawler's
     /// CPU, more than the compression itself.
     deflate: DeflateEncoder<Vec<u8>>,
+}
+
+impl std::fmt::Debug for WarcEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarcEncoder").finish_non_exhaustive()
+    }
+}
+
+impl Default for WarcEncoder {
+    fn default() -> Self {
+        WarcEncoder {
+            deflate: DeflateEncoder::new(GZIP_HEADER.to_vec(), Compression::fast()),
+        }
+    }
+}
+
+/// The records of one fetch, compressed, waiting to be appended.
+#[derive(Debug)]
+pub struct EncodedFetch {
+    /// Consecutive gzip members.
+    bytes: Vec<u8>,
+    /// Where the final response's member starts in `bytes`.
+    response_at: u64,
+    /// Its `WARC-Record-ID`.
+    record_id: String,
 }
 
 impl std::fmt::Debug for WarcWriter {
@@ -97,7 +133,7 @@ impl WarcWriter {
             path,
             relative: format!("{WARC_DIR}/{name}"),
             offset,
-            deflate: DeflateEncoder::new(GZIP_HEADER.to_vec(), Compression::fast()),
+            encoder: WarcEncoder::default(),
         };
         if offset == 0 {
             w.write_warcinfo(run_started)?;
@@ -123,13 +159,62 @@ impl WarcWriter {
             ("WARC-Filename", self.relative.clone()),
             ("Content-Type", "application/warc-fields".to_string()),
         ];
-        self.write_record(&headers, block.as_bytes())?;
+        let mut out = Vec::new();
+        self.encoder.record(&headers, block.as_bytes(), &mut out)?;
+        self.append(&out)?;
         Ok(())
     }
 
     /// Writes the response and request records of one exchange; the returned reference points
     /// at the response record.
     pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> io::Result<WarcRef> {
+        let mut out = Vec::new();
+        let record_id = self.encoder.exchange(ex, &mut out)?;
+        let offset = self.append(&out)?;
+        Ok(WarcRef {
+            file: self.relative.clone(),
+            offset,
+            record_id,
+        })
+    }
+
+    /// Archives a whole fetch: each redirect hop, the final exchange, and a `metadata` record.
+    /// `depth` is the link distance from a seed. The reference points at the final response.
+    pub fn write_fetch(
+        &mut self,
+        resp: &crate::fetch::FetchedResponse,
+        user_agent: &str,
+        depth: u32,
+    ) -> io::Result<WarcRef> {
+        let encoded = self.encoder.fetch(resp, user_agent, depth)?;
+        self.append_fetch(encoded)
+    }
+
+    /// Appends a fetch compressed by a [`WarcEncoder`]; the reference points at its final
+    /// response.
+    pub fn append_fetch(&mut self, encoded: EncodedFetch) -> io::Result<WarcRef> {
+        let start = self.append(&encoded.bytes)?;
+        Ok(WarcRef {
+            file: self.relative.clone(),
+            offset: start + encoded.response_at,
+            record_id: encoded.record_id,
+        })
+    }
+
+    /// Appends whole gzip members; returns the offset of the first.
+    fn append(&mut self, members: &[u8]) -> io::Result<u64> {
+        let offset = self.offset;
+        self.file.write_all(members)?;
+        self.file.flush()?;
+        self.offset += members.len() as u64;
+        Ok(offset)
+    }
+}
+
+impl WarcEncoder {
+    /// Appends the response and request records of one exchange to `out`; returns the
+    /// response's record id (its member starts where `out` ended).
+    pub fn exchange(&mut self, ex: &Exchange<'_>, out: &mut Vec<u8>) -> io::Result<String> {
         let response_id = record_id(ex.target_uri, ex.date);
         let request_id = record_id(ex.target_uri, ex.date);
         let date = warc_date(ex.date);
@@ -162,7 +247,7 @@ impl WarcWriter {
             "Content-Type",
             "application/http;msgtype=response".to_string(),
         ));
-        let offset = self.write_record(&headers, &block)?;
+        self.record(&headers, &block, out)?;
 
         let mut req_headers = vec![
             ("WARC-Type", "request".to_string()),
@@ -178,45 +263,48 @@ impl WarcWriter {
             "Content-Type",
             "application/http;msgtype=request".to_string(),
         ));
-        self.write_record(&req_headers, &ex.request)?;
-
-        Ok(WarcRef {
-            file: self.relative.clone(),
-            offset,
-            record_id: response_id,
-        })
+        self.record(&req_headers, &ex.request, out)?;
+        Ok(response_id)
     }
 
-    /// Archives a whole fetch: each redirect hop, the final exchange, and a `metadata` record.
-    /// `depth` is the link distance from a seed. The reference points at the final response.
-    pub fn write_fetch(
+    /// Compresses a whole fetch: each redirect hop, the final exchange, and a `metadata`
+    /// record. `depth` is the link distance from a seed.
+    pub fn fetch(
         &mut self,
         resp: &crate::fetch::FetchedResponse,
         user_agent: &str,
         depth: u32,
-    ) -> io::Result<WarcRef> {
+    ) -> io::Result<EncodedFetch> {
+        let mut out = Vec::with_capacity(resp.body.len() / 3 + 1024);
         for hop in &resp.redirects {
-            self.write_exchange(&Exchange {
-                target_uri: hop.url.as_str(),
-                ip: hop.ip.clone(),
-                date: hop.fetched_at,
-                protocol: &hop.protocol,
-                status: hop.status,
-                response_headers: &hop.headers,
-                body: &hop.body,
-                request: request_block(&hop.url, &hop.protocol, user_agent),
-            })?;
+            self.exchange(
+                &Exchange {
+                    target_uri: hop.url.as_str(),
+                    ip: hop.ip.clone(),
+                    date: hop.fetched_at,
+                    protocol: &hop.protocol,
+                    status: hop.status,
+                    response_headers: &hop.headers,
+                    body: &hop.body,
+                    request: request_block(&hop.url, &hop.protocol, user_agent),
+                },
+                &mut out,
+            )?;
         }
-        let final_ref = self.write_exchange(&Exchange {
-            target_uri: resp.final_url.as_str(),
-            ip: resp.ip.clone(),
-            date: resp.fetched_at,
-            protocol: &resp.protocol,
-            status: resp.status,
-            response_headers: &resp.headers,
-            body: &resp.body,
-            request: request_block(&resp.final_url, &resp.protocol, user_agent),
-        })?;
+        let response_at = out.len() as u64;
+        let response_id = self.exchange(
+            &Exchange {
+                target_uri: resp.final_url.as_str(),
+                ip: resp.ip.clone(),
+                date: resp.fetched_at,
+                protocol: &resp.protocol,
+                status: resp.status,
+                response_headers: &resp.headers,
+                body: &resp.body,
+                request: request_block(&resp.final_url, &resp.protocol, user_agent),
+            },
+            &mut out,
+        )?;
         let mut fields = format!(
             "hopsFromSeed: {}\r\nfetchTimeMs: {}\r\n",
             "L".repeat(depth as usize),
@@ -230,15 +318,24 @@ impl WarcWriter {
             ("WARC-Record-ID", record_id("metadata", resp.fetched_at)),
             ("WARC-Date", warc_date(resp.fetched_at)),
             ("WARC-Target-URI", resp.final_url.to_string()),
-            ("WARC-Concurrent-To", final_ref.record_id.clone()),
+            ("WARC-Concurrent-To", response_id.clone()),
             ("Content-Type", "application/warc-fields".to_string()),
         ];
-        self.write_record(&headers, fields.as_bytes())?;
-        Ok(final_ref)
+        self.record(&headers, fields.as_bytes(), &mut out)?;
+        Ok(EncodedFetch {
+            bytes: out,
+            response_at,
+            record_id: response_id,
+        })
     }
 
-    /// Writes one record as its own gzip member; returns the member's offset.
-    fn write_record(&mut self, headers: &[(&str, String)], block: &[u8]) -> io::Result<u64> {
+    /// Appends one record to `out` as its own gzip member.
+    fn record(
+        &mut self,
+        headers: &[(&str, String)],
+        block: &[u8],
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in headers {
             head.push_str(name);
@@ -257,14 +354,11 @@ impl WarcWriter {
         // Finishes this record's deflate stream and resets the compressor for the next one.
         let mut next = Vec::with_capacity(block.len() / 3 + 256);
         next.extend_from_slice(&GZIP_HEADER);
-        let mut member = self.deflate.reset(next)?;
-        member.extend_from_slice(&crc.sum().to_le_bytes());
-        member.extend_from_slice(&crc.amount().to_le_bytes());
-        let offset = self.offset;
-        self.file.write_all(&member)?;
-        self.file.flush()?;
-        self.offset += member.len() as u64;
-        Ok(offset)
+        let member = self.deflate.reset(next)?;
+        out.extend_from_slice(&member);
+        out.extend_from_slice(&crc.sum().to_le_bytes());
+        out.extend_from_slice(&crc.amount().to_le_bytes());
+        Ok(())
     }
 }
 
