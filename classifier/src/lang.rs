@@ -48,30 +48,6 @@ impl Lang {
     }
 }
 
-/// Letters that occur in Kazakh Cyrillic and not in Russian.
-fn is_kazakh_letter(c: char) -> bool {
-    matches!(
-        c,
-        'ә' | 'ғ'
-            | 'қ'
-            | 'ң'
-            | 'ө'
-            | 'ұ'
-            | 'ү'
-            | 'һ'
-            | 'і'
-            | 'Ә'
-            | 'Ғ'
-            | 'Қ'
-            | 'Ң'
-            | 'Ө'
-            | 'Ұ'
-            | 'Ү'
-            | 'Һ'
-            | 'І'
-    )
-}
-
 /// Letters of the 2021 Kazakh Latin alphabet that English and Russian transliteration lack.
 fn is_kazakh_latin_letter(c: char) -> bool {
     matches!(
@@ -237,7 +213,7 @@ pub fn detect(text: &str) -> Lang {
             return;
         }
         let lower = w.to_lowercase();
-        let kazakh = lower.chars().any(is_kazakh_letter)
+        let kazakh = lower.chars().any(model::is_kazakh_letter)
             || KK_WORDS.contains(&lower.as_str())
             || lower.chars().any(is_kazakh_latin_letter)
             || KK_LATIN_WORDS.contains(&lower.as_str());

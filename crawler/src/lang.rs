@@ -4,33 +4,6 @@
 //! the Kazakh-specific letters (ә ғ қ ң ө ұ ү һ і) decide `kk`; otherwise the Cyrillic/Latin
 //! balance decides. The classifier work will refine this; it lives alone so it can be replaced.
 
-/// Kazakh letters absent from Russian (both cases): ә ғ қ ң ө ұ ү һ і.
-///
-/// A `match` rather than a search in a string of them: the search ran for every character
-/// of every page and was a third of the language detection's time.
-fn is_kazakh_specific(c: char) -> bool {
-    matches!(
-        c,
-        'ә' | 'ғ'
-            | 'қ'
-            | 'ң'
-            | 'ө'
-            | 'ұ'
-            | 'ү'
-            | 'һ'
-            | 'і'
-            | 'Ә'
-            | 'Ғ'
-            | 'Қ'
-            | 'Ң'
-            | 'Ө'
-            | 'Ұ'
-            | 'Ү'
-            | 'Һ'
-            | 'І'
-    )
-}
-
 /// Share of Kazakh-specific letters among Cyrillic ones from which a text is tagged `kk`.
 /// Running Kazakh text has about 8–12 %; a Russian text quoting one Kazakh word stays below.
 const KK_SHARE: f64 = 0.05;
@@ -43,7 +16,7 @@ pub fn detect(text: &str) -> Option<&'static str> {
     for c in text.chars() {
         if ('\u{0400}'..='\u{04FF}').contains(&c) {
             cyr += 1;
-            if is_kazakh_specific(c) {
+            if model::is_kazakh_letter(c) {
                 kk += 1;
             }
         } else if c.is_ascii_alphabetic() {
