@@ -469,6 +469,12 @@ mod tests {
         (dir, case)
     }
 
+    /// Writing the bundle fails because a file of its evidence is missing.
+    fn refused_for_missing_evidence(case: &Case, shots: &ViewportShots, dir: &Path) -> bool {
+        let written = write(Cursor::new(Vec::new()), case, shots, &[], &[], dir, "aigul");
+        matches!(written, Err(BundleError::Evidence(..)))
+    }
+
     #[test]
     fn bundle_round_trip_and_tampering() {
         let (dir, case) = fixture("round-trip");
@@ -516,17 +522,10 @@ mod tests {
 
         // A missing screenshot file fails the export loudly.
         std::fs::remove_file(dir.join("screenshots/9.png")).unwrap();
-        assert!(matches!(
-            write(
-                Cursor::new(Vec::new()),
-                &case,
-                &ViewportShots::new(),
-                &[],
-                &[],
-                &dir,
-                "aigul"
-            ),
-            Err(BundleError::Evidence(..))
+        assert!(refused_for_missing_evidence(
+            &case,
+            &ViewportShots::new(),
+            &dir
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -653,18 +652,7 @@ mod tests {
 
         // A stored mobile shot whose file is gone fails the export loudly.
         std::fs::remove_file(dir.join("screenshots/9.mobile.png")).unwrap();
-        assert!(matches!(
-            write(
-                Cursor::new(Vec::new()),
-                &case,
-                &shots,
-                &[],
-                &[],
-                &dir,
-                "aigul"
-            ),
-            Err(BundleError::Evidence(..))
-        ));
+        assert!(refused_for_missing_evidence(&case, &shots, &dir));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
