@@ -124,8 +124,14 @@ pub(crate) struct Matcher {
     atoms: Atoms,
     /// Anchored DFA over every literal (and its Latin skeleton).
     dfa: DFA,
-    /// Per automaton pattern: (whole-word piece, prefix piece).
-    pattern_pieces: Vec<(Option<usize>, Option<usize>)>,
+    /// Per DFA state that an anchored walk reaches by reading exactly one pattern: that
+    /// pattern's (whole-word piece, prefix piece). A match state also lists every pattern that
+    /// is a suffix of the bytes read (the DFA keeps them for unanchored search); with tens of
+    /// thousands of syllable-built literals those lists are long, and scanning them for the
+    /// one pattern that starts at the token was most of the walk's cost. In an anchored walk
+    /// a state stands for one byte string, so the pattern read in full is a property of the
+    /// state, looked up once here.
+    state_pieces: IdMap<(Option<usize>, Option<usize>)>,
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     programs: Vec<RuleProgram>,
@@ -162,6 +168,20 @@ impl Matcher {
             .start_kind(StartKind::Anchored)
             .build(&patterns)
             .expect("literal patterns build");
+        let start = dfa
+            .start_state(Anchored::Yes)
+            .expect("the DFA is built for anchored searches");
+        let mut state_pieces = IdMap::default();
+        for (pat, pieces) in patterns.iter().zip(&pattern_pieces) {
+            let sid = pat
+                .bytes()
+                .fold(start, |sid, b| dfa.next_state(Anchored::Yes, sid, b));
+            debug_assert!(
+                dfa.is_match(sid),
+                "a pattern read in full ends in a match state"
+            );
+            state_pieces.insert(sid.as_usize(), *pieces);
+        }
         let regex_set = RegexSet::new(&atoms.regexes).expect("regexes validated at compile time");
         let regexes = atoms
             .regexes
@@ -188,7 +208,7 @@ impl Matcher {
         Matcher {
             atoms,
             dfa,
-            pattern_pieces,
+            state_pieces,
             regex_set,
             regexes,
             programs,
@@ -238,21 +258,16 @@ impl Matcher {
                     if !self.dfa.is_match(sid) {
                         continue;
                     }
-                    let whole = t0 + k + 1 == t1;
-                    for i in 0..self.dfa.match_len(sid) {
-                        let pat = self.dfa.match_pattern(sid, i);
-                        // a match state also lists patterns that end here but start later
-                        // (suffixes, for unanchored use): only those starting at the token
-                        if self.dfa.pattern_len(pat) != k + 1 {
-                            continue;
-                        }
-                        let (word, prefix) = self.pattern_pieces[pat.as_usize()];
-                        if whole && let Some(w) = word {
-                            hits.push((w, occ));
-                        }
-                        if let Some(p) = prefix {
-                            hits.push((p, occ));
-                        }
+                    let Some(&(word, prefix)) = self.state_pieces.get(&sid.as_usize()) else {
+                        continue;
+                    };
+                    if t0 + k + 1 == t1
+                        && let Some(w) = word
+                    {
+                        hits.push((w, occ));
+                    }
+                    if let Some(p) = prefix {
+                        hits.push((p, occ));
                     }
                 }
             }
