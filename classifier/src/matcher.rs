@@ -252,6 +252,11 @@ impl Matcher {
                 let mut sid = start;
                 for (k, &b) in bytes[t0..t1].iter().enumerate() {
                     sid = self.dfa.next_state(Anchored::Yes, sid, b);
+                    // dead and match states are among the DFA's special states: most steps
+                    // are settled by one comparison
+                    if !self.dfa.is_special(sid) {
+                        continue;
+                    }
                     if self.dfa.is_dead(sid) {
                         break;
                     }
