@@ -248,12 +248,21 @@ impl Builder<'_> {
     }
 
     /// Runs every pass over `part` (which starts at byte `offset` of the input).
+    #[inline]
     fn push_slow(&mut self, part: &str, offset: usize) {
         if part.bytes().all(|b| b.is_ascii_whitespace()) {
-            // ASCII whitespace is its own normal form
+            // ASCII whitespace is its own normal form (nearly every call: the space between
+            // two plain chunks)
             self.verbatim(offset, offset + part.len());
             return;
         }
+        self.push_passes(part, offset);
+    }
+
+    /// The passes of [`Builder::push_slow`], kept out of line: inlined, their large stack
+    /// frame was set up and torn down on every call, whitespace-only ones included.
+    #[inline(never)]
+    fn push_passes(&mut self, part: &str, offset: usize) {
         for nc in full_pipeline(part) {
             self.push_char(nc.c, nc.start + offset as u32, nc.end + offset as u32);
         }
