@@ -282,7 +282,7 @@ impl Matcher {
                 }
             }
         }
-        let piece_hits = PieceHits::new(hits);
+        let piece_hits = PieceHits::new(hits, self.atoms.pieces.len());
         // candidate rules as a bit set: read in ascending order, as a sorted and deduplicated
         // list would be, without sorting thousands of ids on pages full of rule words
         let mut candidates = vec![0u64; self.programs.len().div_ceil(64)];
@@ -342,12 +342,16 @@ impl Matcher {
 struct PieceHits {
     /// Piece → range of `occs`.
     index: IdMap<(usize, usize)>,
+    /// The pieces of `index` as a bit set: the required-clause test of every candidate rule
+    /// asks whether a piece occurred (thousands of times a page), a bit test instead of a hash
+    /// lookup (a few kilobytes to clear per page for tens of thousands of pieces).
+    present: Vec<u64>,
     occs: Vec<Occ>,
 }
 
 impl PieceHits {
     /// Groups `(piece, occurrence)` pairs given in text order.
-    fn new(hits: Vec<(usize, Occ)>) -> PieceHits {
+    fn new(hits: Vec<(usize, Occ)>, n_pieces: usize) -> PieceHits {
         // sorted as (piece, position in `hits`) in a u64: each piece's occurrences stay in
         // text order (so the cap keeps the first), and sorting integers is several times
         // cheaper than a stable sort of the pairs
@@ -362,6 +366,7 @@ impl PieceHits {
         let distinct = keys.windows(2).filter(|w| w[0] >> 32 != w[1] >> 32).count()
             + usize::from(!keys.is_empty());
         let mut index = IdMap::with_capacity_and_hasher(distinct, Default::default());
+        let mut present = vec![0u64; n_pieces.div_ceil(64)];
         let mut occs = Vec::with_capacity(hits.len());
         let mut k = 0;
         while k < keys.len() {
@@ -375,9 +380,14 @@ impl PieceHits {
                 j += 1;
             }
             index.insert(piece as usize, (start, occs.len()));
+            present[piece as usize / 64] |= 1 << (piece % 64);
             k = j;
         }
-        PieceHits { index, occs }
+        PieceHits {
+            index,
+            present,
+            occs,
+        }
     }
 
     fn get(&self, piece: &usize) -> Option<&[Occ]> {
@@ -385,7 +395,9 @@ impl PieceHits {
     }
 
     fn contains_key(&self, piece: &usize) -> bool {
-        self.index.contains_key(piece)
+        self.present
+            .get(piece / 64)
+            .is_some_and(|w| w & (1 << (piece % 64)) != 0)
     }
 }
 
