@@ -63,21 +63,22 @@ pub(crate) struct Occ {
 
 /// A field prepared for matching.
 #[derive(Debug)]
-pub(crate) struct FieldText {
+pub(crate) struct FieldText<'a> {
     pub(crate) norm: Normalized,
     pub(crate) tokens: Vec<(usize, usize)>,
-    /// The text as published (checksums that depend on letter case read it).
-    pub(crate) original: String,
+    /// The text as published (checksums that depend on letter case read it), borrowed from
+    /// the document: a copy per field was a memcpy and an allocation of the whole page.
+    pub(crate) original: &'a str,
 }
 
-impl FieldText {
-    pub(crate) fn new(original: &str) -> FieldText {
+impl<'a> FieldText<'a> {
+    pub(crate) fn new(original: &'a str) -> FieldText<'a> {
         let norm = normalize::normalize(original);
         let tokens = normalize::tokens(&norm.text);
         FieldText {
             norm,
             tokens,
-            original: original.to_string(),
+            original,
         }
     }
 
@@ -222,7 +223,7 @@ impl Matcher {
     /// fire. `allowed(rule)` filters rules out before evaluation (language).
     pub(crate) fn scan(
         &self,
-        fields: &[Option<FieldText>; 3],
+        fields: &[Option<FieldText<'_>>; 3],
         allowed: impl Fn(usize) -> bool,
     ) -> Vec<(usize, Vec<Occ>)> {
         // (piece, occurrence) in text order, grouped by piece below: one push per hit instead
@@ -404,7 +405,7 @@ impl PieceHits {
 /// Per-scan caches.
 struct Ctx<'a> {
     m: &'a Matcher,
-    fields: &'a [Option<FieldText>; 3],
+    fields: &'a [Option<FieldText<'a>>; 3],
     piece_hits: PieceHits,
     regex_fields: Vec<FieldMask>,
     terms: IdMap<Vec<Occ>>,
@@ -530,7 +531,7 @@ impl Ctx<'_> {
     fn spans_to_occs(
         &self,
         mask: FieldMask,
-        find: impl Fn(&FieldText) -> Vec<(usize, usize)>,
+        find: impl Fn(&FieldText<'_>) -> Vec<(usize, usize)>,
     ) -> Vec<Occ> {
         let mut out = Vec::new();
         for (fi, f) in self.fields.iter().enumerate() {

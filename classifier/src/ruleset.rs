@@ -187,7 +187,9 @@ impl RuleSet {
 
     /// Every hit of every rule on `doc`.
     pub fn scan(&self, doc: &Doc) -> Vec<Hit> {
-        let prep = |s: &str| (!s.is_empty()).then(|| FieldText::new(s));
+        fn prep(s: &str) -> Option<FieldText<'_>> {
+            (!s.is_empty()).then(|| FieldText::new(s))
+        }
         let fields = [prep(doc.title), prep(doc.text), prep(doc.url)];
         let originals = [doc.title, doc.text, doc.url];
         let lang = doc.lang.filter(|l| matches!(*l, "kk" | "ru" | "en"));
