@@ -292,8 +292,8 @@ impl Matcher {
                 candidates[r / 64] |= 1 << (r % 64);
             }
         };
-        for p in piece_hits.index.keys() {
-            mark(&self.piece_rules[*p]);
+        for &(p, _, _) in &piece_hits.index {
+            mark(&self.piece_rules[p as usize]);
         }
         for (x, mask) in regex_fields.iter().enumerate() {
             if *mask != 0 {
@@ -341,8 +341,10 @@ impl Matcher {
 /// Occurrences of the pieces found in a document, at most `MAX_OCCS * 4` per piece, in text
 /// order: one vector, grouped by piece.
 struct PieceHits {
-    /// Piece → range of `occs`.
-    index: IdMap<(usize, usize)>,
+    /// (piece, range of `occs`), ascending by piece: built as the sorted hits are grouped, a
+    /// push per piece where a hash map cost an insert (hundreds a page); looked up (by binary
+    /// search) only when a term is evaluated, occurrence tests go to `present`.
+    index: Vec<(u32, u32, u32)>,
     /// The pieces of `index` as a bit set: the required-clause test of every candidate rule
     /// asks whether a piece occurred (thousands of times a page), a bit test instead of a hash
     /// lookup (a few kilobytes to clear per page for tens of thousands of pieces).
@@ -362,11 +364,7 @@ impl PieceHits {
             .map(|(k, h)| ((h.0 as u64) << 32) | k as u64)
             .collect();
         keys.sort_unstable();
-        // the index sized once for its distinct pieces: growing it rehashed every entry
-        // several times a page (a fifth of the cost of the inserts)
-        let distinct = keys.windows(2).filter(|w| w[0] >> 32 != w[1] >> 32).count()
-            + usize::from(!keys.is_empty());
-        let mut index = IdMap::with_capacity_and_hasher(distinct, Default::default());
+        let mut index = Vec::new();
         let mut present = vec![0u64; n_pieces.div_ceil(64)];
         let mut occs = Vec::with_capacity(hits.len());
         let mut k = 0;
@@ -380,7 +378,7 @@ impl PieceHits {
                 }
                 j += 1;
             }
-            index.insert(piece as usize, (start, occs.len()));
+            index.push((piece as u32, start as u32, occs.len() as u32));
             present[piece as usize / 64] |= 1 << (piece % 64);
             k = j;
         }
@@ -392,7 +390,12 @@ impl PieceHits {
     }
 
     fn get(&self, piece: &usize) -> Option<&[Occ]> {
-        self.index.get(piece).map(|&(s, e)| &self.occs[s..e])
+        let k = self
+            .index
+            .binary_search_by_key(piece, |e| e.0 as usize)
+            .ok()?;
+        let (_, s, e) = self.index[k];
+        Some(&self.occs[s as usize..e as usize])
     }
 
     fn contains_key(&self, piece: &usize) -> bool {
