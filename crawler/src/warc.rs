@@ -2,7 +2,8 @@
 //!
 //! One file per crawl run under `blobs/warc/`, one gzip member per record (so any record can be
 //! read from its offset alone, and standard tools such as `warcio` can index the file). Each
-//! fetch ([`WarcWriter::write_fetch`]) writes, for every redirect hop and then for the final
+//! fetch ([`WarcEncoder::fetch`], appended by [`WarcWriter::append_fetch`]; or
+//! [`WarcWriter::write_fetch`] doing both) writes, for every redirect hop and then for the final
 //! response, a `response` record followed by its `request` record, linked both ways with
 //! `WARC-Concurrent-To`, and ends with a `metadata` record (Heritrix's fields: `hopsFromSeed`,
 //! `via` chain of redirects, fetch time) that refers to the final response; digests are
