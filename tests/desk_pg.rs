@@ -467,6 +467,55 @@ fn serve_user_token_and_audit_run_the_desk_on_postgres() {
     assert!(report["broken"].is_null(), "{report}");
     assert!(report["entries"].as_u64().unwrap() >= 9, "{report}");
 
+    // The evidence bundle of the sent case, exported from the PostgreSQL desk with the shared
+    // blobs, verifies; the export is audited there.
+    let bundle = dir.path().join("case.zip");
+    let out = run(baqylau()
+        .args(["export", "--case", &case_id.to_string(), "--no-pdf"])
+        .args(db)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&bundle));
+    assert!(out.status.success(), "export: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("screenshots/"),
+        "the screenshot is bundled: {}",
+        stdout(&out)
+    );
+    let out = run(baqylau().arg("verify").arg(&bundle));
+    assert!(
+        out.status.success(),
+        "verify: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let trail = rt
+        .block_on(store.audit_entries(Some(&format!("case:{case_id}")), 1))
+        .unwrap();
+    assert_eq!(
+        (trail[0].actor.as_str(), trail[0].action.as_str()),
+        ("cli", "case.export")
+    );
+
+    // A stand-alone relay claims from the same outbox: the server already sent everything.
+    let out = run(baqylau()
+        .args(["notify", "relay", "--once"])
+        .args(db)
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "notify relay: {}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "published 0");
+    // Nothing re-checked the case an hour after the server did; the CLI reads the same desk.
+    let out = run(baqylau()
+        .args(["notify", "recheck", "--every-hours", "1", "--json"])
+        .args(db)
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "notify recheck: {}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "");
+    assert!(!data.join("cases.sqlite").exists());
+
     rt.block_on(store.close());
     drop(schema);
 }

@@ -1,5 +1,7 @@
 //! `baqylau export --case ID`: writes the evidence bundle of a case (Form 2 PDFs, screenshots,
-//! WARC records, capture metadata, SHA-256 manifest) to a zip an official can forward.
+//! WARC records, capture metadata, SHA-256 manifest) to a zip an official can forward. With
+//! `--db` the case comes from a distributed deployment's PostgreSQL desk; the evidence files are
+//! still read from `DATA/blobs/` (the workers' shared blobs mount).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use reporter::outbox::PdfPrinter;
 
+use super::serve::DeskDb;
 use crate::data_dir::DataDir;
 
 /// Arguments of `baqylau export`.
@@ -16,9 +19,11 @@ pub struct Args {
     /// Case id.
     #[arg(long)]
     pub case: i64,
-    /// Data directory.
+    /// Data directory: its blobs (screenshots, WARC) and, unless `--db` is given, its cases.sqlite.
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
     /// Output file (default: baqylau-case-ID.zip).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -33,7 +38,6 @@ pub struct Args {
 /// Runs `baqylau export`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let data = DataDir::existing(&a.data)?;
-    let store = reporter::SqliteCaseStore::open(&data.cases_db())?;
     let printer: Option<Arc<dyn PdfPrinter>> = (!a.no_pdf).then(|| {
         Arc::new(super::notify::ChromePdfPrinter::new(&a.chromium)) as Arc<dyn PdfPrinter>
     });
@@ -41,8 +45,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .out
         .unwrap_or_else(|| PathBuf::from(format!("baqylau-case-{}.zip", a.case)));
     let (manifest, bytes) = super::runtime()?.block_on(async {
+        let store = a.desk.open(data.root(), false, 2).await?;
         let r = reporter::bundle::build_for_case(
-            &store,
+            store.as_ref(),
             a.case,
             &data.blobs_dir(),
             printer.as_ref(),

@@ -28,7 +28,7 @@ use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProper
 use reporter::outbox::{NotificationSink, PdfPrinter};
 use reporter::store::notifications::{OutboxMessage, Payload};
 
-use crate::data_dir::DataDir;
+use super::serve::DeskDb;
 
 /// The exchange approved notifications are published to.
 pub const EXCHANGE: &str = "baqylau.notifications";
@@ -248,16 +248,17 @@ impl NotificationSink for AmqpSink {
     }
 }
 
-/// The outbox sink of a deployment: RabbitMQ when `amqp` is set, else `DATA/outbox/`.
+/// The outbox sink of a deployment: RabbitMQ when `amqp` is set, else `DATA/outbox/` (created
+/// when missing) under the data directory `data`.
 pub async fn sink(
-    data: &DataDir,
+    data: &Path,
     amqp: Option<&str>,
     printer: Option<Arc<dyn PdfPrinter>>,
 ) -> anyhow::Result<Arc<dyn NotificationSink>> {
     Ok(match amqp {
         Some(url) => Arc::new(AmqpSink::connect(url).await?),
         None => Arc::new(reporter::outbox::DirectorySink::new(
-            &data.root().join("outbox"),
+            &data.join("outbox"),
             printer,
         )?),
     })
@@ -278,9 +279,11 @@ pub enum Command {
 /// Arguments of `baqylau notify recheck`.
 #[derive(Debug, clap::Args)]
 pub struct RecheckArgs {
-    /// Data directory.
+    /// Data directory (its cases.sqlite holds the sent cases unless `--db` is given).
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
     /// Re-check a sent case when its last check is older than this many hours (0: all now).
     #[arg(long, default_value_t = 24)]
     pub every_hours: i64,
@@ -295,9 +298,11 @@ pub struct RecheckArgs {
 /// Arguments of `baqylau notify relay`.
 #[derive(Debug, clap::Args)]
 pub struct RelayArgs {
-    /// Data directory.
+    /// Data directory: its `outbox/` without `--amqp`, and its cases.sqlite unless `--db` is given.
     #[arg(long, env = "BAQYLAU_DATA", default_value = "baqylau-data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub desk: DeskDb,
     /// RabbitMQ URL (default: write to DATA/outbox/ instead).
     #[arg(long, env = "BAQYLAU_AMQP")]
     pub amqp: Option<String>,
@@ -466,10 +471,9 @@ pub async fn recheck_pass(
 }
 
 async fn recheck_cmd(a: RecheckArgs) -> anyhow::Result<ExitCode> {
-    let data = DataDir::existing(&a.data)?;
-    let store = reporter::SqliteCaseStore::open(&data.cases_db())?;
+    let store = a.desk.open(&a.data, false, 2).await?;
     let every = chrono::Duration::hours(a.every_hours) - chrono::Duration::seconds(1);
-    for (t, r) in recheck_pass(&store, every, &a.resolve).await? {
+    for (t, r) in recheck_pass(store.as_ref(), every, &a.resolve).await? {
         if a.json {
             println!(
                 "{}",
@@ -490,11 +494,15 @@ async fn recheck_cmd(a: RecheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn relay(a: RelayArgs) -> anyhow::Result<ExitCode> {
-    let data = DataDir::existing(&a.data)?;
-    let store = Arc::new(reporter::SqliteCaseStore::open(&data.cases_db())?);
+    // Without `--db` this also checks that the data directory exists.
+    let store = a.desk.open(&a.data, false, 2).await?;
     let printer: Arc<dyn PdfPrinter> = Arc::new(ChromePdfPrinter::new(&a.chromium));
-    let sink = sink(&data, a.amqp.as_deref(), Some(printer)).await?;
-    let relay = reporter::outbox::Relay::new(store, sink, Arc::new(tokio::sync::Notify::new()));
+    let sink = sink(&a.data, a.amqp.as_deref(), Some(printer)).await?;
+    let relay = reporter::outbox::Relay::new(
+        store as Arc<dyn reporter::outbox::OutboxStore>,
+        sink,
+        Arc::new(tokio::sync::Notify::new()),
+    );
     if a.once {
         let n = relay.run_once().await?;
         println!("published {n}");

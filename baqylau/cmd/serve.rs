@@ -147,7 +147,7 @@ pub async fn start_outbox(
             as Arc<dyn reporter::outbox::PdfPrinter>
     });
     state.pdf = printer.clone();
-    let sink = super::notify::sink(data, args.amqp.as_deref(), printer).await?;
+    let sink = super::notify::sink(data.root(), args.amqp.as_deref(), printer).await?;
     tracing::info!(sink = %sink.describe(), "notification outbox relay started");
     let relay = reporter::outbox::Relay::new(
         Arc::clone(&state.desk) as Arc<dyn reporter::outbox::OutboxStore>,
