@@ -201,26 +201,40 @@ impl Crawler {
         }
     }
 
-    /// Claims the next due URL of `host`, or says when its earliest queued URL is due (`None`:
-    /// nothing claimable left for this worker).
+    /// Claims up to `max` (≥ 1) due URLs of `host`, oldest first, or says when its earliest
+    /// queued URL is due (`None`: nothing claimable left for this worker).
     async fn claim(
         &self,
         host: &str,
         now_ms: i64,
-    ) -> Result<std::result::Result<FrontierEntry, Option<i64>>> {
+        max: usize,
+    ) -> Result<std::result::Result<Vec<FrontierEntry>, Option<i64>>> {
         match &self.store {
             Store::Local(m) => {
                 let f = lock(m);
-                match f.claim(host, now_ms)? {
-                    Some(entry) => Ok(Ok(entry)),
-                    None => Ok(Err(f.next_due(host)?)),
+                let entries = f.claim_many(host, now_ms, max)?;
+                if entries.is_empty() {
+                    Ok(Err(f.next_due(host)?))
+                } else {
+                    Ok(Ok(entries))
                 }
             }
-            Store::Shared(pg, dist) => match pg.claim(host, now_ms, &dist.worker_id).await? {
-                Some(entry) => Ok(Ok(entry)),
-                // A due URL that could not be claimed: the lease is gone; the next tick decides.
-                None => Ok(Err(pg.next_due(host).await?.filter(|&due| due > now_ms))),
-            },
+            Store::Shared(pg, dist) => {
+                let mut entries = Vec::new();
+                while entries.len() < max.max(1) {
+                    match pg.claim(host, now_ms, &dist.worker_id).await? {
+                        Some(entry) => entries.push(entry),
+                        None => break,
+                    }
+                }
+                if entries.is_empty() {
+                    // A due URL that could not be claimed: the lease is gone; the next tick
+                    // decides.
+                    Ok(Err(pg.next_due(host).await?.filter(|&due| due > now_ms)))
+                } else {
+                    Ok(Ok(entries))
+                }
+            }
         }
     }
 
@@ -297,10 +311,17 @@ impl Crawler {
                         }
                         Some(_) => {}
                     }
-                    match self.claim(host, now_ms).await? {
-                        Ok(entry) => {
-                            politeness.start(host, now.into_std());
-                            claims.push(entry);
+                    // As many as the host's politeness lets start now, within the crawl's
+                    // concurrency and page budget.
+                    let room = (cfg.concurrency - tasks.len() - claims.len())
+                        .min(cfg.max_pages + denied - started - claims.len());
+                    let max = politeness.startable(host, now.into_std(), room).max(1);
+                    match self.claim(host, now_ms, max).await? {
+                        Ok(entries) => {
+                            for entry in entries {
+                                politeness.start(host, now.into_std());
+                                claims.push(entry);
+                            }
                         }
                         // Every queued URL of the host waits for a retry time.
                         Err(Some(due)) => {

@@ -319,6 +319,62 @@ impl Frontier {
         Ok(entry)
     }
 
+    /// Claims up to `max` of the oldest queued URLs of `host` due at `now_ms`, in order, marking
+    /// them `in_flight` — one transaction for the lot, where [`Frontier::claim`] commits each.
+    pub fn claim_many(&self, host: &str, now_ms: i64, max: usize) -> Result<Vec<FrontierEntry>> {
+        if max <= 1 {
+            return Ok(self.claim(host, now_ms)?.into_iter().collect());
+        }
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        let claimed = self.claim_many_in_transaction(host, now_ms, max);
+        let end = if claimed.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.err(e))?;
+        claimed
+    }
+
+    fn claim_many_in_transaction(
+        &self,
+        host: &str,
+        now_ms: i64,
+        max: usize,
+    ) -> Result<Vec<FrontierEntry>> {
+        let entries = self
+            .conn
+            .prepare_cached(
+                "SELECT id, url, host, depth, page_seq, attempts, etag, last_modified FROM urls
+                 WHERE state = 'queued' AND host = ?1 AND next_fetch_at <= ?2 ORDER BY id LIMIT ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(params![host, now_ms, max as i64], |r| {
+                    Ok(FrontierEntry {
+                        id: r.get(0)?,
+                        url: r.get(1)?,
+                        host: r.get(2)?,
+                        depth: r.get(3)?,
+                        page_seq: r.get(4)?,
+                        attempts: r.get::<_, u32>(5)? + 1,
+                        etag: r.get(6)?,
+                        last_modified: r.get(7)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))?;
+        let updated_at = Utc::now().to_rfc3339();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE urls SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2
+                 WHERE id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        for e in &entries {
+            stmt.execute(params![e.id, updated_at])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(entries)
+    }
+
     /// When the earliest queued URL of `host` becomes due (ms since the epoch).
     pub fn next_due(&self, host: &str) -> Result<Option<i64>> {
         self.conn
@@ -545,6 +601,33 @@ mod tests {
             f.state_of("http://a.kz/1").unwrap().as_deref(),
             Some("done")
         );
+    }
+
+    #[test]
+    fn claim_many_takes_the_oldest_due_urls_in_order() {
+        let f = Frontier::open(&temp_db("many")).unwrap();
+        for i in 0..5 {
+            f.add(&format!("http://a.kz/{i}"), "a.kz", 0, 0).unwrap();
+        }
+        f.add("http://b.kz/", "b.kz", 0, 0).unwrap();
+        let t0 = now_ms();
+        let first = f.claim("a.kz", t0).unwrap().unwrap();
+        f.requeue(first.id, t0 + 60_000, "HTTP 503").unwrap();
+        let got = f.claim_many("a.kz", t0, 3).unwrap();
+        let urls: Vec<&str> = got.iter().map(|e| e.url.as_str()).collect();
+        assert_eq!(urls, ["http://a.kz/1", "http://a.kz/2", "http://a.kz/3"]);
+        assert!(got.iter().all(|e| e.attempts == 1));
+        assert_eq!(f.count(UrlState::InFlight).unwrap(), 3);
+        let rest = f.claim_many("a.kz", t0, 10).unwrap();
+        assert_eq!(rest.len(), 1, "the retry is not due yet");
+        assert_eq!(rest[0].url, "http://a.kz/4");
+        assert!(f.claim_many("a.kz", t0, 10).unwrap().is_empty());
+        let again = f.claim_many("a.kz", t0 + 60_000, 10).unwrap();
+        assert_eq!(
+            (again[0].url.as_str(), again[0].attempts),
+            ("http://a.kz/0", 2)
+        );
+        assert_eq!(f.claim_many("b.kz", t0, 1).unwrap().len(), 1);
     }
 
     #[test]

@@ -63,13 +63,36 @@ impl Politeness {
     }
 
     /// True when a request to `host` may start at `now`.
-    #[cfg(test)]
     pub(crate) fn ready(&self, host: &str, now: Instant) -> bool {
         match self.ready_at(host) {
             None => false,
             Some(None) => true,
             Some(Some(t)) => t <= now,
         }
+    }
+
+    /// How many requests to `host` may start at `now`, one after the other (at most `max`): what
+    /// [`Politeness::ready`] and [`Politeness::start`] would allow if asked in turn, worked out
+    /// on a copy of the host's state. The scheduler claims that many URLs of the host at once
+    /// instead of one per pass — with no delay and several connections per host, one per pass
+    /// kept a single-host crawl at one request in flight.
+    pub(crate) fn startable(&self, host: &str, now: Instant, max: usize) -> usize {
+        let mut probe = Politeness {
+            per_host_connections: self.per_host_connections,
+            default_delay: self.default_delay,
+            hosts: self
+                .hosts
+                .get(host)
+                .map(|s| (host.to_string(), s.clone()))
+                .into_iter()
+                .collect(),
+        };
+        let mut n = 0;
+        while n < max && probe.ready(host, now) {
+            probe.start(host, now);
+            n += 1;
+        }
+        n
     }
 
     /// Records the start of a request.
@@ -174,6 +197,29 @@ mod tests {
         assert!(!p.ready("a.kz", t2), "two connections in flight");
         p.finish("a.kz");
         assert!(p.ready("a.kz", t2));
+    }
+
+    #[test]
+    fn startable_counts_what_ready_and_start_allow_in_turn() {
+        let t0 = Instant::now();
+        let mut p = Politeness::new(3, Duration::ZERO);
+        assert_eq!(p.startable("a.kz", t0, 10), 1, "one until a first answer");
+        p.start("a.kz", t0);
+        assert_eq!(p.startable("a.kz", t0, 10), 0);
+        p.finish("a.kz");
+        assert_eq!(p.startable("a.kz", t0, 10), 3, "no delay: every connection");
+        assert_eq!(p.startable("a.kz", t0, 2), 2, "capped");
+        p.start("a.kz", t0);
+        assert_eq!(p.startable("a.kz", t0, 10), 2);
+        assert_eq!(p.in_flight("a.kz"), 1, "the probe leaves the state alone");
+        let mut slow = Politeness::new(3, Duration::from_millis(100));
+        slow.start("b.kz", t0);
+        slow.finish("b.kz");
+        assert_eq!(slow.startable("b.kz", t0, 10), 0, "delay not elapsed");
+        let t1 = t0 + Duration::from_millis(100);
+        assert_eq!(slow.startable("b.kz", t1, 10), 1, "a delay spaces starts");
+        slow.defer("b.kz", t1);
+        assert_eq!(slow.startable("b.kz", t1, 10), 1);
     }
 
     #[test]
