@@ -327,7 +327,11 @@ impl Frontier {
         }
         self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
         let claimed = self.claim_many_in_transaction(host, now_ms, max);
-        let end = if claimed.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let end = if claimed.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         self.conn.execute_batch(end).map_err(|e| self.err(e))?;
         claimed
     }
