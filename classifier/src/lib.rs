@@ -48,6 +48,7 @@ pub mod eval;
 mod explain;
 mod indicators;
 pub mod lang;
+mod literals;
 mod matcher;
 pub mod normalize;
 mod rules;

@@ -1,22 +1,21 @@
-//! The matcher: one pass of an Aho-Corasick automaton (every literal word and prefix of every
-//! rule) and one `RegexSet` over each normalized field, then exact boolean and proximity
-//! evaluation for the rules whose literals actually occurred.
+//! The matcher: one lookup of every token in the literal index (every literal word and prefix
+//! of every rule, see [`crate::literals`]) and one `RegexSet` over each normalized field, then
+//! exact boolean and proximity evaluation for the rules whose literals actually occurred.
 //!
 //! This is the globset/ripgrep shape: presearch once for all rules, then check only candidates.
-//! Every literal is a single token (phrases are split into pieces), so the automaton is walked
-//! *anchored at token starts* only — a trie walk of at most the token's length — instead of an
-//! unanchored overlapping search that would report every literal inside every longer word.
+//! Every literal is a single token (phrases are split into pieces), so a token is looked up as
+//! a whole word and by the prefixes some literal has — instead of an unanchored overlapping
+//! search that would report every literal inside every longer word.
 //! A rule that needs an indicator (`@card`) is always a candidate; its indicator extractors run
 //! lazily, once per scan, only if such a rule is evaluated. Positions are token indices (for
 //! `NEAR/n`) plus normalized byte ranges (for spans), per field.
 
 use std::collections::HashMap;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::{Anchored, MatchKind, StartKind, dfa::DFA};
 use regex::{Regex, RegexSet};
 
 use crate::indicators::Indicator;
+use crate::literals::{LitPieces, Literals};
 use crate::normalize::{self, Normalized};
 use crate::rules::compile::{Atoms, FieldMask, Node, Positive, positive_atoms, required_clauses};
 use crate::translit;
@@ -123,16 +122,8 @@ impl RuleProgram {
 #[derive(Debug)]
 pub(crate) struct Matcher {
     atoms: Atoms,
-    /// Anchored DFA over every literal (and its Latin skeleton).
-    dfa: DFA,
-    /// Per DFA state that an anchored walk reaches by reading exactly one pattern: that
-    /// pattern's (whole-word piece, prefix piece). A match state also lists every pattern that
-    /// is a suffix of the bytes read (the DFA keeps them for unanchored search); with tens of
-    /// thousands of syllable-built literals those lists are long, and scanning them for the
-    /// one pattern that starts at the token was most of the walk's cost. In an anchored walk
-    /// a state stands for one byte string, so the pattern read in full is a property of the
-    /// state, looked up once here.
-    state_pieces: IdMap<(Option<usize>, Option<usize>)>,
+    /// Every literal (and its Latin skeleton), looked up per token.
+    literals: Literals,
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     programs: Vec<RuleProgram>,
@@ -142,47 +133,31 @@ pub(crate) struct Matcher {
 }
 
 impl Matcher {
-    /// Builds the automaton and regex set. Regexes were validated at compile time.
+    /// Builds the literal index and regex set. Regexes were validated at compile time.
     pub(crate) fn new(atoms: Atoms, programs: Vec<RuleProgram>) -> Matcher {
         // Every literal, plus the Latin transliteration skeleton of every Cyrillic literal
         // (Kazakh typed in Latin letters meets the same rule words; see `translit`).
         let mut lit_ids: HashMap<String, usize> = HashMap::new();
-        let mut patterns: Vec<String> = Vec::new();
-        let mut pattern_pieces: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+        let mut lits: Vec<(String, LitPieces)> = Vec::new();
         for (id, p) in atoms.pieces.iter().enumerate() {
             let skeleton = translit::cyrillic_skeleton(&p.lit);
             for lit in std::iter::once(p.lit.clone()).chain(skeleton) {
+                if lit.is_empty() {
+                    // no token is empty
+                    continue;
+                }
                 let pat = *lit_ids.entry(lit.clone()).or_insert_with(|| {
-                    patterns.push(lit);
-                    pattern_pieces.push((None, None));
-                    patterns.len() - 1
+                    lits.push((lit, LitPieces::default()));
+                    lits.len() - 1
                 });
                 if p.prefix {
-                    pattern_pieces[pat].1 = Some(id);
+                    lits[pat].1.prefix = Some(id);
                 } else {
-                    pattern_pieces[pat].0 = Some(id);
+                    lits[pat].1.word = Some(id);
                 }
             }
         }
-        let dfa = DFA::builder()
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Anchored)
-            .build(&patterns)
-            .expect("literal patterns build");
-        let start = dfa
-            .start_state(Anchored::Yes)
-            .expect("the DFA is built for anchored searches");
-        let mut state_pieces = IdMap::default();
-        for (pat, pieces) in patterns.iter().zip(&pattern_pieces) {
-            let sid = pat
-                .bytes()
-                .fold(start, |sid, b| dfa.next_state(Anchored::Yes, sid, b));
-            debug_assert!(
-                dfa.is_match(sid),
-                "a pattern read in full ends in a match state"
-            );
-            state_pieces.insert(sid.as_usize(), *pieces);
-        }
+        let literals = Literals::new(&lits);
         let regex_set = RegexSet::new(&atoms.regexes).expect("regexes validated at compile time");
         let regexes = atoms
             .regexes
@@ -208,8 +183,7 @@ impl Matcher {
         }
         Matcher {
             atoms,
-            dfa,
-            state_pieces,
+            literals,
             regex_set,
             regexes,
             programs,
@@ -238,10 +212,6 @@ impl Matcher {
             let Some(f) = f else { continue };
             let text = &f.norm.text;
             let bytes = text.as_bytes();
-            let start = self
-                .dfa
-                .start_state(Anchored::Yes)
-                .expect("the DFA is built for anchored searches");
             for (ti, &(t0, t1)) in f.tokens.iter().enumerate() {
                 let occ = Occ {
                     field: fi as u8,
@@ -250,32 +220,14 @@ impl Matcher {
                     s: t0 as u32,
                     e: t1 as u32,
                 };
-                let mut sid = start;
-                for (k, &b) in bytes[t0..t1].iter().enumerate() {
-                    sid = self.dfa.next_state(Anchored::Yes, sid, b);
-                    // dead and match states are among the DFA's special states: most steps
-                    // are settled by one comparison
-                    if !self.dfa.is_special(sid) {
-                        continue;
-                    }
-                    if self.dfa.is_dead(sid) {
-                        break;
-                    }
-                    if !self.dfa.is_match(sid) {
-                        continue;
-                    }
-                    let Some(&(word, prefix)) = self.state_pieces.get(&sid.as_usize()) else {
-                        continue;
-                    };
-                    if t0 + k + 1 == t1
-                        && let Some(w) = word
-                    {
+                self.literals.find(bytes, t0, t1, |p, whole| {
+                    if whole && let Some(w) = p.word {
                         hits.push((w, occ));
                     }
-                    if let Some(p) = prefix {
+                    if let Some(p) = p.prefix {
                         hits.push((p, occ));
                     }
-                }
+                });
             }
             if !self.regexes.is_empty() {
                 for r in self.regex_set.matches(text).iter() {

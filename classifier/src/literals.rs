@@ -1,0 +1,314 @@
+//! The literal index: which rule literals a token is, or starts with.
+//!
+//! Every rule literal is one token or a token prefix, so the presearch asks of each token of a
+//! field only two things: is the token a literal (a whole-word piece), and which literals is it
+//! prefixed by (prefix pieces)? An anchored Aho-Corasick DFA answered that by walking the
+//! token byte by byte, but with ten thousand rules the automaton is tens of megabytes and
+//! nearly every step was a cache miss — the walk was a large share of a scan. Here a literal is
+//! found by hashing: a small table keyed by the token's first [`HEAD`] bytes tells which literal
+//! lengths can occur after that start (most tokens: none, or only the token's own length), and
+//! only those prefixes of the token are hashed and probed in an open-addressing table of all
+//! literals, with a byte comparison on a hash match — so the answer is exact, and a token
+//! costs a few cache lines instead of one per byte.
+
+/// Bytes of a token's start that select its length masks (three Cyrillic letters, the
+/// shortest prefix a rule may write). Literals shorter than this are probed for every token
+/// (a global mask: rule sets have few of them).
+const HEAD: usize = 6;
+
+/// Lengths of literals of at least [`HEAD`] bytes, as bits `len - HEAD` of a `u32`; bit 31
+/// stands for every length of `HEAD + 31` bytes or more (probed one by one: rare).
+const LONG: usize = HEAD + 31;
+
+/// Multiplier of the hashes (the 64-bit golden ratio, as in Fx-style hashing).
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// What a literal stands for: the whole-word piece and the prefix piece it is the literal of
+/// (a word and a prefix with the same letters share the literal).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LitPieces {
+    pub(crate) word: Option<usize>,
+    pub(crate) prefix: Option<usize>,
+}
+
+/// Literal lengths that can follow one head (see [`HEAD`], [`LONG`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Masks {
+    /// Lengths of every literal with this head (a token of that length may be one).
+    any: u32,
+    /// Lengths of prefix literals with this head (a longer token may start with one).
+    prefix: u32,
+}
+
+/// The index of every literal (see the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct Literals {
+    /// Literal bytes, one after the other; literal `i` is `bytes[ends[i - 1]..ends[i]]`.
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+    pieces: Vec<LitPieces>,
+    /// Open addressing over `(hash, literal + 1)`, 0 empty, linear probing; a power of two.
+    slots: Vec<(u64, u32)>,
+    /// Length masks by head hash; a power of two.
+    heads: Vec<Masks>,
+    /// Lengths (bits) of literals shorter than [`HEAD`], by first byte (a Cyrillic token
+    /// never probes a short Latin skeleton): `any` and `prefix` as in [`Masks`].
+    short: Vec<Masks>,
+}
+
+impl Literals {
+    /// Indexes `lits`, which are distinct and non-empty.
+    pub(crate) fn new(lits: &[(String, LitPieces)]) -> Literals {
+        let mut l = Literals {
+            slots: vec![(0, 0); (lits.len() * 2).next_power_of_two().max(16)],
+            heads: vec![Masks::default(); (lits.len() * 4).next_power_of_two().max(16)],
+            short: vec![Masks::default(); 256],
+            ..Literals::default()
+        };
+        for (i, (lit, pieces)) in lits.iter().enumerate() {
+            debug_assert!(!lit.is_empty(), "literals are non-empty");
+            l.bytes.extend_from_slice(lit.as_bytes());
+            l.ends.push(l.bytes.len() as u32);
+            l.pieces.push(*pieces);
+            let b = lit.as_bytes();
+            let h = hash(b, 0, b.len());
+            let mask = l.slots.len() - 1;
+            let mut s = slot_of(h, mask);
+            while l.slots[s].1 != 0 {
+                s = (s + 1) & mask;
+            }
+            l.slots[s] = (h, i as u32 + 1);
+            let (masks, bit) = if b.len() < HEAD {
+                (&mut l.short[usize::from(b[0])], b.len())
+            } else {
+                let k = head_slot(b, 0, l.heads.len() - 1);
+                (&mut l.heads[k], (b.len() - HEAD).min(31))
+            };
+            masks.any |= 1 << bit;
+            if pieces.prefix.is_some() {
+                masks.prefix |= 1 << bit;
+            }
+        }
+        l
+    }
+
+    /// Calls `found(pieces, whole)` for every literal that token `text[start..end]` starts
+    /// with, shortest first; `whole`: the literal is the whole token.
+    #[inline]
+    pub(crate) fn find(
+        &self,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        mut found: impl FnMut(LitPieces, bool),
+    ) {
+        let n = end - start;
+        if n == 0 {
+            return;
+        }
+        // `len`: a literal length from the masks, at most the token's
+        let mut probe = |len: usize| {
+            let whole = len == n;
+            // a literal of a length in the masks may be another literal with the same head
+            if let Some(p) = self.get(text, start, len)
+                && (whole && p.word.is_some() || p.prefix.is_some())
+            {
+                found(p, whole);
+            }
+        };
+        // literals shorter than a head
+        let short = &self.short[usize::from(text[start])];
+        let upto = if n < HEAD {
+            (1u32 << (n + 1)) - 1
+        } else {
+            u32::MAX
+        };
+        let mut bits = short.prefix & upto & !(1 << n.min(31));
+        while bits != 0 {
+            probe(bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+        if n < HEAD {
+            if short.any & (1 << n) != 0 {
+                probe(n);
+            }
+            return;
+        }
+        let m = self.heads[head_slot(text, start, self.heads.len() - 1)];
+        let rel = n - HEAD;
+        // prefixes strictly shorter than the token
+        let below = if rel >= 31 {
+            u32::MAX >> 1
+        } else {
+            (1u32 << rel) - 1
+        };
+        let mut bits = m.prefix & below;
+        while bits != 0 {
+            probe(HEAD + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+        if rel >= 31 {
+            // long literals: every length from `LONG` on is probed
+            if m.prefix >> 31 != 0 {
+                for len in LONG..n {
+                    probe(len);
+                }
+            }
+            if m.any >> 31 != 0 {
+                probe(n);
+            }
+        } else if m.any & (1 << rel) != 0 {
+            probe(n);
+        }
+    }
+
+    /// The literal equal to `text[start..start + len]`, if any.
+    #[inline]
+    fn get(&self, text: &[u8], start: usize, len: usize) -> Option<LitPieces> {
+        let h = hash(text, start, len);
+        let mask = self.slots.len() - 1;
+        let mut s = slot_of(h, mask);
+        loop {
+            let (sh, id) = self.slots[s];
+            if id == 0 {
+                return None;
+            }
+            if sh == h {
+                let i = id as usize - 1;
+                let from = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+                if self.bytes[from..self.ends[i] as usize] == text[start..start + len] {
+                    return Some(self.pieces[i]);
+                }
+            }
+            s = (s + 1) & mask;
+        }
+    }
+}
+
+/// Up to 8 bytes of `b` from `at` (`n` of them, `n <= 8`) as a little-endian word, zero-padded.
+#[inline]
+fn load(b: &[u8], at: usize, n: usize) -> u64 {
+    if let Some(w) = b.get(at..at + 8) {
+        let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        if n >= 8 {
+            w
+        } else {
+            w & ((1u64 << (8 * n)) - 1)
+        }
+    } else {
+        let mut buf = [0u8; 8];
+        buf[..n].copy_from_slice(&b[at..at + n]);
+        u64::from_le_bytes(buf)
+    }
+}
+
+/// Hash of `b[start..start + len]`, eight bytes a step.
+#[inline]
+fn hash(b: &[u8], start: usize, len: usize) -> u64 {
+    let mut h = (len as u64).wrapping_mul(K);
+    let mut i = 0;
+    while i < len {
+        let n = (len - i).min(8);
+        h = (h.rotate_left(26) ^ load(b, start + i, n)).wrapping_mul(K);
+        i += 8;
+    }
+    h
+}
+
+/// Table slot of hash `h` (`mask`: table size - 1): the high bits, which the multiply mixes.
+#[inline]
+fn slot_of(h: u64, mask: usize) -> usize {
+    (h >> 32) as usize & mask
+}
+
+/// Head-table slot of the [`HEAD`] bytes of `b` from `start` (which must be there).
+#[inline]
+fn head_slot(b: &[u8], start: usize, mask: usize) -> usize {
+    let w = load(b, start, HEAD).wrapping_mul(K);
+    (w >> 40) as usize & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index against the definition, over literals of every length class and tokens that
+    /// are, start with, or nearly match them.
+    #[test]
+    fn finds_exactly_the_literals_a_token_starts_with() {
+        let words = [
+            "а",
+            "ка",
+            "каз",
+            "казино",
+            "казинош",
+            "казиношка",
+            "x",
+            "xb",
+            "xbet",
+            "1",
+            "очень-длинное-слово-которое-длиннее-тридцати-семи-байт",
+            "очень-длинное-слово-которое-длиннее-тридцати-семи-байтов-и-ещё",
+            "қаржы",
+            "karjy",
+            "пирамида",
+            "пирамидасы",
+        ];
+        let mut lits = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let pieces = match i % 3 {
+                0 => LitPieces {
+                    word: Some(i),
+                    prefix: None,
+                },
+                1 => LitPieces {
+                    word: None,
+                    prefix: Some(i),
+                },
+                _ => LitPieces {
+                    word: Some(i),
+                    prefix: Some(100 + i),
+                },
+            };
+            lits.push((w.to_string(), pieces));
+        }
+        let index = Literals::new(&lits);
+        let mut tokens: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        for w in words {
+            let chars: Vec<char> = w.chars().collect();
+            for k in 1..chars.len() {
+                tokens.push(chars[..k].iter().collect());
+            }
+            tokens.push(format!("{w}а"));
+            tokens.push(format!("{w}ыыыыыыыыыыыыыыыыыыыыыыыыыыыыыыыыыы"));
+            tokens.push(format!("ы{w}"));
+        }
+        for t in &tokens {
+            // a token inside a longer text, so loads near its end read neighbouring bytes
+            let text = format!("зз {t} зз");
+            let s = "зз ".len();
+            let mut got = Vec::new();
+            index.find(text.as_bytes(), s, s + t.len(), |p, whole| {
+                got.push((p.word, p.prefix, whole))
+            });
+            let mut want = Vec::new();
+            for (lit, p) in &lits {
+                if t.starts_with(lit.as_str()) {
+                    let whole = lit.len() == t.len();
+                    if whole && p.word.is_some() || p.prefix.is_some() {
+                        want.push((lit.len(), p.word, p.prefix, whole));
+                    }
+                }
+            }
+            want.sort_by_key(|w| w.0);
+            let want: Vec<_> = want.into_iter().map(|(_, a, b, c)| (a, b, c)).collect();
+            assert_eq!(got, want, "token {t:?}");
+            // at the very end of the text too
+            let mut got_end = Vec::new();
+            index.find(t.as_bytes(), 0, t.len(), |p, whole| {
+                got_end.push((p.word, p.prefix, whole))
+            });
+            assert_eq!(got_end, want, "token {t:?} at the end");
+        }
+    }
+}
