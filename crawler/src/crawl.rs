@@ -936,7 +936,11 @@ async fn process(shared: Arc<Shared>, entry: FrontierEntry) -> PageResult {
             &resp,
             warc_ref,
         );
-        let render = crate::spa::render_target(&shared.cfg, &resp, &result);
+        // Without a browser nothing is rendered: skip the decision (it re-reads the body).
+        let render = shared
+            .renderer
+            .as_ref()
+            .and_then(|_| crate::spa::render_target(&shared.cfg, &resp, &result));
         (result, render)
     })
     .await;

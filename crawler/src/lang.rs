@@ -12,17 +12,7 @@ const MIXED_SHARE: f64 = 0.3;
 
 /// Tags `text` with a language code, or `None` when it has too few letters to say.
 pub fn detect(text: &str) -> Option<&'static str> {
-    let (mut cyr, mut kk, mut lat) = (0usize, 0usize, 0usize);
-    for c in text.chars() {
-        if ('\u{0400}'..='\u{04FF}').contains(&c) {
-            cyr += 1;
-            if model::is_kazakh_letter(c) {
-                kk += 1;
-            }
-        } else if c.is_ascii_alphabetic() {
-            lat += 1;
-        }
-    }
+    let (cyr, kk, lat) = letter_counts(text);
     let letters = cyr + lat;
     if letters < 3 {
         return None;
@@ -42,9 +32,48 @@ pub fn detect(text: &str) -> Option<&'static str> {
     }
 }
 
+/// Cyrillic letters, Kazakh-specific letters among them, and Latin letters in `text`.
+///
+/// Counted over the UTF-8 bytes rather than decoded `char`s: a character of the Cyrillic block
+/// U+0400–U+04FF is exactly a lead byte 0xD0–0xD3 and one continuation byte, and continuation
+/// bytes are neither such a lead byte nor ASCII, so each letter is counted once.
+fn letter_counts(text: &str) -> (usize, usize, usize) {
+    let (mut cyr, mut kk, mut lat) = (0usize, 0usize, 0usize);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if (0xD0..=0xD3).contains(&b) {
+            cyr += 1;
+            let low = bytes.get(i + 1).map_or(0, |&c| u32::from(c & 0x3F));
+            if char::from_u32((u32::from(b & 0x1F) << 6) | low).is_some_and(model::is_kazakh_letter)
+            {
+                kk += 1;
+            }
+        } else if b.is_ascii_alphabetic() {
+            lat += 1;
+        }
+    }
+    (cyr, kk, lat)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_match_char_counts_for_every_char() {
+        let text: String = (0..=0x10FFFF).filter_map(char::from_u32).collect();
+        let (mut cyr, mut kk, mut lat) = (0, 0, 0);
+        for c in text.chars() {
+            if ('\u{0400}'..='\u{04FF}').contains(&c) {
+                cyr += 1;
+                kk += usize::from(model::is_kazakh_letter(c));
+            } else if c.is_ascii_alphabetic() {
+                lat += 1;
+            }
+        }
+        assert_eq!(letter_counts(&text), (cyr, kk, lat));
+        assert_eq!(letter_counts("Қазақ тілі, ru"), (9, 4, 2));
+    }
 
     #[test]
     fn tags_table() {
