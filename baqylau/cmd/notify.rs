@@ -448,7 +448,15 @@ pub async fn observe(
     failed("more than 5 redirects".into())
 }
 
-/// Re-checks every due sent case once; returns `(case, outcome)` records.
+/// How long a re-check pass holds the cases it claimed: longer than fetching a whole batch at
+/// worst (each hop of the ≤ 6 per URL is bounded by the client's 20 s timeout: 8 × 2 min).
+const RECHECK_LEASE: chrono::Duration = chrono::Duration::minutes(30);
+
+/// Cases claimed per round of a re-check pass.
+const RECHECK_BATCH: u32 = 8;
+
+/// Re-checks every due sent case once, claiming each so that concurrent passes on the same desk
+/// do not fetch it too; returns `(case, outcome)` records.
 pub async fn recheck_pass(
     store: &dyn reporter::Desk,
     every: chrono::Duration,
@@ -461,11 +469,31 @@ pub async fn recheck_pass(
 > {
     let client = recheck_client()?;
     let mut out = Vec::new();
-    for t in store.rechecks_due(every).await? {
-        let obs = observe(&client, &t.url, resolve).await;
-        let r = store.record_recheck(&t, &obs).await?;
-        tracing::info!(case = t.case_id, url = %t.url, outcome = r.outcome.as_str(), "re-checked");
-        out.push((t, r));
+    let mut done = HashSet::new();
+    // Claimed a few at a time, so a long pass never holds claims it will not reach before they
+    // expire; another desk's pass on the same database takes the rest.
+    loop {
+        let batch = store
+            .claim_rechecks(every, RECHECK_LEASE, RECHECK_BATCH)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        let mut fresh = false;
+        for t in batch {
+            if !done.insert(t.case_id) {
+                // Due again within this pass (a negative `every`): once per pass is enough.
+                continue;
+            }
+            fresh = true;
+            let obs = observe(&client, &t.url, resolve).await;
+            let r = store.record_recheck(&t, &obs).await?;
+            tracing::info!(case = t.case_id, url = %t.url, outcome = r.outcome.as_str(), "re-checked");
+            out.push((t, r));
+        }
+        if !fresh {
+            break;
+        }
     }
     Ok(out)
 }

@@ -19,6 +19,7 @@ use model::{
 
 use super::notifications::{Notification, NotificationStatus, OutboxMessage, Payload, Verdict};
 use super::postgres::ScratchSchema;
+use super::rechecks::Target;
 use super::triage::Link;
 use super::users::LoginFailure;
 use super::{Desk, PgCaseStore, SqliteCaseStore};
@@ -1565,6 +1566,61 @@ async fn sent_cases_come_due_for_rechecks<S: Backend>(s: Arc<S>) {
     assert_eq!(s.verify_audit().await.unwrap().broken, None);
 }
 
+/// Two re-check passes on one desk split the due cases between them; a claim expires.
+async fn recheck_claims_split_due_cases<S: Backend>(s: Arc<S>) {
+    desk_users(&*s).await;
+    let mut sent = Vec::new();
+    for url in [
+        "http://casino.kz/",
+        "http://casino-2.kz/",
+        "http://casino-3.kz/",
+    ] {
+        sent.push(approved_notification(&*s, url).await.case_ids()[0]);
+    }
+    for m in s.pending(std::time::Duration::from_secs(60)).await.unwrap() {
+        s.published(m.outbox_id, "test").await.unwrap();
+    }
+    let ids = |t: Vec<Target>| t.into_iter().map(|t| t.case_id).collect::<Vec<_>>();
+    let (due, hour) = (Duration::seconds(-1), Duration::hours(1));
+    assert!(
+        s.claim_rechecks(hour, hour, 8).await.unwrap().is_empty(),
+        "just sent: not due"
+    );
+    // Two passes at once: each case goes to exactly one of them.
+    let (a, b) = tokio::join!(
+        s.claim_rechecks(due, hour, 2),
+        s.claim_rechecks(due, hour, 2)
+    );
+    let (a, b) = (ids(a.unwrap()), ids(b.unwrap()));
+    assert!(a.len() <= 2 && b.len() <= 2, "{a:?} {b:?}");
+    let mut both: Vec<i64> = a.iter().chain(&b).copied().collect();
+    both.sort_unstable();
+    assert_eq!(both, sent, "disjoint, and together every due case");
+    assert!(
+        s.claim_rechecks(due, hour, 8).await.unwrap().is_empty(),
+        "all claimed"
+    );
+    assert_eq!(
+        ids(s.rechecks_due(due).await.unwrap()),
+        sent,
+        "claims do not hide due cases from the listing"
+    );
+
+    // A claim that expired (its pass died) is taken again.
+    let mut fresh = Vec::new();
+    for url in ["http://casino-4.kz/", "http://casino-5.kz/"] {
+        fresh.push(approved_notification(&*s, url).await.case_ids()[0]);
+    }
+    for m in s.pending(std::time::Duration::from_secs(60)).await.unwrap() {
+        s.published(m.outbox_id, "test").await.unwrap();
+    }
+    assert_eq!(
+        ids(s.claim_rechecks(due, due, 1).await.unwrap()),
+        [fresh[0]]
+    );
+    assert_eq!(ids(s.claim_rechecks(due, hour, 8).await.unwrap()), fresh);
+}
+
 /// Mobile first, then desktop: both kept, the desktop one shown; a new shot replaces its
 /// viewport only.
 async fn desktop_and_mobile_screenshots_are_both_kept<S: Backend>(store: Arc<S>) {
@@ -1714,4 +1770,5 @@ suite!(
     mirrors_and_shared_indicators_are_related,
     assign_comment_merge,
     sent_cases_come_due_for_rechecks,
+    recheck_claims_split_due_cases,
 );

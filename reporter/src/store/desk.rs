@@ -159,6 +159,15 @@ pub trait Desk: CaseStore + OutboxStore {
 
     /// Sent or acknowledged cases whose last re-check (or sending) is older than `every`.
     async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError>;
+    /// Up to `limit` of the cases [`Desk::rechecks_due`] lists that nobody has claimed, claimed
+    /// for `lease`: a concurrent pass on the same database gets none of them until the lease
+    /// ends, so each due URL is fetched once.
+    async fn claim_rechecks(
+        &self,
+        every: Duration,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Target>, StoreError>;
     /// Records what a re-check of `target` observed; returns the judged outcome.
     async fn record_recheck(
         &self,
@@ -332,6 +341,14 @@ macro_rules! delegate_desk {
             }
             async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
                 <$t>::rechecks_due(self, every).await
+            }
+            async fn claim_rechecks(
+                &self,
+                every: Duration,
+                lease: Duration,
+                limit: u32,
+            ) -> Result<Vec<Target>, StoreError> {
+                <$t>::claim_rechecks(self, every, lease, limit).await
             }
             async fn record_recheck(
                 &self,

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "screenshots",
         sql: include_str!("migrations/006_screenshots.sql"),
     },
+    Migration {
+        version: 7,
+        name: "recheck claims",
+        sql: include_str!("migrations/007_recheck_claims.sql"),
+    },
 ];
 
 /// Latest schema version this binary knows.

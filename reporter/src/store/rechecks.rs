@@ -112,6 +112,62 @@ impl SqliteCaseStore {
         .await
     }
 
+    /// Up to `limit` due cases nobody has claimed, claimed for `lease` (see
+    /// [`crate::Desk::claim_rechecks`]). One immediate transaction: SQLite's single writer makes
+    /// the select-and-claim atomic against another process on the same file.
+    pub async fn claim_rechecks(
+        &self,
+        every: Duration,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Target>, StoreError> {
+        let now = Utc::now();
+        let (before, now_s, until) = (ts(now - every), ts(now), ts(now + lease));
+        self.call(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let targets = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT c.id,
+                            (SELECT e.final_url FROM evidence e WHERE e.case_id = c.id
+                             ORDER BY e.captured_at DESC, e.id DESC LIMIT 1),
+                            (SELECT e.body_sha256 FROM evidence e WHERE e.case_id = c.id
+                             ORDER BY e.captured_at DESC, e.id DESC LIMIT 1)
+                         FROM cases c
+                         WHERE c.status IN ('sent', 'acknowledged')
+                           AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r
+                                         WHERE r.case_id = c.id), c.status_since) < ?1
+                           AND NOT EXISTS (SELECT 1 FROM recheck_claims k
+                                           WHERE k.case_id = c.id AND k.claimed_until > ?2)
+                         ORDER BY c.id LIMIT ?3",
+                    )
+                    .map_err(db_err)?;
+                stmt.query_map(params![before, now_s, limit], |r| {
+                    Ok(Target {
+                        case_id: r.get(0)?,
+                        url: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        evidence_sha256: r.get(2)?,
+                    })
+                })
+                .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+                .map_err(db_err)?
+            };
+            for t in &targets {
+                tx.execute(
+                    "INSERT INTO recheck_claims (case_id, claimed_until) VALUES (?1, ?2)
+                     ON CONFLICT (case_id) DO UPDATE SET claimed_until = excluded.claimed_until",
+                    params![t.case_id, until],
+                )
+                .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(targets)
+        })
+        .await
+    }
+
     /// Records what a re-check of `target` observed; returns the judged outcome.
     pub async fn record_recheck(
         &self,

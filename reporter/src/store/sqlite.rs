@@ -771,7 +771,8 @@ mod tests {
             // Back to schema 5, as an older binary left it.
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(
-                "DROP TABLE screenshots; DELETE FROM reporter_migrations WHERE version = 6;",
+                "DROP TABLE screenshots; DROP TABLE recheck_claims;
+                 DELETE FROM reporter_migrations WHERE version >= 6;",
             )
             .unwrap();
         }

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reporter desk",
         include_str!("migrations/6000002_desk.sql"),
     ),
+    (
+        6_000_003,
+        "reporter recheck claims",
+        include_str!("migrations/6000003_recheck_claims.sql"),
+    ),
 ];
 
 /// Environment variable naming the PostgreSQL server the tests use.

@@ -39,6 +39,61 @@ impl PgCaseStore {
             .collect())
     }
 
+    /// Up to `limit` due cases nobody has claimed, claimed for `lease` (see
+    /// [`crate::Desk::claim_rechecks`]). The case rows are locked `SKIP LOCKED` while claimed,
+    /// so a concurrent pass skips what this one is claiming and then sees the committed claim.
+    pub async fn claim_rechecks(
+        &self,
+        every: Duration,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Target>, StoreError> {
+        let now = Utc::now();
+        let rows: Vec<(i64, Option<String>, Option<String>)> = retry_tx!(async {
+            let mut tx = self.pool.begin().await?;
+            let rows: Vec<(i64, Option<String>, Option<String>)> = query_as(
+                "SELECT c.id, e.final_url, e.body_sha256
+                 FROM cases c
+                 LEFT JOIN LATERAL (
+                    SELECT final_url, body_sha256 FROM evidence WHERE case_id = c.id
+                    ORDER BY captured_at DESC, id DESC LIMIT 1
+                 ) e ON TRUE
+                 WHERE c.status IN ('sent', 'acknowledged')
+                   AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
+                                c.status_since) < $1
+                   AND NOT EXISTS (SELECT 1 FROM recheck_claims k
+                                   WHERE k.case_id = c.id AND k.claimed_until > $2)
+                 ORDER BY c.id LIMIT $3
+                 FOR UPDATE OF c SKIP LOCKED",
+            )
+            .bind(now - every)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, _, _) in &rows {
+                query(
+                    "INSERT INTO recheck_claims (case_id, claimed_until) VALUES ($1, $2)
+                     ON CONFLICT (case_id) DO UPDATE SET claimed_until = EXCLUDED.claimed_until",
+                )
+                .bind(id)
+                .bind(now + lease)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(rows)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(case_id, url, evidence_sha256)| Target {
+                case_id,
+                url: url.unwrap_or_default(),
+                evidence_sha256,
+            })
+            .collect())
+    }
+
     /// Records what a re-check of `target` observed; returns the judged outcome.
     pub async fn record_recheck(
         &self,
