@@ -40,15 +40,28 @@ struct Masks {
     prefix: u32,
 }
 
+/// One slot of the literal table: everything a probe reads, in one place (a probe that
+/// hits reads the slot and the literal's bytes, two cache lines).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// Low half of the literal's hash (the high half picks the slot).
+    tag: u32,
+    /// Offset of the literal in [`Literals::bytes`]: its length (two bytes, little-endian)
+    /// and then its bytes; 0 for an empty slot.
+    at: u32,
+    /// Whole-word piece + 1, 0 none.
+    word: u32,
+    /// Prefix piece + 1, 0 none.
+    prefix: u32,
+}
+
 /// The index of every literal (see the module docs).
 #[derive(Debug, Default)]
 pub(crate) struct Literals {
-    /// Literal bytes, one after the other; literal `i` is `bytes[ends[i - 1]..ends[i]]`.
+    /// Each literal's length and bytes (see [`Slot::at`]), after one unused byte.
     bytes: Vec<u8>,
-    ends: Vec<u32>,
-    pieces: Vec<LitPieces>,
-    /// Open addressing over `(hash, literal + 1)`, 0 empty, linear probing; a power of two.
-    slots: Vec<(u64, u32)>,
+    /// Open addressing with linear probing; a power of two.
+    slots: Vec<Slot>,
     /// Length masks by head hash; a power of two.
     heads: Vec<Masks>,
     /// Lengths (bits) of literals shorter than [`HEAD`], by first byte (a Cyrillic token
@@ -57,27 +70,36 @@ pub(crate) struct Literals {
 }
 
 impl Literals {
-    /// Indexes `lits`, which are distinct and non-empty.
+    /// Indexes `lits`, which are distinct, non-empty and shorter than 64 KiB.
     pub(crate) fn new(lits: &[(String, LitPieces)]) -> Literals {
+        // slots about half full (probes that miss stop at the first empty slot, mostly in
+        // the same cache line); heads a few times the distinct heads (a head's masks are
+        // then mostly its own)
         let mut l = Literals {
-            slots: vec![(0, 0); (lits.len() * 2).next_power_of_two().max(16)],
-            heads: vec![Masks::default(); (lits.len() * 4).next_power_of_two().max(16)],
+            bytes: vec![0],
+            slots: vec![Slot::default(); (lits.len() * 2).next_power_of_two().max(16)],
+            heads: vec![Masks::default(); lits.len().next_power_of_two().max(16)],
             short: vec![Masks::default(); 256],
-            ..Literals::default()
         };
-        for (i, (lit, pieces)) in lits.iter().enumerate() {
-            debug_assert!(!lit.is_empty(), "literals are non-empty");
-            l.bytes.extend_from_slice(lit.as_bytes());
-            l.ends.push(l.bytes.len() as u32);
-            l.pieces.push(*pieces);
+        let id = |p: Option<usize>| p.map_or(0, |p| p as u32 + 1);
+        for (lit, pieces) in lits {
             let b = lit.as_bytes();
+            debug_assert!(!b.is_empty() && b.len() <= usize::from(u16::MAX));
+            let at = l.bytes.len() as u32;
+            l.bytes.extend_from_slice(&(b.len() as u16).to_le_bytes());
+            l.bytes.extend_from_slice(b);
             let h = hash(b, 0, b.len());
             let mask = l.slots.len() - 1;
             let mut s = slot_of(h, mask);
-            while l.slots[s].1 != 0 {
+            while l.slots[s].at != 0 {
                 s = (s + 1) & mask;
             }
-            l.slots[s] = (h, i as u32 + 1);
+            l.slots[s] = Slot {
+                tag: h as u32,
+                at,
+                word: id(pieces.word),
+                prefix: id(pieces.prefix),
+            };
             let (masks, bit) = if b.len() < HEAD {
                 (&mut l.short[usize::from(b[0])], b.len())
             } else {
@@ -106,59 +128,91 @@ impl Literals {
         if n == 0 {
             return;
         }
-        // `len`: a literal length from the masks, at most the token's
-        let mut probe = |len: usize| {
-            let whole = len == n;
-            // a literal of a length in the masks may be another literal with the same head
-            if let Some(p) = self.get(text, start, len)
-                && (whole && p.word.is_some() || p.prefix.is_some())
-            {
-                found(p, whole);
+        let short = self.short[usize::from(text[start])];
+        if short.any | short.prefix != 0 {
+            // literals shorter than a head: prefixes shorter than the token, or the token
+            let upto = if n < HEAD { (1u32 << n) - 1 } else { u32::MAX };
+            let mut bits = short.prefix & upto;
+            while bits != 0 {
+                self.probe(text, start, bits.trailing_zeros() as usize, n, &mut found);
+                bits &= bits - 1;
             }
-        };
-        // literals shorter than a head
-        let short = &self.short[usize::from(text[start])];
-        let upto = if n < HEAD {
-            (1u32 << (n + 1)) - 1
-        } else {
-            u32::MAX
-        };
-        let mut bits = short.prefix & upto & !(1 << n.min(31));
-        while bits != 0 {
-            probe(bits.trailing_zeros() as usize);
-            bits &= bits - 1;
+            if n < HEAD && short.any & (1 << n) != 0 {
+                self.probe(text, start, n, n, &mut found);
+            }
         }
         if n < HEAD {
-            if short.any & (1 << n) != 0 {
-                probe(n);
-            }
             return;
         }
         let m = self.heads[head_slot(text, start, self.heads.len() - 1)];
+        if m.any | m.prefix == 0 {
+            // nearly every token whose start no literal shares
+            return;
+        }
         let rel = n - HEAD;
-        // prefixes strictly shorter than the token
-        let below = if rel >= 31 {
-            u32::MAX >> 1
+        if rel < 31 {
+            let mut bits = m.prefix & ((1u32 << rel) - 1);
+            while bits != 0 {
+                self.probe(
+                    text,
+                    start,
+                    HEAD + bits.trailing_zeros() as usize,
+                    n,
+                    &mut found,
+                );
+                bits &= bits - 1;
+            }
+            if m.any & (1 << rel) != 0 {
+                self.probe(text, start, n, n, &mut found);
+            }
         } else {
-            (1u32 << rel) - 1
-        };
-        let mut bits = m.prefix & below;
+            self.find_long(text, start, n, m, &mut found);
+        }
+    }
+
+    /// [`Literals::find`] for a token of at least [`LONG`] bytes (rare): every length from
+    /// `LONG` on is probed.
+    #[inline(never)]
+    fn find_long(
+        &self,
+        text: &[u8],
+        start: usize,
+        n: usize,
+        m: Masks,
+        found: &mut impl FnMut(LitPieces, bool),
+    ) {
+        let mut bits = m.prefix & (u32::MAX >> 1);
         while bits != 0 {
-            probe(HEAD + bits.trailing_zeros() as usize);
+            self.probe(text, start, HEAD + bits.trailing_zeros() as usize, n, found);
             bits &= bits - 1;
         }
-        if rel >= 31 {
-            // long literals: every length from `LONG` on is probed
-            if m.prefix >> 31 != 0 {
-                for len in LONG..n {
-                    probe(len);
-                }
+        if m.prefix >> 31 != 0 {
+            for len in LONG..n {
+                self.probe(text, start, len, n, found);
             }
-            if m.any >> 31 != 0 {
-                probe(n);
-            }
-        } else if m.any & (1 << rel) != 0 {
-            probe(n);
+        }
+        if m.any >> 31 != 0 {
+            self.probe(text, start, n, n, found);
+        }
+    }
+
+    /// Reports the literal `text[start..start + len]` of a token of `n` bytes, if there is
+    /// one and it counts there: as a prefix, or as a word when it is the whole token (a
+    /// length from the masks may be another literal's with the same head).
+    #[inline]
+    fn probe(
+        &self,
+        text: &[u8],
+        start: usize,
+        len: usize,
+        n: usize,
+        found: &mut impl FnMut(LitPieces, bool),
+    ) {
+        let whole = len == n;
+        if let Some(p) = self.get(text, start, len)
+            && (whole && p.word.is_some() || p.prefix.is_some())
+        {
+            found(p, whole);
         }
     }
 
@@ -169,15 +223,19 @@ impl Literals {
         let mask = self.slots.len() - 1;
         let mut s = slot_of(h, mask);
         loop {
-            let (sh, id) = self.slots[s];
-            if id == 0 {
+            let slot = self.slots[s];
+            if slot.at == 0 {
                 return None;
             }
-            if sh == h {
-                let i = id as usize - 1;
-                let from = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-                if self.bytes[from..self.ends[i] as usize] == text[start..start + len] {
-                    return Some(self.pieces[i]);
+            if slot.tag == h as u32 {
+                let at = slot.at as usize;
+                let n = usize::from(u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]));
+                if n == len && self.bytes[at + 2..at + 2 + n] == text[start..start + len] {
+                    let piece = |p: u32| p.checked_sub(1).map(|p| p as usize);
+                    return Some(LitPieces {
+                        word: piece(slot.word),
+                        prefix: piece(slot.prefix),
+                    });
                 }
             }
             s = (s + 1) & mask;
