@@ -72,8 +72,7 @@ pub(crate) struct FieldText<'a> {
 
 impl<'a> FieldText<'a> {
     pub(crate) fn new(original: &'a str) -> FieldText<'a> {
-        let norm = normalize::normalize(original);
-        let tokens = normalize::tokens(&norm.text);
+        let (norm, tokens) = normalize::normalize_with_tokens(original);
         FieldText {
             norm,
             tokens,

@@ -124,15 +124,27 @@ fn utf8_len(b: u8) -> usize {
 /// (letter-spaced runs span single-letter chunks, which are never plain), so the result is the
 /// same as running them over the whole text — `fast_path_equals_full_pipeline` checks it.
 pub fn normalize(input: &str) -> Normalized {
+    normalize_with_tokens(input).0
+}
+
+/// [`normalize`] and the [`tokens`] of its text, found in the same pass: a plain chunk's
+/// tokens are noted while the chunk is judged (its chars are classified there anyway), and
+/// only the text the passes rewrite is tokenized afterwards — instead of a second walk over
+/// the whole normalized text.
+pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usize)>) {
     let mut out = Builder {
         input,
         text: String::with_capacity(input.len() + 8),
         map: Vec::new(),
         copy: (0, 0),
+        tokens: Vec::with_capacity(input.len() / 8),
     };
     let bytes = input.as_bytes();
-    // chunks between ASCII whitespace, with what `plain_chunk` says of each
+    // chunks between ASCII whitespace, with what `plain_chunk` says of each, and the range of
+    // `chunk_tokens` that holds a plain chunk's tokens (input offsets)
     let mut chunks: Vec<(usize, usize, Option<Edges>)> = Vec::new();
+    let mut chunk_tokens: Vec<(usize, usize)> = Vec::with_capacity(input.len() / 8);
+    let mut token_ranges: Vec<(u32, u32)> = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {
         if bytes[pos].is_ascii_whitespace() {
@@ -141,8 +153,13 @@ pub fn normalize(input: &str) -> Normalized {
         }
         let start = pos;
         let plain;
-        (pos, plain) = plain_chunk(bytes, start);
+        let mark = chunk_tokens.len();
+        (pos, plain) = plain_chunk(bytes, start, &mut chunk_tokens);
+        if plain.is_none() {
+            chunk_tokens.truncate(mark);
+        }
         chunks.push((start, pos, plain));
+        token_ranges.push((mark as u32, chunk_tokens.len() as u32));
     }
     // a one-letter word at a chunk's edge joins a letter-spaced run when the chunk beyond one
     // space may end (or start) with a one-letter word too: such chunks are left to the passes
@@ -167,15 +184,26 @@ pub fn normalize(input: &str) -> Normalized {
             continue;
         }
         out.push_slow(&input[pending..start], pending);
+        // lowercasing keeps lengths: the chunk's tokens move by where it lands
+        let at = out.len();
+        let (t0, t1) = token_ranges[k];
+        out.tokens.extend(
+            chunk_tokens[t0 as usize..t1 as usize]
+                .iter()
+                .map(|&(s, e)| (s - start + at, e - start + at)),
+        );
         out.push_plain(&input[start..end], start, e.lower);
         pending = end;
     }
     out.push_slow(&input[pending..], pending);
     out.flush();
-    Normalized {
-        text: out.text,
-        map: out.map,
-    }
+    (
+        Normalized {
+            text: out.text,
+            map: out.map,
+        },
+        out.tokens,
+    )
 }
 
 /// The output while it is written: the text and the map of [`Normalized`].
@@ -187,6 +215,8 @@ struct Builder<'a> {
     /// when something else is written (or at the end), not chunk by chunk — a page is mostly
     /// lowercase words and whitespace, which would otherwise be many small copies.
     copy: (usize, usize),
+    /// Tokens of the text written so far (see [`normalize_with_tokens`]).
+    tokens: Vec<(usize, usize)>,
 }
 
 impl Builder<'_> {
@@ -263,9 +293,16 @@ impl Builder<'_> {
     /// frame was set up and torn down on every call, whitespace-only ones included.
     #[inline(never)]
     fn push_passes(&mut self, part: &str, offset: usize) {
+        let from = self.len();
         for nc in full_pipeline(part) {
             self.push_char(nc.c, nc.start + offset as u32, nc.end + offset as u32);
         }
+        // the part starts and ends with whitespace the passes keep (or the text does), so
+        // no token reaches out of it
+        self.flush();
+        let new = tokens(&self.text[from..]);
+        self.tokens
+            .extend(new.into_iter().map(|(s, e)| (s + from, e + from)));
     }
 
     /// Lowercases a plain chunk (see [`plain_chunk`]) that starts at byte `offset`; `lower`:
@@ -303,7 +340,10 @@ fn full_pipeline(input: &str) -> Vec<NChar> {
 /// letter-spaced run with the neighbouring chunk). The chunk starts at `b[start]` (not ASCII
 /// whitespace) and runs to the next ASCII whitespace, whose offset is returned too: finding
 /// the end and judging the chunk are one pass.
-fn plain_chunk(b: &[u8], start: usize) -> (usize, Option<Edges>) {
+///
+/// The tokens of the chunk (see [`tokens`]; input offsets) are pushed to `toks` as its chars
+/// are classified; they mean nothing when the chunk is not plain.
+fn plain_chunk(b: &[u8], start: usize, toks: &mut Vec<(usize, usize)>) -> (usize, Option<Edges>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Kind {
         Letter,
@@ -314,6 +354,8 @@ fn plain_chunk(b: &[u8], start: usize) -> (usize, Option<Edges>) {
     let mut kinds = (Kind::Other, Kind::Other); // first and last char
     let mut first_run = 0usize; // length of the first run of word chars, if the chunk starts one
     let mut run = 0usize; // length of the current run of word chars
+    // the token being read: its start and class
+    let mut tok: Option<(usize, Kind)> = None;
     let not_plain = |i: usize| {
         let end = b[i..]
             .iter()
@@ -339,6 +381,14 @@ fn plain_chunk(b: &[u8], start: usize) -> (usize, Option<Edges>) {
                 i += 2;
             }
             if i > from {
+                match tok {
+                    Some((_, Kind::Letter)) => {}
+                    Some((s, _)) => {
+                        toks.push((s, from));
+                        tok = Some((from, Kind::Letter));
+                    }
+                    None => tok = Some((from, Kind::Letter)),
+                }
                 cyrillic = true;
                 if from == start {
                     kinds.0 = Kind::Letter;
@@ -392,6 +442,15 @@ fn plain_chunk(b: &[u8], start: usize) -> (usize, Option<Edges>) {
             kinds.0 = kind;
         }
         kinds.1 = kind;
+        match tok {
+            Some((_, k)) if k == kind => {}
+            Some((s, _)) => {
+                toks.push((s, i));
+                tok = (kind != Kind::Other).then_some((i, kind));
+            }
+            None if kind != Kind::Other => tok = Some((i, kind)),
+            None => {}
+        }
         i += n;
         if kind == Kind::Other {
             if first_run == 0 && run > 0 && kinds.0 != Kind::Other {
@@ -401,6 +460,9 @@ fn plain_chunk(b: &[u8], start: usize) -> (usize, Option<Edges>) {
         } else {
             run += 1;
         }
+    }
+    if let Some((s, _)) = tok {
+        toks.push((s, i));
     }
     if first_run == 0 {
         first_run = run; // the chunk is one run
@@ -1033,6 +1095,11 @@ mod tests {
             assert_eq!(n.text, text, "text of {s:?}");
             assert_eq!(n.char_map(), map, "map of {s:?}");
             assert_eq!(tokens(&n.text), char_tokens(&n.text), "tokens of {s:?}");
+            assert_eq!(
+                normalize_with_tokens(s).1,
+                char_tokens(&n.text),
+                "tokens found while normalizing {s:?}"
+            );
         };
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         for file in [
