@@ -15,10 +15,11 @@
 //!
 //! Internals: text is normalized (NFKC, lowercase, look-alike folding, zero-width removal,
 //! letter-spacing joins) with an offset map back to the original; all rule literals go into one
-//! Aho-Corasick automaton and all regexes into one `RegexSet`; only rules whose literals occur
-//! are evaluated exactly (boolean logic, `NEAR/n`, indicators with checksums).
+//! hashed literal index looked up per token and all regexes into one `RegexSet`; only rules
+//! whose literals occur are evaluated exactly (boolean logic, `NEAR/n`, indicators with
+//! checksums).
 //!
-//! Matcher internals (normalization passes, the anchored automaton, candidates, evaluation)
+//! Matcher internals (normalization passes, the literal index, candidates, evaluation)
 //! are described in `classifier/DESIGN.md`.
 //!
 //! Expression precedence, tightest first: `NOT`, `field:`, `NEAR/n`, `AND` (or juxtaposition),

@@ -3,8 +3,8 @@
 //! Every rule literal is one token or a token prefix, so the presearch asks of each token of a
 //! field only two things: is the token a literal (a whole-word piece), and which literals is it
 //! prefixed by (prefix pieces)? An anchored Aho-Corasick DFA answered that by walking the
-//! token byte by byte, but with ten thousand rules the automaton is tens of megabytes and
-//! nearly every step was a cache miss — the walk was a large share of a scan. Here a literal is
+//! token byte by byte, but with ten thousand rules the automaton is far larger than the caches
+//! and nearly every step was a cache miss — the walk was a large share of a scan. Here a literal is
 //! found by hashing: a small table keyed by the token's first [`HEAD`] bytes tells which literal
 //! lengths can occur after that start (most tokens: none, or only the token's own length), and
 //! only those prefixes of the token are hashed and probed in an open-addressing table of all

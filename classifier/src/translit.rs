@@ -9,7 +9,7 @@
 //!   lose their diacritics (ä→a, ğ→g, ı→y, ñ→n, ö→o, ū ü→u, ş→sh, ç→ch; the 2018 acute letters
 //!   á ó ú ý ǵ ń likewise), `q`→`k`, `zh`→`j`, `kh`→`h`, `gh`→`g`, `ya`→`ia`, `yu`→`iu`;
 //! - the rules: every Cyrillic literal also gets its skeleton ([`cyrillic_skeleton`]) as an
-//!   extra automaton pattern (қ→k, ж→j, і и й→i, ы→y, ұ ү у→u, ш→sh, я→ia …).
+//!   extra literal (қ→k, ж→j, і и й→i, ы→y, ұ ү у→u, ш→sh, я→ia …).
 //!
 //! So "Tekserusiz nesie" meets the rule words `тексерусіз` and `несие*`, and a Russian
 //! transliteration ("zaim bez proverok") meets `займ` and `"без провер*"` as a side effect.
