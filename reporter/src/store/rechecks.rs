@@ -20,6 +20,17 @@ pub struct Target {
     pub evidence_sha256: Option<String>,
 }
 
+impl From<(i64, Option<String>, Option<String>)> for Target {
+    /// A row `(case id, newest evidence's final URL, its body hash)`.
+    fn from((case_id, url, evidence_sha256): (i64, Option<String>, Option<String>)) -> Self {
+        Target {
+            case_id,
+            url: url.unwrap_or_default(),
+            evidence_sha256,
+        }
+    }
+}
+
 /// A recorded re-check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recheck {
@@ -80,34 +91,34 @@ impl Recheck {
     }
 }
 
+/// Sent or acknowledged cases last re-checked (or sent) before `?1`, with their newest
+/// evidence's URL and body hash: the one definition of "due" both listing and claiming use.
+const DUE: &str = "SELECT c.id,
+        (SELECT e.final_url FROM evidence e WHERE e.case_id = c.id
+         ORDER BY e.captured_at DESC, e.id DESC LIMIT 1),
+        (SELECT e.body_sha256 FROM evidence e WHERE e.case_id = c.id
+         ORDER BY e.captured_at DESC, e.id DESC LIMIT 1)
+     FROM cases c
+     WHERE c.status IN ('sent', 'acknowledged')
+       AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
+                    c.status_since) < ?1";
+
+/// A row of [`DUE`].
+fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Target> {
+    Ok(Target::from((r.get(0)?, r.get(1)?, r.get(2)?)))
+}
+
 impl SqliteCaseStore {
     /// Sent or acknowledged cases whose last re-check (or sending) is older than `every`.
     pub async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
         let before = ts(Utc::now() - every);
         self.call(move |conn| {
             let mut stmt = conn
-                .prepare(
-                    "SELECT c.id,
-                        (SELECT e.final_url FROM evidence e WHERE e.case_id = c.id
-                         ORDER BY e.captured_at DESC, e.id DESC LIMIT 1),
-                        (SELECT e.body_sha256 FROM evidence e WHERE e.case_id = c.id
-                         ORDER BY e.captured_at DESC, e.id DESC LIMIT 1)
-                     FROM cases c
-                     WHERE c.status IN ('sent', 'acknowledged')
-                       AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
-                                    c.status_since) < ?1
-                     ORDER BY c.id",
-                )
+                .prepare(&format!("{DUE} ORDER BY c.id"))
                 .map_err(db_err)?;
-            stmt.query_map([before], |r| {
-                Ok(Target {
-                    case_id: r.get(0)?,
-                    url: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                    evidence_sha256: r.get(2)?,
-                })
-            })
-            .and_then(|r| r.collect())
-            .map_err(db_err)
+            stmt.query_map([before], target_row)
+                .and_then(|r| r.collect())
+                .map_err(db_err)
         })
         .await
     }
@@ -129,30 +140,15 @@ impl SqliteCaseStore {
                 .map_err(db_err)?;
             let targets = {
                 let mut stmt = tx
-                    .prepare(
-                        "SELECT c.id,
-                            (SELECT e.final_url FROM evidence e WHERE e.case_id = c.id
-                             ORDER BY e.captured_at DESC, e.id DESC LIMIT 1),
-                            (SELECT e.body_sha256 FROM evidence e WHERE e.case_id = c.id
-                             ORDER BY e.captured_at DESC, e.id DESC LIMIT 1)
-                         FROM cases c
-                         WHERE c.status IN ('sent', 'acknowledged')
-                           AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r
-                                         WHERE r.case_id = c.id), c.status_since) < ?1
-                           AND NOT EXISTS (SELECT 1 FROM recheck_claims k
-                                           WHERE k.case_id = c.id AND k.claimed_until > ?2)
-                         ORDER BY c.id LIMIT ?3",
-                    )
+                    .prepare(&format!(
+                        "{DUE} AND NOT EXISTS (SELECT 1 FROM recheck_claims k
+                                               WHERE k.case_id = c.id AND k.claimed_until > ?2)
+                         ORDER BY c.id LIMIT ?3"
+                    ))
                     .map_err(db_err)?;
-                stmt.query_map(params![before, now_s, limit], |r| {
-                    Ok(Target {
-                        case_id: r.get(0)?,
-                        url: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                        evidence_sha256: r.get(2)?,
-                    })
-                })
-                .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-                .map_err(db_err)?
+                stmt.query_map(params![before, now_s, limit], target_row)
+                    .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+                    .map_err(db_err)?
             };
             for t in &targets {
                 tx.execute(

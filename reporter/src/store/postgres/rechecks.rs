@@ -10,33 +10,28 @@ use super::{PgCaseStore, audit, db_err, retry_tx};
 use crate::recheck::{Observation, Outcome};
 use crate::store::rechecks::{Recheck, Target};
 
+/// Sent or acknowledged cases last re-checked (or sent) before `$1`, with their newest
+/// evidence's URL and body hash: the one definition of "due" both listing and claiming use.
+const DUE: &str = "SELECT c.id, e.final_url, e.body_sha256
+     FROM cases c
+     LEFT JOIN LATERAL (
+        SELECT final_url, body_sha256 FROM evidence WHERE case_id = c.id
+        ORDER BY captured_at DESC, id DESC LIMIT 1
+     ) e ON TRUE
+     WHERE c.status IN ('sent', 'acknowledged')
+       AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
+                    c.status_since) < $1";
+
 impl PgCaseStore {
     /// Sent or acknowledged cases whose last re-check (or sending) is older than `every`.
     pub async fn rechecks_due(&self, every: Duration) -> Result<Vec<Target>, StoreError> {
-        let rows: Vec<(i64, Option<String>, Option<String>)> = query_as(
-            "SELECT c.id, e.final_url, e.body_sha256
-             FROM cases c
-             LEFT JOIN LATERAL (
-                SELECT final_url, body_sha256 FROM evidence WHERE case_id = c.id
-                ORDER BY captured_at DESC, id DESC LIMIT 1
-             ) e ON TRUE
-             WHERE c.status IN ('sent', 'acknowledged')
-               AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
-                            c.status_since) < $1
-             ORDER BY c.id",
-        )
-        .bind(Utc::now() - every)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(case_id, url, evidence_sha256)| Target {
-                case_id,
-                url: url.unwrap_or_default(),
-                evidence_sha256,
-            })
-            .collect())
+        let rows: Vec<(i64, Option<String>, Option<String>)> =
+            query_as(&format!("{DUE} ORDER BY c.id"))
+                .bind(Utc::now() - every)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(rows.into_iter().map(Target::from).collect())
     }
 
     /// Up to `limit` due cases nobody has claimed, claimed for `lease` (see
@@ -49,28 +44,20 @@ impl PgCaseStore {
         limit: u32,
     ) -> Result<Vec<Target>, StoreError> {
         let now = Utc::now();
+        let sql = format!(
+            "{DUE} AND NOT EXISTS (SELECT 1 FROM recheck_claims k
+                                   WHERE k.case_id = c.id AND k.claimed_until > $2)
+             ORDER BY c.id LIMIT $3
+             FOR UPDATE OF c SKIP LOCKED"
+        );
         let rows: Vec<(i64, Option<String>, Option<String>)> = retry_tx!(async {
             let mut tx = self.pool.begin().await?;
-            let rows: Vec<(i64, Option<String>, Option<String>)> = query_as(
-                "SELECT c.id, e.final_url, e.body_sha256
-                 FROM cases c
-                 LEFT JOIN LATERAL (
-                    SELECT final_url, body_sha256 FROM evidence WHERE case_id = c.id
-                    ORDER BY captured_at DESC, id DESC LIMIT 1
-                 ) e ON TRUE
-                 WHERE c.status IN ('sent', 'acknowledged')
-                   AND COALESCE((SELECT MAX(r.checked_at) FROM rechecks r WHERE r.case_id = c.id),
-                                c.status_since) < $1
-                   AND NOT EXISTS (SELECT 1 FROM recheck_claims k
-                                   WHERE k.case_id = c.id AND k.claimed_until > $2)
-                 ORDER BY c.id LIMIT $3
-                 FOR UPDATE OF c SKIP LOCKED",
-            )
-            .bind(now - every)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows: Vec<(i64, Option<String>, Option<String>)> = query_as(&sql)
+                .bind(now - every)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
             for (id, _, _) in &rows {
                 query(
                     "INSERT INTO recheck_claims (case_id, claimed_until) VALUES ($1, $2)
@@ -84,14 +71,7 @@ impl PgCaseStore {
             tx.commit().await?;
             Ok(rows)
         })?;
-        Ok(rows
-            .into_iter()
-            .map(|(case_id, url, evidence_sha256)| Target {
-                case_id,
-                url: url.unwrap_or_default(),
-                evidence_sha256,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Target::from).collect())
     }
 
     /// Records what a re-check of `target` observed; returns the judged outcome.
