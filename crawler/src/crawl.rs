@@ -3,7 +3,10 @@
 //! One scheduling loop owns the frontier and the per-host politeness state; fetches run as tokio
 //! tasks (extraction and WARC writing on the blocking pool). Results come back to the loop, which
 //! publishes captures *before* marking the URL done — a crash in between refetches the URL,
-//! which idempotent consumers tolerate, while the opposite order could lose a capture.
+//! which idempotent consumers tolerate, while the opposite order could lose a capture. The loop
+//! claims as many URLs of a host at once as its politeness allows, and completes every page that
+//! finished by the time it wakes as one group: in embedded mode one SQLite transaction per group,
+//! committed after all of the group's captures are published.
 //!
 //! The frontier is one of two stores ([`Store`]): the embedded SQLite frontier, or the shared
 //! PostgreSQL frontier of distributed mode, where the loop also keeps this worker's host leases
@@ -375,65 +378,100 @@ impl Crawler {
                 None => tasks.join_next_with_id().await,
             };
             let Some(joined) = joined else { continue };
-            let (entry, result) = match joined {
-                Ok((id, result)) => (claimed.remove(&id), result),
-                Err(e) => {
-                    let entry = claimed.remove(&e.id());
-                    tracing::error!(error = %e, "crawl worker panicked");
-                    let result = entry.as_ref().map(|en| {
-                        PageResult::failed(
-                            en,
-                            &FetchError::new(FailureKind::Other, format!("worker panicked: {e}")),
-                        )
+            // Every other page that finished meanwhile is completed in the same pass: one wake of
+            // this loop and, in embedded mode, one SQLite transaction for the group (each page
+            // a savepoint in it, see `Crawler::complete`). Captures are still all published
+            // before the commit that marks their URLs done.
+            let mut group = vec![joined];
+            while let Some(more) = tasks.try_join_next_with_id() {
+                group.push(more);
+            }
+            let grouped = match &self.store {
+                Store::Local(m) if group.len() > 1 => {
+                    let f = lock(m);
+                    f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+                    true
+                }
+                _ => false,
+            };
+            let processed: Result<()> = async {
+                for joined in group {
+                    let (entry, result) = match joined {
+                        Ok((id, result)) => (claimed.remove(&id), result),
+                        Err(e) => {
+                            let entry = claimed.remove(&e.id());
+                            tracing::error!(error = %e, "crawl worker panicked");
+                            let result = entry.as_ref().map(|en| {
+                                PageResult::failed(
+                                    en,
+                                    &FetchError::new(
+                                        FailureKind::Other,
+                                        format!("worker panicked: {e}"),
+                                    ),
+                                )
+                            });
+                            match result {
+                                Some(r) => (entry, r),
+                                None => continue,
+                            }
+                        }
+                    };
+                    let Some(entry) = entry else { continue };
+                    politeness.finish(&entry.host);
+                    if let Some(delay) = self.shared.robots_delay(&entry) {
+                        politeness.set_crawl_delay(&entry.host, delay, Instant::now().into_std());
+                    }
+                    CrawlCounters::sub(&self.counters.in_flight, 1);
+                    if result.outcome == Outcome::Denied {
+                        denied += 1;
+                    }
+                    let errors_before = book.errors(&entry.host);
+                    let verdict = self.retry_verdict(&entry, &result, &mut book);
+                    // A server's Retry-After holds the host back even when this URL is given up.
+                    let host_wait = verdict.host_wait().or_else(|| {
+                        result
+                            .retry_after
+                            .map(|w| w.min(self.shared.cfg.max_retry_after))
                     });
-                    match result {
-                        Some(r) => (entry, r),
-                        None => continue,
+                    if let Some(wait) = host_wait {
+                        politeness.defer(&entry.host, (Instant::now() + wait).into_std());
+                    }
+                    if let Store::Shared(pg, _) = &self.store {
+                        // What the host's next owner must honour.
+                        if let Some(wait) = host_wait {
+                            pg.hold_host(&entry.host, now_ms() + wait.as_millis() as i64)
+                                .await?;
+                        }
+                        let errors = book.errors(&entry.host);
+                        if errors != errors_before {
+                            pg.set_host_errors(&entry.host, errors).await?;
+                        }
+                    }
+                    let added = self
+                        .complete(&entry, result, verdict, out, &mut stats, &mut book)
+                        .await?;
+                    // Distributed: new URLs of hosts this worker keeps go to its book now;
+                    // others are found by their owners' next lease tick.
+                    if let Some(l) = &leases {
+                        for host in added.iter().filter(|h| l.keeps(h)) {
+                            book.added(host);
+                        }
+                        CrawlCounters::set(&self.counters.queued, book.queued_total());
                     }
                 }
-            };
-            let Some(entry) = entry else { continue };
-            politeness.finish(&entry.host);
-            if let Some(delay) = self.shared.robots_delay(&entry) {
-                politeness.set_crawl_delay(&entry.host, delay, Instant::now().into_std());
+                Ok(())
             }
-            CrawlCounters::sub(&self.counters.in_flight, 1);
-            if result.outcome == Outcome::Denied {
-                denied += 1;
+            .await;
+            if grouped && let Store::Local(m) = &self.store {
+                let f = lock(m);
+                let end = if processed.is_ok() {
+                    "COMMIT"
+                } else {
+                    "ROLLBACK"
+                };
+                f.conn().execute_batch(end).map_err(|e| f.err(e))?;
             }
-            let errors_before = book.errors(&entry.host);
-            let verdict = self.retry_verdict(&entry, &result, &mut book);
-            // A server's Retry-After holds the host back even when this URL is given up.
-            let host_wait = verdict.host_wait().or_else(|| {
-                result
-                    .retry_after
-                    .map(|w| w.min(self.shared.cfg.max_retry_after))
-            });
-            if let Some(wait) = host_wait {
-                politeness.defer(&entry.host, (Instant::now() + wait).into_std());
-            }
-            if let Store::Shared(pg, _) = &self.store {
-                // What the host's next owner must honour.
-                if let Some(wait) = host_wait {
-                    pg.hold_host(&entry.host, now_ms() + wait.as_millis() as i64)
-                        .await?;
-                }
-                let errors = book.errors(&entry.host);
-                if errors != errors_before {
-                    pg.set_host_errors(&entry.host, errors).await?;
-                }
-            }
-            let added = self
-                .complete(&entry, result, verdict, out, &mut stats, &mut book)
-                .await?;
-            // Distributed: new URLs of hosts this worker keeps go to its book now; others are
-            // found by their owners' next lease tick.
-            if let Some(l) = &leases {
-                for host in added.iter().filter(|h| l.keeps(h)) {
-                    book.added(host);
-                }
-                CrawlCounters::set(&self.counters.queued, book.queued_total());
-            }
+            processed?;
         }
 
         match (&self.store, leases.as_mut()) {
@@ -498,6 +536,8 @@ impl Crawler {
     /// Publishes a final result, then records it in the frontier and capture log; a result to
     /// retry is only logged, and its URL requeued. Returns the hosts of URLs the shared
     /// frontier gained (always empty in embedded mode, where the book is updated directly).
+    /// Embedded, each page's writes are one savepoint: its own transaction, or a part of the
+    /// group's when the loop completes several pages at once.
     async fn complete(
         &self,
         entry: &FrontierEntry,
@@ -557,7 +597,9 @@ impl Crawler {
             match &self.store {
                 Store::Local(m) => {
                     let f = lock(m);
-                    f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+                    f.conn()
+                        .execute_batch("SAVEPOINT page")
+                        .map_err(|e| f.err(e))?;
                     let applied = (|| {
                         if let Some(record) = &result.record {
                             crate::capture_log::insert(f.conn(), record).map_err(|e| f.err(e))?;
@@ -565,9 +607,9 @@ impl Crawler {
                         f.requeue(entry.id, due, &error)
                     })();
                     let end = if applied.is_ok() {
-                        "COMMIT"
+                        "RELEASE page"
                     } else {
-                        "ROLLBACK"
+                        "ROLLBACK TO page; RELEASE page"
                     };
                     f.conn().execute_batch(end).map_err(|e| f.err(e))?;
                     applied?;
@@ -640,14 +682,16 @@ impl Crawler {
         let added = match &self.store {
             Store::Local(m) => {
                 let f = lock(m);
-                f.conn().execute_batch("BEGIN").map_err(|e| f.err(e))?;
+                f.conn()
+                    .execute_batch("SAVEPOINT page")
+                    .map_err(|e| f.err(e))?;
                 let applied = self
                     .apply(&f, entry, &result, book)
                     .and_then(|()| posts.record(f.conn()).map_err(|e| f.err(e)));
                 let end = if applied.is_ok() {
-                    "COMMIT"
+                    "RELEASE page"
                 } else {
-                    "ROLLBACK"
+                    "ROLLBACK TO page; RELEASE page"
                 };
                 f.conn().execute_batch(end).map_err(|e| f.err(e))?;
                 applied?;
