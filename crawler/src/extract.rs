@@ -100,7 +100,7 @@ pub fn extract_html(html: &str, page_url: &Url, max_links: usize, max_url_len: u
 
 /// Visible text under `root`, one block per line, whitespace collapsed.
 pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
-    let mut raw = String::new();
+    let mut text = Collapser::default();
     let mut skip_depth = 0usize;
     for edge in root.traverse() {
         match edge {
@@ -110,21 +110,12 @@ pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
                     if skip_depth > 0 || SKIPPED.contains(&name) {
                         skip_depth += 1;
                     } else if BLOCKS.contains(&name) {
-                        raw.push('\n');
+                        text.line_break();
                     }
                 }
-                // Source line breaks are layout, not text: only block boundaries end a line.
-                // Copied a run at a time, not a `char` at a time (that was 5 % of a crawl).
-                Node::Text(t) if skip_depth == 0 => {
-                    let mut runs = t.split(['\n', '\r']);
-                    if let Some(first) = runs.next() {
-                        raw.push_str(first);
-                        for run in runs {
-                            raw.push(' ');
-                            raw.push_str(run);
-                        }
-                    }
-                }
+                // Source line breaks are layout, not text: whitespace like any other, only block
+                // boundaries end a line.
+                Node::Text(t) if skip_depth == 0 => text.push(t),
                 _ => {}
             },
             Edge::Close(node) => {
@@ -132,83 +123,126 @@ pub(crate) fn visible_text(root: ElementRef<'_>) -> String {
                     if skip_depth > 0 {
                         skip_depth -= 1;
                     } else if BLOCKS.contains(&el.name()) {
-                        raw.push('\n');
+                        text.line_break();
                     }
                 }
             }
         }
     }
-    collapse_lines(&raw)
+    text.finish()
 }
 
 /// Collapses whitespace inside each line and drops empty lines.
-///
-/// Writes into one output string (no `String` per line and `Vec` per word as a
-/// `map`/`collect`/`join` chain would allocate: that was a sixth of extraction on 20 KB pages).
 pub(crate) fn collapse_lines(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for line in raw.lines() {
-        let before = out.len();
-        if before > 0 {
-            out.push('\n');
+    let mut text = Collapser::default();
+    for (i, line) in raw.split('\n').enumerate() {
+        if i > 0 {
+            text.line_break();
         }
-        let words_at = out.len();
-        push_words(&mut out, line);
-        if out.len() == words_at {
-            out.truncate(before);
-        }
+        text.push(line);
     }
-    out
+    text.finish()
 }
 
 /// Collapses every run of whitespace (incl. newlines and NBSP) to one space and trims.
 pub(crate) fn collapse_inline(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    push_words(&mut out, s);
-    out
+    let mut text = Collapser::default();
+    text.push(s);
+    text.finish()
 }
 
-/// Appends the whitespace-separated words of `s` to `out`, one space between them.
+/// Collapsed text built as it is read: words (runs of non-whitespace, `char::is_whitespace`)
+/// joined by one space within a line, lines holding words joined by one newline, empty lines
+/// dropped.
 ///
-/// Whitespace is `char::is_whitespace`, found by a byte scan: besides ASCII, every whitespace
-/// character starts with the lead byte 0xC2, 0xE1, 0xE2 or 0xE3, so only those are decoded (the
-/// per-`char` split was 4 % of a crawl of Cyrillic pages).
-fn push_words(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    // Start of the current word, while in one; whether a word was already written.
-    let mut word: Option<usize> = None;
-    let mut any = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let space = match b {
-            b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => 1,
-            0xC2 | 0xE1 | 0xE2 | 0xE3 => s[i..]
-                .chars()
-                .next()
-                .filter(|c| c.is_whitespace())
-                .map_or(0, char::len_utf8),
-            _ => 0,
-        };
-        if space == 0 {
-            word.get_or_insert(i);
-            i += 1;
-            continue;
-        }
-        if let Some(from) = word.take() {
-            if any {
-                out.push(' ');
+/// Extraction used to gather the raw text of a page and collapse it line by line afterwards,
+/// with a per-`char` split: two more passes over every byte (a tenth of a crawl of 20 KB
+/// pages). Here each text node is scanned once, a byte at a time — besides ASCII, every
+/// whitespace character starts with the lead byte 0xC2, 0xE1, 0xE2 or 0xE3, so only those are
+/// decoded — and words are copied as whole slices. A word may continue in the next text node
+/// (`foo<b>bar</b>` reads `foobar`), so the state carries over between pushes.
+#[derive(Debug, Default)]
+struct Collapser {
+    out: String,
+    /// The current line has a word.
+    words_on_line: bool,
+    /// Whitespace followed the last word of the current line.
+    space: bool,
+    /// A line with words ended: the next word starts a new line.
+    newline: bool,
+}
+
+impl Collapser {
+    fn push(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let ws = whitespace_len(s, i);
+            if ws > 0 {
+                self.space = true;
+                i += ws;
+                continue;
             }
-            out.push_str(&s[from..i]);
-            any = true;
+            let start = i;
+            i += 1;
+            while i < bytes.len()
+                && (!SPACE_START[usize::from(bytes[i])] || whitespace_len(s, i) == 0)
+            {
+                i += 1;
+            }
+            self.word(&s[start..i]);
         }
-        i += space;
     }
-    if let Some(from) = word {
-        if any {
-            out.push(' ');
+
+    fn word(&mut self, w: &str) {
+        if self.newline {
+            self.out.push('\n');
+            self.newline = false;
+        } else if self.words_on_line && self.space {
+            self.out.push(' ');
         }
-        out.push_str(&s[from..]);
+        self.out.push_str(w);
+        self.words_on_line = true;
+        self.space = false;
+    }
+
+    fn line_break(&mut self) {
+        self.newline |= self.words_on_line;
+        self.words_on_line = false;
+        self.space = false;
+    }
+
+    fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Bytes that may start a whitespace character (see [`whitespace_len`]).
+const SPACE_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let starts = [
+        b' ', b'\t', b'\n', 0x0B, 0x0C, b'\r', 0xC2, 0xE1, 0xE2, 0xE3,
+    ];
+    let mut k = 0;
+    while k < starts.len() {
+        table[starts[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
+
+/// Length of the whitespace character at byte `i` of `s`, 0 when there is none. `i` need not be
+/// a character boundary: a continuation byte is never whitespace's first byte.
+#[inline]
+fn whitespace_len(s: &str, i: usize) -> usize {
+    match s.as_bytes()[i] {
+        b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => 1,
+        0xC2 | 0xE1 | 0xE2 | 0xE3 => s
+            .get(i..)
+            .and_then(|rest| rest.chars().next())
+            .filter(|c| c.is_whitespace())
+            .map_or(0, char::len_utf8),
+        _ => 0,
     }
 }
 
@@ -252,30 +286,45 @@ mod tests {
         assert_eq!(collapse_inline("   "), "");
     }
 
+    /// Collapsing as first written: lines split, words split by `char::is_whitespace`.
+    fn reference_lines(raw: &str) -> String {
+        raw.lines()
+            .map(|l| {
+                l.split(char::is_whitespace)
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
-    fn word_scan_agrees_with_the_unicode_split_for_every_char() {
-        fn reference(s: &str) -> String {
-            s.split(char::is_whitespace)
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        }
+    fn collapsing_agrees_with_the_unicode_split_for_every_char() {
         let all: String = (0..=0x10FFFF)
             .filter_map(char::from_u32)
             .flat_map(|c| [c, 'ж'])
             .collect();
         for s in [
             all.as_str(),
-            " a\u{3000}b\u{85}\u{a0}c\u{2028}",
+            " a\u{3000}b\u{85}\u{a0}c\u{2028}\n\n d\r\n\u{2029}e \n",
             "x",
             "",
             "\u{2009}",
             "ы ",
+            "\n\u{a0}\n",
         ] {
-            let mut out = String::new();
-            push_words(&mut out, s);
-            assert_eq!(out, reference(s));
+            assert_eq!(collapse_lines(s), reference_lines(s));
+            assert_eq!(collapse_inline(s), reference_lines(&s.replace('\n', " ")));
         }
+    }
+
+    #[test]
+    fn a_word_continues_across_inline_elements() {
+        let html = "<p>сло<b>во</b> и <i> ещё</i><br>х</p><div>  </div><p>\u{a0}у</p>";
+        let e = extract_html(html, &page(), 10, 2048);
+        assert_eq!(e.text, "слово и ещё\nх\nу");
     }
 
     #[test]

@@ -93,9 +93,21 @@ pub struct FetchedResponse {
     pub fetched_at: DateTime<Utc>,
     /// Redirects followed to get here, in order.
     pub redirects: Vec<RedirectHop>,
+    /// SHA-256 of `body`, once computed ([`FetchedResponse::body_sha256`]).
+    pub(crate) body_digest: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl FetchedResponse {
+    /// SHA-256 of the body, computed on first use: the WARC payload digest and the capture's
+    /// body hash are the same hash of the same bytes, so a page is hashed once for both.
+    pub fn body_sha256(&self) -> &[u8; 32] {
+        self.body_digest.get_or_init(|| {
+            let mut out = [0u8; 32];
+            out.copy_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(&self.body));
+            out
+        })
+    }
+
     /// True for `text/html` and `application/xhtml+xml` (and a missing type: servers that omit
     /// it almost always send HTML).
     pub fn is_html(&self) -> bool {
@@ -270,6 +282,7 @@ impl Fetcher {
                     body,
                     fetched_at: Utc::now(),
                     redirects,
+                    body_digest: Default::default(),
                 });
             }
         };
@@ -440,6 +453,7 @@ mod tests {
             body: vec![],
             fetched_at: Utc::now(),
             redirects: vec![],
+            body_digest: Default::default(),
         };
         for (ct, want) in [
             (None, true),

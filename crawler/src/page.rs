@@ -363,7 +363,7 @@ fn base_capture(
         title: String::new(),
         text: String::new(),
         lang: None,
-        body_sha256: Some(model::sha256_hex(&resp.body)),
+        body_sha256: Some(hex::encode(resp.body_sha256())),
         body_len: resp.body.len() as u64,
         warc,
         error: None,
@@ -533,6 +533,7 @@ mod tests {
             body: body.to_vec(),
             fetched_at: Utc::now(),
             redirects: vec![],
+            body_digest: Default::default(),
         }
     }
 
@@ -659,7 +660,10 @@ mod tests {
         );
         assert_eq!(r.outcome, Outcome::Fetched);
         assert!(r.captures[0].text.is_empty() && r.links.is_empty());
-        assert!(r.captures[0].body_sha256.is_some());
+        assert_eq!(
+            r.captures[0].body_sha256.as_deref(),
+            Some(model::sha256_hex(b"%PDF <a href=/z>").as_str())
+        );
     }
 
     #[test]

@@ -21,20 +21,43 @@ pub const NEAR_DUPLICATE_BITS: u32 = 3;
 pub fn simhash(text: &str) -> Option<u64> {
     // Lower-cased words back to back, each followed by a space (so a shingle — three words and
     // their spaces, which is what is hashed — is one contiguous slice), and where each word ends.
-    let mut buf = String::with_capacity(text.len() + text.len() / 4);
+    let mut buf: Vec<u8> = Vec::with_capacity(text.len() + text.len() / 4);
     let mut ends: Vec<usize> = Vec::with_capacity(text.len() / 6);
     // Start of the current word in `text` and in `buf`, while in one.
     let mut word: Option<(usize, usize)> = None;
     // Whether the current word has a capital sigma (see below).
     let mut sigma = false;
-    for (at, c) in text.char_indices() {
-        if is_word_char(c) {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // A byte scan: ASCII and U+0400–U+045F (Russian, a letter each) are read and lower-cased
+    // from their bytes; any other character is decoded and goes through the general tests.
+    while at < bytes.len() {
+        let b = bytes[at];
+        let (len, fast) = match (b, bytes.get(at + 1)) {
+            (..0x80, _) => (1, Some(b.is_ascii_alphanumeric())),
+            (0xD0, _) | (0xD1, Some(0x80..=0x9F)) => (2, Some(true)),
+            _ => (0, None),
+        };
+        let (len, is_word, c) = match fast {
+            Some(is_word) => (len, is_word, None),
+            None => {
+                let c = text[at..].chars().next().unwrap_or_default();
+                (c.len_utf8(), is_word_char(c), Some(c))
+            }
+        };
+        if is_word {
             if word.is_none() {
                 word = Some((at, buf.len()));
                 sigma = false;
             }
-            sigma |= c == 'Σ';
-            push_lower(&mut buf, c);
+            match c {
+                None if len == 1 => buf.push(b.to_ascii_lowercase()),
+                None => push_utf8_2(&mut buf, lower_russian(utf8_2(b, bytes[at + 1]))),
+                Some(c) => {
+                    sigma |= c == 'Σ';
+                    push_lower(&mut buf, c);
+                }
+            }
         } else if let Some((from, buf_from)) = word.take() {
             end_word(
                 &mut buf,
@@ -42,6 +65,7 @@ pub fn simhash(text: &str) -> Option<u64> {
                 sigma.then(|| (&text[from..at], buf_from)),
             );
         }
+        at += len;
     }
     if let Some((from, buf_from)) = word {
         end_word(
@@ -53,7 +77,7 @@ pub fn simhash(text: &str) -> Option<u64> {
     if ends.is_empty() {
         return None;
     }
-    let bytes = buf.as_bytes();
+    let bytes = buf.as_slice();
     let shingle = 3.min(ends.len());
     let windows = ends.len() - shingle + 1;
     // Window `k`: words k..k+shingle with their spaces.
@@ -70,7 +94,7 @@ pub fn simhash(text: &str) -> Option<u64> {
         for (k, lane) in lanes.iter_mut().enumerate() {
             *lane += SPREAD[(h >> (8 * k)) as u8 as usize];
         }
-        if (first + 1) % 255 == 0 || first + 1 == windows {
+        if (first + 1).is_multiple_of(255) || first + 1 == windows {
             for (k, lane) in lanes.iter_mut().enumerate() {
                 for (i, byte) in lane.to_le_bytes().into_iter().enumerate() {
                     counts[8 * k + i] += u32::from(byte);
@@ -159,28 +183,49 @@ fn is_word_char(c: char) -> bool {
 
 /// Appends `c` lower-cased as `char::to_lowercase` does, without the table look-up for ASCII
 /// and the Russian alphabet.
-fn push_lower(buf: &mut String, c: char) {
+fn push_lower(buf: &mut Vec<u8>, c: char) {
     match c {
-        _ if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
-        // А–Я → а–я, Ѐ–Џ → ѐ–џ; lower case letters of both ranges stay.
-        '\u{0410}'..='\u{042F}' => buf.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
-        '\u{0400}'..='\u{040F}' => buf.push(char::from_u32(c as u32 + 0x50).unwrap_or(c)),
-        '\u{0430}'..='\u{045F}' => buf.push(c),
-        _ => buf.extend(c.to_lowercase()),
+        _ if c.is_ascii() => buf.push((c as u8).to_ascii_lowercase()),
+        '\u{0400}'..='\u{045F}' => push_utf8_2(buf, lower_russian(c as u32)),
+        _ => {
+            for l in c.to_lowercase() {
+                buf.extend_from_slice(l.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+        }
     }
+}
+
+/// U+0400–U+045F lower-cased: А–Я → а–я, Ѐ–Џ → ѐ–џ; lower case letters of both ranges stay.
+fn lower_russian(cp: u32) -> u32 {
+    match cp {
+        0x410..=0x42F => cp + 0x20,
+        0x400..=0x40F => cp + 0x50,
+        _ => cp,
+    }
+}
+
+/// The code point of a two-byte UTF-8 sequence.
+fn utf8_2(lead: u8, cont: u8) -> u32 {
+    (u32::from(lead & 0x1F) << 6) | u32::from(cont & 0x3F)
+}
+
+/// Appends a code point of U+0080–U+07FF as its two UTF-8 bytes.
+fn push_utf8_2(buf: &mut Vec<u8>, cp: u32) {
+    buf.push(0xC0 | (cp >> 6) as u8);
+    buf.push(0x80 | (cp & 0x3F) as u8);
 }
 
 /// Closes the current word and appends the space that follows it in a shingle.
 /// `str::to_lowercase` lower-cases a word-final capital sigma to `ς`, which per-character
 /// lower-casing does not, so a word with a `Σ` (`redo`: the original word and where it starts
 /// in `buf`) is lower-cased again by std.
-fn end_word(buf: &mut String, ends: &mut Vec<usize>, redo: Option<(&str, usize)>) {
+fn end_word(buf: &mut Vec<u8>, ends: &mut Vec<usize>, redo: Option<(&str, usize)>) {
     if let Some((original, from)) = redo {
         buf.truncate(from);
-        buf.push_str(&original.to_lowercase());
+        buf.extend_from_slice(original.to_lowercase().as_bytes());
     }
     ends.push(buf.len());
-    buf.push(' ');
+    buf.push(b' ');
 }
 
 /// Number of differing bits.
@@ -265,10 +310,10 @@ mod tests {
                 "{c:?} U+{:04X}",
                 c as u32
             );
-            let mut fast = String::new();
+            let mut fast = Vec::new();
             push_lower(&mut fast, c);
             assert_eq!(
-                fast,
+                String::from_utf8(fast).unwrap(),
                 c.to_lowercase().collect::<String>(),
                 "U+{:04X}",
                 c as u32
@@ -280,11 +325,17 @@ mod tests {
     fn same_signature_as_the_per_word_version() {
         let long = PAGE.repeat(40);
         let many: String = (0..2000).map(|i| format!("слово{} ", i % 97)).collect();
+        // Every one- and two-byte character, inside and between words.
+        let two_byte: String = (0..0x800u32)
+            .filter_map(char::from_u32)
+            .flat_map(|c| [c, 'Ж', c, ' '])
+            .collect();
         let texts = [
             PAGE,
             "ОДНО",
             "one two",
             "one two three four five six",
+            "Ѐлка ЍЎЏ Ѡѡ Ѣѣ Ѫѫ Ѵѵ ҀҁҊ Ӏ ӏ Ӂ Ә ә ЁЖИК Ѝ ѝ Џ џ — «цитата» \u{0483}\u{0489}x",
             "один два три четыре пять шесть семь",
             "a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh",
             "",
@@ -294,6 +345,7 @@ mod tests {
             // More shingles than a byte counter holds (the counters are flushed every 255).
             long.as_str(),
             many.as_str(),
+            two_byte.as_str(),
         ];
         for t in texts {
             let start: String = t.chars().take(80).collect();

@@ -216,6 +216,16 @@ impl WarcEncoder {
     /// Appends the response and request records of one exchange to `out`; returns the
     /// response's record id (its member starts where `out` ended).
     pub fn exchange(&mut self, ex: &Exchange<'_>, out: &mut Vec<u8>) -> io::Result<String> {
+        self.exchange_digested(ex, None, out)
+    }
+
+    /// [`WarcEncoder::exchange`], given the SHA-256 of `ex.body` when it is known already.
+    fn exchange_digested(
+        &mut self,
+        ex: &Exchange<'_>,
+        body_sha256: Option<&[u8; 32]>,
+        out: &mut Vec<u8>,
+    ) -> io::Result<String> {
         let response_id = record_id(ex.target_uri, ex.date);
         let request_id = record_id(ex.target_uri, ex.date);
         let date = warc_date(ex.date);
@@ -243,7 +253,11 @@ impl WarcEncoder {
             headers.push(("WARC-IP-Address", ip.clone()));
         }
         headers.push(("WARC-Concurrent-To", request_id.clone()));
-        headers.push(("WARC-Payload-Digest", digest(ex.body)));
+        let payload_digest = match body_sha256 {
+            Some(hash) => format!("sha256:{}", base32(hash)),
+            None => digest(ex.body),
+        };
+        headers.push(("WARC-Payload-Digest", payload_digest));
         headers.push((
             "Content-Type",
             "application/http;msgtype=response".to_string(),
@@ -293,7 +307,7 @@ impl WarcEncoder {
             )?;
         }
         let response_at = out.len() as u64;
-        let response_id = self.exchange(
+        let response_id = self.exchange_digested(
             &Exchange {
                 target_uri: resp.final_url.as_str(),
                 ip: resp.ip.clone(),
@@ -304,6 +318,7 @@ impl WarcEncoder {
                 body: &resp.body,
                 request: request_block(&resp.final_url, &resp.protocol, user_agent),
             },
+            Some(resp.body_sha256()),
             &mut out,
         )?;
         let mut fields = format!(
@@ -588,6 +603,7 @@ mod tests {
                 body: vec![],
                 fetched_at: Utc::now(),
             }],
+            body_digest: Default::default(),
         };
         let r = w.write_fetch(&resp, "baqylau/0.1", 2).unwrap();
         let mut all = String::new();
@@ -614,6 +630,14 @@ mod tests {
         let mut one = String::new();
         GzDecoder::new(f).read_to_string(&mut one).unwrap();
         assert!(one.contains("WARC-Target-URI: http://example.kz/new"));
+        assert!(
+            one.contains(&format!("WARC-Payload-Digest: {}\r\n", digest(&resp.body))),
+            "the final response's payload digest, computed once for the capture too"
+        );
+        assert_eq!(
+            hex::encode(resp.body_sha256()),
+            model::sha256_hex(&resp.body)
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
