@@ -183,16 +183,24 @@ pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usi
         if linked_before || linked_after {
             continue;
         }
-        out.push_slow(&input[pending..start], pending);
+        // nearly always: whitespace, then a chunk that is already lowercase — one copy
+        let copy = !e.lower && bytes[pending..start].iter().all(u8::is_ascii_whitespace);
+        if !copy {
+            out.push_slow(&input[pending..start], pending);
+        }
         // lowercasing keeps lengths: the chunk's tokens move by where it lands
-        let at = out.len();
+        let at = out.len() + if copy { start - pending } else { 0 };
         let (t0, t1) = token_ranges[k];
         out.tokens.extend(
             chunk_tokens[t0 as usize..t1 as usize]
                 .iter()
                 .map(|&(s, e)| (s - start + at, e - start + at)),
         );
-        out.push_plain(&input[start..end], start, e.lower);
+        if copy {
+            out.verbatim(pending, end);
+        } else {
+            out.push_plain(&input[start..end], start, e.lower);
+        }
         pending = end;
     }
     out.push_slow(&input[pending..], pending);
@@ -373,13 +381,14 @@ fn plain_chunk(b: &[u8], start: usize, toks: &mut Vec<(usize, usize)>) -> (usize
         // sets what the general arm below sets for each of them, in a tight loop
         if x == 0xD0 || x == 0xD1 {
             let from = i;
-            while i + 1 < b.len() {
-                let (x, y) = (b[i], b[i + 1]);
-                if !(x == 0xD0 && y >= 0xB0 || x == 0xD1 && y < 0xA0 && y != 0x91) {
-                    break;
-                }
-                i += 2;
-            }
+            // as big-endian pairs: D0 B0 – D0 BF and D1 80 – D1 9F but D1 91
+            i += 2 * b[i..]
+                .chunks_exact(2)
+                .take_while(|p| {
+                    let v = u16::from_be_bytes([p[0], p[1]]);
+                    v.wrapping_sub(0xD0B0) < 0x10 || v.wrapping_sub(0xD180) < 0x20 && v != 0xD191
+                })
+                .count();
             if i > from {
                 match tok {
                     Some((_, Kind::Letter)) => {}
