@@ -493,18 +493,20 @@ fn is_lowercase_russian(p: &[u8]) -> bool {
 /// was a tenth of normalizing).
 #[inline]
 fn lowercase_russian_pairs(b: &[u8]) -> usize {
-    const LANES: u64 = 0x0001_0001_0001_0001;
-    const HIGH: u64 = LANES * 0x8000;
+    // a 16-bit pattern in each of the four lanes (little-endian: lead byte low, trail high)
+    const fn lanes(x: u64) -> u64 {
+        x * 0x0001_0001_0001_0001
+    }
+    const HIGH: u64 = lanes(0x8000);
     // a lane's top bit is set when the lane is not zero (no carry leaves a 16-bit lane)
     let nonzero = |t: u64| (((t & !HIGH) + !HIGH) | t) & HIGH;
     let mut n = 0;
     for w in b.chunks_exact(8) {
-        // little-endian lanes: lead byte low, trail byte high
         let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
-        let a = nonzero((w & LANES * 0xF0FF) ^ LANES * 0xB0D0); // D0 B0 – D0 BF
-        let r = nonzero((w & LANES * 0xE0FF) ^ LANES * 0x80D1); // D1 80 – D1 9F
-        let yo = nonzero(w ^ LANES * 0x91D1); // D1 91
-        let ok = !a & HIGH | !r & yo;
+        let a = nonzero((w & lanes(0xF0FF)) ^ lanes(0xB0D0)); // D0 B0 – D0 BF
+        let r = nonzero((w & lanes(0xE0FF)) ^ lanes(0x80D1)); // D1 80 – D1 9F
+        let yo = nonzero(w ^ lanes(0x91D1)); // D1 91
+        let ok = (!a & HIGH) | (!r & yo);
         if ok != HIGH {
             return n + ((!ok & HIGH).trailing_zeros() / 16) as usize;
         }
