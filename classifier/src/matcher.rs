@@ -126,9 +126,11 @@ pub(crate) struct Matcher {
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     programs: Vec<RuleProgram>,
-    piece_rules: Vec<Vec<usize>>,
-    regex_rules: Vec<Vec<usize>>,
-    indicator_rules: Vec<usize>,
+    /// Rules that use each piece (as a positive atom).
+    piece_rules: Postings,
+    /// Rules that use each regex.
+    regex_rules: Postings,
+    indicator_rules: Vec<u32>,
 }
 
 impl Matcher {
@@ -174,12 +176,13 @@ impl Matcher {
                 regex_rules[x].push(r);
             }
             if !prog.positive.indicators.is_empty() {
-                indicator_rules.push(r);
+                indicator_rules.push(r as u32);
             }
         }
         for v in piece_rules.iter_mut().chain(regex_rules.iter_mut()) {
             v.dedup();
         }
+        let (piece_rules, regex_rules) = (Postings::new(piece_rules), Postings::new(regex_rules));
         Matcher {
             atoms,
             literals,
@@ -238,17 +241,17 @@ impl Matcher {
         // candidate rules as a bit set: read in ascending order, as a sorted and deduplicated
         // list would be, without sorting thousands of ids on pages full of rule words
         let mut candidates = vec![0u64; self.programs.len().div_ceil(64)];
-        let mut mark = |rules: &[usize]| {
+        let mut mark = |rules: &[u32]| {
             for &r in rules {
-                candidates[r / 64] |= 1 << (r % 64);
+                candidates[r as usize / 64] |= 1 << (r % 64);
             }
         };
         for &(p, _, _) in &piece_hits.index {
-            mark(&self.piece_rules[p as usize]);
+            mark(self.piece_rules.get(p as usize));
         }
         for (x, mask) in regex_fields.iter().enumerate() {
             if *mask != 0 {
-                mark(&self.regex_rules[x]);
+                mark(self.regex_rules.get(x));
             }
         }
         mark(&self.indicator_rules);
@@ -290,6 +293,33 @@ impl Matcher {
             }
         }
         fired
+    }
+}
+
+/// A list of rule ids per key (piece or regex), all in one vector: a page marks the rules
+/// of hundreds of pieces, and a vector per piece cost a cache miss for its header and another
+/// for its ids.
+#[derive(Debug)]
+struct Postings {
+    /// Key `k`'s ids are `ids[starts[k]..starts[k + 1]]`.
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl Postings {
+    fn new(lists: Vec<Vec<usize>>) -> Postings {
+        let mut starts = Vec::with_capacity(lists.len() + 1);
+        let mut ids = Vec::new();
+        starts.push(0);
+        for l in lists {
+            ids.extend(l.into_iter().map(|r| r as u32));
+            starts.push(ids.len() as u32);
+        }
+        Postings { starts, ids }
+    }
+
+    fn get(&self, k: usize) -> &[u32] {
+        &self.ids[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
 }
 
