@@ -131,6 +131,11 @@ pub(crate) struct Matcher {
     /// Rules that use each regex.
     regex_rules: Postings,
     indicator_rules: Vec<u32>,
+    /// Each rule's required clauses (as clause ids) and each clause's pieces: the programs'
+    /// `required`, flattened — the test runs for every candidate of a page, and the nested
+    /// vectors were a cache miss or two per candidate.
+    rule_clauses: Postings,
+    clause_pieces: Postings,
 }
 
 impl Matcher {
@@ -183,6 +188,18 @@ impl Matcher {
             v.dedup();
         }
         let (piece_rules, regex_rules) = (Postings::new(piece_rules), Postings::new(regex_rules));
+        let mut clauses = Vec::new();
+        let rule_clauses = Postings::new(
+            programs
+                .iter()
+                .map(|prog| {
+                    let ids = (clauses.len()..clauses.len() + prog.required.len()).collect();
+                    clauses.extend(prog.required.iter().cloned());
+                    ids
+                })
+                .collect(),
+        );
+        let clause_pieces = Postings::new(clauses);
         Matcher {
             atoms,
             literals,
@@ -192,6 +209,8 @@ impl Matcher {
             piece_rules,
             regex_rules,
             indicator_rules,
+            rule_clauses,
+            clause_pieces,
         }
     }
 
@@ -279,9 +298,13 @@ impl Matcher {
             if !allowed(r) {
                 continue;
             }
-            let present =
-                |clause: &Vec<usize>| clause.iter().any(|p| ctx.piece_hits.contains_key(p));
-            if !self.programs[r].required.iter().all(present) {
+            let present = |&c: &u32| {
+                self.clause_pieces
+                    .get(c as usize)
+                    .iter()
+                    .any(|&p| ctx.piece_hits.contains_key(&(p as usize)))
+            };
+            if !self.rule_clauses.get(r).iter().all(present) {
                 continue;
             }
             if let Some(mut occs) = ctx.eval(&self.programs[r].node) {
