@@ -32,6 +32,17 @@ pub fn simhash(text: &str) -> Option<u64> {
     // A byte scan: ASCII and U+0400–U+045F (Russian, a letter each) are read and lower-cased
     // from their bytes; any other character is decoded and goes through the general tests.
     while at < bytes.len() {
+        // Most of a text is lower-case letters: runs of them are copied whole.
+        let run = lower_run(&bytes[at..]);
+        if run > 0 {
+            if word.is_none() {
+                word = Some((at, buf.len()));
+                sigma = false;
+            }
+            buf.extend_from_slice(&bytes[at..at + run]);
+            at += run;
+            continue;
+        }
         let b = bytes[at];
         let (len, fast) = match (b, bytes.get(at + 1)) {
             (..0x80, _) => (1, Some(b.is_ascii_alphanumeric())),
@@ -132,6 +143,20 @@ pub fn simhash(text: &str) -> Option<u64> {
             .filter(|(_, c)| 2 * **c as usize > windows)
             .fold(0u64, |acc, (bit, _)| acc | 1 << bit),
     )
+}
+
+/// Length of the longest prefix of `bytes` made of word characters that are their own lower
+/// case: ASCII a–z and digits, and U+0430–U+045F (а–я, ѐ–џ).
+fn lower_run(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'a'..=b'z' | b'0'..=b'9', _) => i += 1,
+            (0xD0, Some(0xB0..=0xBF)) | (0xD1, Some(0x80..=0x9F)) => i += 2,
+            _ => break,
+        }
+    }
+    i
 }
 
 /// The [`Fnv`] hashes of four byte strings, computed in step over their common length.
