@@ -73,6 +73,11 @@ if [[ $PEERS == 1 ]]; then
   # the page stream. Its concurrency is its own default (no CLI flag).
   run "spider_cli $SPIDER_VERSION" "defaults, respect robots.txt, \`crawl -o\`" \
     /var/tmp/spider-cli/bin/spider --url "http://127.0.0.1:$PORT/" --respect-robots-txt crawl -o
+  # The one spider_cli setting that fetches the whole site: a delay (even 1 ms) makes its crawl
+  # sequential, slow enough for the page channel (its `--sync` flag is applied after the crawl
+  # is built and changes nothing).
+  run "spider_cli $SPIDER_VERSION" "\`--delay 1\`, respect robots.txt, \`crawl -o\`" \
+    /var/tmp/spider-cli/bin/spider --url "http://127.0.0.1:$PORT/" --respect-robots-txt --delay 1 crawl -o
   # The spider crate itself (same version as spider_cli), awaited directly: spider_cli's
   # `crawl -o` stops at the first lagged read of its 30-slot page channel, after a few hundred
   # pages of a fast site (bench/peers/spider/src/main.rs). Its own workspace and target dir.
