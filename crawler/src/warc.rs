@@ -161,7 +161,8 @@ impl WarcWriter {
             ("Content-Type", "application/warc-fields".to_string()),
         ];
         let mut out = Vec::new();
-        self.encoder.record(&headers, block.as_bytes(), &mut out)?;
+        self.encoder
+            .record(&headers, &[block.as_bytes()], &mut out)?;
         self.append(&out)?;
         Ok(())
     }
@@ -241,7 +242,6 @@ impl WarcEncoder {
             block.extend_from_slice(b"\r\n");
         }
         block.extend_from_slice(format!("Content-Length: {}\r\n\r\n", ex.body.len()).as_bytes());
-        block.extend_from_slice(ex.body);
 
         let mut headers = vec![
             ("WARC-Type", "response".to_string()),
@@ -262,7 +262,9 @@ impl WarcEncoder {
             "Content-Type",
             "application/http;msgtype=response".to_string(),
         ));
-        self.record(&headers, &block, out)?;
+        // The HTTP head and the body are the record's block, passed in parts: the body is not
+        // copied behind the head only to be hashed and compressed.
+        self.record(&headers, &[&block, ex.body], out)?;
 
         let mut req_headers = vec![
             ("WARC-Type", "request".to_string()),
@@ -278,7 +280,7 @@ impl WarcEncoder {
             "Content-Type",
             "application/http;msgtype=request".to_string(),
         ));
-        self.record(&req_headers, &ex.request, out)?;
+        self.record(&req_headers, &[&ex.request], out)?;
         Ok(response_id)
     }
 
@@ -337,7 +339,7 @@ impl WarcEncoder {
             ("WARC-Concurrent-To", response_id.clone()),
             ("Content-Type", "application/warc-fields".to_string()),
         ];
-        self.record(&headers, fields.as_bytes(), &mut out)?;
+        self.record(&headers, &[fields.as_bytes()], &mut out)?;
         Ok(EncodedFetch {
             bytes: out,
             response_at,
@@ -345,13 +347,15 @@ impl WarcEncoder {
         })
     }
 
-    /// Appends one record to `out` as its own gzip member.
+    /// Appends one record to `out` as its own gzip member; its block is the concatenation of
+    /// `block`'s parts.
     fn record(
         &mut self,
         headers: &[(&str, String)],
-        block: &[u8],
+        block: &[&[u8]],
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
+        let block_len: usize = block.iter().map(|part| part.len()).sum();
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in headers {
             head.push_str(name);
@@ -359,16 +363,19 @@ impl WarcEncoder {
             head.push_str(value);
             head.push_str("\r\n");
         }
-        head.push_str(&format!("WARC-Block-Digest: {}\r\n", digest(block)));
-        head.push_str(&format!("Content-Length: {}\r\n\r\n", block.len()));
-        let tail = b"\r\n\r\n";
+        head.push_str(&format!("WARC-Block-Digest: {}\r\n", digest_parts(block)));
+        head.push_str(&format!("Content-Length: {block_len}\r\n\r\n"));
+        let tail: &[u8] = b"\r\n\r\n";
         let mut crc = Crc::new();
-        for part in [head.as_bytes(), block, tail] {
+        for part in std::iter::once(head.as_bytes())
+            .chain(block.iter().copied())
+            .chain([tail])
+        {
             crc.update(part);
             self.deflate.write_all(part)?;
         }
         // Finishes this record's deflate stream and resets the compressor for the next one.
-        let mut next = Vec::with_capacity(block.len() / 3 + 256);
+        let mut next = Vec::with_capacity(block_len / 3 + 256);
         next.extend_from_slice(&GZIP_HEADER);
         let member = self.deflate.reset(next)?;
         out.extend_from_slice(&member);
@@ -408,6 +415,15 @@ fn warc_date(t: DateTime<Utc>) -> String {
 /// `sha256:` + RFC 4648 base32 of the SHA-256 of `bytes`.
 pub fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", base32(&Sha256::digest(bytes)))
+}
+
+/// [`digest`] of the concatenation of `parts`.
+fn digest_parts(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    format!("sha256:{}", base32(&hasher.finalize()))
 }
 
 /// RFC 4648 base32 (upper case, `=` padded).
