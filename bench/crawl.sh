@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Crawler benchmark (issue 4, DESIGN §9): a generated site of ~20 KB Cyrillic pages served by
 # Debian's nginx on 127.0.0.1, crawled with robots.txt and per-host politeness on but no delay.
-# Prints a Markdown table: pages/s, CPU seconds, peak RSS of the crawler process.
+# Prints a Markdown table: pages/s, CPU seconds (and per page, and as cores busy over the wall
+# time), peak RSS of the crawler process, and the 1-minute load average after the run (other
+# work on the machine skews wall-clock figures; CPU per page much less).
 #
 #   bench/crawl.sh                 # 20,000 pages: crawl-only, and crawl+parse+index+classify
 #   bench/crawl.sh --peers         # ... and the same site with spider_cli and Scrapy
@@ -50,7 +52,9 @@ run() {
   read -r wall user sys rss <"$WORK/time"
   pages=$(bench_pages_served "$WORK")
   ROWS+=("$(awk -v l="$label" -v n="$note" -v p="$pages" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" \
-    'BEGIN { printf "| %s | %s | %d | %.1f | %.0f | %.1f | %.0f |", l, n, p, w, p / w, u + s, r / 1024 }')")
+    -v la="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN { printf "| %s | %s | %d | %.1f | %.0f | %.1f | %.3f | %.2f | %.0f | %s |", l, n, p, w, p / w,
+      u + s, 1000 * (u + s) / p, (u + s) / w, r / 1024, la }')")
 }
 
 DATA="$WORK/data"
@@ -111,6 +115,6 @@ fi
 echo
 echo "Site: $PAGES pages (${AVG_KB} KB average, $TOTAL_URLS URLs with index and sections), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(nproc) cores."
 echo
-echo "| run | settings | pages fetched | wall s | pages/s | CPU s | peak RSS MB |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| run | settings | pages fetched | wall s | pages/s | CPU s | CPU ms/page | cores busy | peak RSS MB | load avg |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
