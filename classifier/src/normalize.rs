@@ -16,6 +16,9 @@
 //! transliterations share (see the `translit` module) — except inside URLs, handles and tokens
 //! with digits, which indicators read as written.
 
+use std::cell::Cell;
+use std::num::NonZeroU8;
+
 use unicode_normalization::UnicodeNormalization;
 
 use crate::translit;
@@ -142,9 +145,12 @@ pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usi
     let bytes = input.as_bytes();
     // chunks between ASCII whitespace, with what `plain_chunk` says of each, and the range of
     // `chunk_tokens` that holds a plain chunk's tokens (input offsets)
-    let mut chunks: Vec<(usize, usize, Option<Edges>)> = Vec::new();
-    let mut chunk_tokens: Vec<(usize, usize)> = Vec::with_capacity(input.len() / 8);
-    let mut token_ranges: Vec<(u32, u32)> = Vec::new();
+    // (the vectors of the last call on this thread, emptied: see `Scratch`)
+    let Scratch {
+        mut chunks,
+        mut chunk_tokens,
+        mut token_ranges,
+    } = SCRATCH.take();
     let mut pos = 0;
     while pos < bytes.len() {
         if bytes[pos].is_ascii_whitespace() {
@@ -164,27 +170,21 @@ pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usi
     // a one-letter word at a chunk's edge joins a letter-spaced run when the chunk beyond one
     // space may end (or start) with a one-letter word too: such chunks are left to the passes
     // (a chunk the passes handle may turn out to have one once noise is dropped)
-    let edges = |k: usize| {
-        chunks[k].2.unwrap_or(Edges {
-            head: true,
-            tail: true,
-            lower: true,
-        })
-    };
+    let edges = |k: usize| chunks[k].2.unwrap_or(Edges::new(true, true, true));
     let one_space =
         |a: usize, b: usize| chunks[b].0 == chunks[a].1 + 1 && bytes[chunks[a].1] == b' ';
     let mut pending = 0; // start of the text not yet normalized
     for k in 0..chunks.len() {
         let (start, end, plain) = chunks[k];
         let Some(e) = plain else { continue };
-        let linked_before = e.head && k > 0 && one_space(k - 1, k) && edges(k - 1).tail;
+        let linked_before = e.head() && k > 0 && one_space(k - 1, k) && edges(k - 1).tail();
         let linked_after =
-            e.tail && k + 1 < chunks.len() && one_space(k, k + 1) && edges(k + 1).head;
+            e.tail() && k + 1 < chunks.len() && one_space(k, k + 1) && edges(k + 1).head();
         if linked_before || linked_after {
             continue;
         }
         // nearly always: whitespace, then a chunk that is already lowercase — one copy
-        let copy = !e.lower && bytes[pending..start].iter().all(u8::is_ascii_whitespace);
+        let copy = !e.lower() && bytes[pending..start].iter().all(u8::is_ascii_whitespace);
         if !copy {
             out.push_slow(&input[pending..start], pending);
         }
@@ -199,12 +199,20 @@ pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usi
         if copy {
             out.verbatim(pending, end);
         } else {
-            out.push_plain(&input[start..end], start, e.lower);
+            out.push_plain(&input[start..end], start, e.lower());
         }
         pending = end;
     }
     out.push_slow(&input[pending..], pending);
     out.flush();
+    chunks.clear();
+    chunk_tokens.clear();
+    token_ranges.clear();
+    SCRATCH.set(Scratch {
+        chunks,
+        chunk_tokens,
+        token_ranges,
+    });
     (
         Normalized {
             text: out.text,
@@ -212,6 +220,20 @@ pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usi
         },
         out.tokens,
     )
+}
+
+/// The working vectors of [`normalize_with_tokens`], kept between calls on a thread: they
+/// grew to a page's chunks on every call (reallocations and copies), and allocating and
+/// freeing tens of kilobytes a page made the allocator consolidate its free lists each time.
+#[derive(Default)]
+struct Scratch {
+    chunks: Vec<(usize, usize, Option<Edges>)>,
+    chunk_tokens: Vec<(usize, usize)>,
+    token_ranges: Vec<(u32, u32)>,
+}
+
+thread_local! {
+    static SCRATCH: Cell<Scratch> = Cell::default();
 }
 
 /// The output while it is written: the text and the map of [`Normalized`].
@@ -472,11 +494,11 @@ fn plain_chunk(b: &[u8], start: usize, toks: &mut Vec<(usize, usize)>) -> (usize
     if cyrillic && (latin || digit) {
         return (i, None);
     }
-    let edges = Edges {
-        head: kinds.0 == Kind::Letter && first_run == 1,
-        tail: kinds.1 == Kind::Letter && run == 1,
+    let edges = Edges::new(
+        kinds.0 == Kind::Letter && first_run == 1,
+        kinds.1 == Kind::Letter && run == 1,
         lower,
-    };
+    );
     (i, Some(edges))
 }
 
@@ -519,12 +541,43 @@ fn lowercase_russian_pairs(b: &[u8]) -> usize {
 }
 
 /// Whether a plain chunk starts (`head`) or ends (`tail`) with a one-letter word, and whether
-/// it has a char that lowercasing changes (`lower`).
+/// it has a char that lowercasing changes (`lower`): bits of one byte, whose top bit is always
+/// set so that `Option<Edges>` is one byte too. As a struct of three `bool`s it was written a
+/// byte at a time and read back as a word for every chunk (a word of the page), a store the
+/// load could not be forwarded from — a stall of a tenth of normalizing.
 #[derive(Debug, Clone, Copy)]
-struct Edges {
-    head: bool,
-    tail: bool,
-    lower: bool,
+struct Edges(NonZeroU8);
+
+impl Edges {
+    const HEAD: u8 = 1;
+    const TAIL: u8 = 2;
+    const LOWER: u8 = 4;
+    const SET: NonZeroU8 = NonZeroU8::new(0x80).expect("not zero");
+
+    #[inline]
+    fn new(head: bool, tail: bool, lower: bool) -> Edges {
+        Edges(
+            Self::SET
+                | (u8::from(head) * Self::HEAD)
+                | (u8::from(tail) * Self::TAIL)
+                | (u8::from(lower) * Self::LOWER),
+        )
+    }
+
+    #[inline]
+    fn head(self) -> bool {
+        self.0.get() & Self::HEAD != 0
+    }
+
+    #[inline]
+    fn tail(self) -> bool {
+        self.0.get() & Self::TAIL != 0
+    }
+
+    #[inline]
+    fn lower(self) -> bool {
+        self.0.get() & Self::LOWER != 0
+    }
 }
 
 /// Lowercase (and `ё`→`е`) of a char of a plain chunk, as [`nfkc_lower`] gives it.
