@@ -126,16 +126,35 @@ pub(crate) struct Matcher {
     regex_set: RegexSet,
     regexes: Vec<Regex>,
     programs: Vec<RuleProgram>,
-    /// Rules that use each piece (as a positive atom).
+    /// Rules marked a candidate by each piece: the rules with a required clause whose key
+    /// clause (see [`Gate`]) has the piece, and the rules without one that use the piece as a
+    /// positive atom.
     piece_rules: Postings,
-    /// Rules that use each regex.
+    /// Rules without a required clause that use each regex.
     regex_rules: Postings,
+    /// Rules without a required clause that use an indicator.
     indicator_rules: Vec<u32>,
     /// Each rule's required clauses (as clause ids) and each clause's pieces: the programs'
     /// `required`, flattened — the test runs for every candidate of a page, and the nested
     /// vectors were a cache miss or two per candidate.
     rule_clauses: Postings,
     clause_pieces: Postings,
+    /// Each rule's positive atoms, for the rules marked by their key clause (see
+    /// [`Matcher::piece_rules`]); empty for the others.
+    gates: Vec<Gate>,
+}
+
+/// The positive atoms of a rule with required clauses. Such a rule is marked a candidate by
+/// the pieces of one of its clauses (its key clause: it cannot fire without one of them), not
+/// by every positive atom — a page marked hundreds of rules by common words, and testing each
+/// one's clauses was a tenth of a scan. A rule is evaluated when one of its positive atoms
+/// occurs and its clauses hold, as before: the gate is that first condition, tested for the
+/// few rules whose clauses hold.
+#[derive(Debug, Default)]
+struct Gate {
+    pieces: Box<[u32]>,
+    regexes: Box<[u32]>,
+    indicator: bool,
 }
 
 impl Matcher {
@@ -173,7 +192,25 @@ impl Matcher {
         let mut piece_rules = vec![Vec::new(); atoms.pieces.len()];
         let mut regex_rules = vec![Vec::new(); atoms.regexes.len()];
         let mut indicator_rules = Vec::new();
+        let mut gates = Vec::with_capacity(programs.len());
         for (r, prog) in programs.iter().enumerate() {
+            // the key clause: the fewest pieces, then the longest shortest literal (rarer)
+            let key = prog.required.iter().min_by_key(|c| {
+                let shortest = c.iter().map(|&p| atoms.pieces[p].lit.len()).min();
+                (c.len(), std::cmp::Reverse(shortest))
+            });
+            if let Some(key) = key {
+                for &p in key {
+                    piece_rules[p].push(r);
+                }
+                gates.push(Gate {
+                    pieces: prog.positive.pieces.iter().map(|&p| p as u32).collect(),
+                    regexes: prog.positive.regexes.iter().map(|&x| x as u32).collect(),
+                    indicator: !prog.positive.indicators.is_empty(),
+                });
+                continue;
+            }
+            gates.push(Gate::default());
             for &p in &prog.positive.pieces {
                 piece_rules[p].push(r);
             }
@@ -211,6 +248,7 @@ impl Matcher {
             indicator_rules,
             rule_clauses,
             clause_pieces,
+            gates,
         }
     }
 
@@ -304,8 +342,20 @@ impl Matcher {
                     .iter()
                     .any(|&p| ctx.piece_hits.contains_key(&(p as usize)))
             };
-            if !self.rule_clauses.get(r).iter().all(present) {
+            let clauses = self.rule_clauses.get(r);
+            if !clauses.iter().all(present) {
                 continue;
+            }
+            if !clauses.is_empty() {
+                let g = &self.gates[r];
+                let marked = g.indicator
+                    || g.pieces
+                        .iter()
+                        .any(|&p| ctx.piece_hits.contains_key(&(p as usize)))
+                    || g.regexes.iter().any(|&x| ctx.regex_fields[x as usize] != 0);
+                if !marked {
+                    continue;
+                }
             }
             if let Some(mut occs) = ctx.eval(&self.programs[r].node) {
                 occs.sort();
