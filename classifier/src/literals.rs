@@ -64,6 +64,13 @@ pub(crate) struct Literals {
     slots: Vec<Slot>,
     /// Length masks by head hash; a power of two.
     heads: Vec<Masks>,
+    /// One bit per [`filter_bit`] of a hash, set for the hash of every literal: a probe whose
+    /// bit is clear misses without reading `slots`. Most probes miss (a length the masks
+    /// allow belongs to another literal with the same head), and the slot table is megabytes,
+    /// a cache miss per probe, while this is a sixteenth of its size and mostly cached.
+    filter: Vec<u64>,
+    /// log2 of the bits of `filter`.
+    filter_bits: u32,
     /// Lengths (bits) of literals shorter than [`HEAD`], by first byte (a Cyrillic token
     /// never probes a short Latin skeleton): `any` and `prefix` as in [`Masks`].
     short: Vec<Masks>,
@@ -75,7 +82,11 @@ impl Literals {
         // slots about half full (probes that miss stop at the first empty slot, mostly in
         // the same cache line); heads a few times the distinct heads (a head's masks are
         // then mostly its own)
+        // about 16 bits a literal: a probe that misses passes the filter 1 time in 16
+        let filter_len = (lits.len() * 16).next_power_of_two().max(64);
         let mut l = Literals {
+            filter: vec![0; filter_len / 64],
+            filter_bits: filter_len.trailing_zeros(),
             bytes: vec![0],
             slots: vec![Slot::default(); (lits.len() * 2).next_power_of_two().max(16)],
             heads: vec![Masks::default(); lits.len().next_power_of_two().max(16)],
@@ -89,6 +100,8 @@ impl Literals {
             l.bytes.extend_from_slice(&(b.len() as u16).to_le_bytes());
             l.bytes.extend_from_slice(b);
             let h = hash(b, 0, b.len());
+            let f = filter_bit(h, l.filter_bits);
+            l.filter[f / 64] |= 1 << (f % 64);
             let mask = l.slots.len() - 1;
             let mut s = slot_of(h, mask);
             while l.slots[s].at != 0 {
@@ -220,6 +233,10 @@ impl Literals {
     #[inline]
     fn get(&self, text: &[u8], start: usize, len: usize) -> Option<LitPieces> {
         let h = hash(text, start, len);
+        let f = filter_bit(h, self.filter_bits);
+        if self.filter[f / 64] & (1 << (f % 64)) == 0 {
+            return None;
+        }
         let mask = self.slots.len() - 1;
         let mut s = slot_of(h, mask);
         loop {
@@ -277,6 +294,13 @@ fn hash(b: &[u8], start: usize, len: usize) -> u64 {
 #[inline]
 fn slot_of(h: u64, mask: usize) -> usize {
     (h >> 32) as usize & mask
+}
+
+/// Bit of [`Literals::filter`] (of `2^bits`) for hash `h`: remixed, as the slot takes the
+/// high half and the tag the low half of `h`.
+#[inline]
+fn filter_bit(h: u64, bits: u32) -> usize {
+    ((h ^ (h >> 29)).wrapping_mul(K) >> (64 - bits)) as usize
 }
 
 /// Head-table slot of the [`HEAD`] bytes of `b` from `start` (which must be there).
