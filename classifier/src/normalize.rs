@@ -205,14 +205,16 @@ pub(crate) fn normalize_with_tokens(input: &str) -> (Normalized, Vec<(usize, usi
     }
     out.push_slow(&input[pending..], pending);
     out.flush();
-    chunks.clear();
-    chunk_tokens.clear();
-    token_ranges.clear();
-    SCRATCH.set(Scratch {
-        chunks,
-        chunk_tokens,
-        token_ranges,
-    });
+    if input.len() <= Scratch::KEEP {
+        chunks.clear();
+        chunk_tokens.clear();
+        token_ranges.clear();
+        SCRATCH.set(Scratch {
+            chunks,
+            chunk_tokens,
+            token_ranges,
+        });
+    }
     (
         Normalized {
             text: out.text,
@@ -230,6 +232,11 @@ struct Scratch {
     chunks: Vec<(usize, usize, Option<Edges>)>,
     chunk_tokens: Vec<(usize, usize)>,
     token_ranges: Vec<(u32, u32)>,
+}
+
+impl Scratch {
+    /// Input bytes up to which the vectors are kept: a huge page does not pin its buffers.
+    const KEEP: usize = 1 << 20;
 }
 
 thread_local! {
