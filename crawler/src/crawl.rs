@@ -315,9 +315,10 @@ impl Crawler {
                         Some(_) => {}
                     }
                     // As many as the host's politeness lets start now, within the crawl's
-                    // concurrency and page budget.
+                    // concurrency and page budget (pages counted as the check above counts them;
+                    // `max_pages` may be `usize::MAX`, so nothing is added to it).
                     let room = (cfg.concurrency - tasks.len() - claims.len())
-                        .min(cfg.max_pages + denied - started - claims.len());
+                        .min(cfg.max_pages - (started + claims.len() - denied));
                     let max = politeness.startable(host, now.into_std(), room).max(1);
                     match self.claim(host, now_ms, max).await? {
                         Ok(entries) => {

@@ -392,6 +392,37 @@ async fn max_pages_leaves_the_rest_queued_for_the_next_run() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// No page budget (`usize::MAX`, as distributed workers run): the claim arithmetic must not
+/// overflow, and the crawl takes the whole fixture like a budget larger than the site.
+#[tokio::test]
+async fn unlimited_page_budget_crawls_everything() {
+    let fx = start_fixture().await;
+    let (dir, dir_big) = (temp_dir("unlimited"), temp_dir("unlimited-big"));
+    let seeds = vec!["http://example-fixture.kz/".to_string()];
+    let cfg = CrawlerConfig {
+        seeds: seeds.clone(),
+        max_pages: usize::MAX,
+        ..config(&fx, &dir)
+    };
+    let (stats, captures) = crawl(cfg).await;
+    let cfg = CrawlerConfig {
+        seeds,
+        max_pages: 1_000_000,
+        ..config(&fx, &dir_big)
+    };
+    let (_, captures_big) = crawl(cfg).await;
+    assert!(stats.pages_fetched > 2, "{stats:?}");
+    assert_eq!(stats.queued, 0, "{stats:?}");
+    let urls = |c: &[Capture]| {
+        let mut u: Vec<String> = c.iter().map(|c| c.url.clone()).collect();
+        u.sort();
+        u
+    };
+    assert_eq!(urls(&captures), urls(&captures_big));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir_big);
+}
+
 #[tokio::test]
 async fn mapped_port_is_used_when_url_names_none() {
     let fx = start_fixture().await;
