@@ -292,19 +292,8 @@ impl Frontier {
                  WHERE state = 'queued' AND host = ?1 AND next_fetch_at <= ?2 ORDER BY id LIMIT 1",
             )
             .and_then(|mut stmt| {
-                stmt.query_row(params![host, now_ms], |r| {
-                    Ok(FrontierEntry {
-                        id: r.get(0)?,
-                        url: r.get(1)?,
-                        host: r.get(2)?,
-                        depth: r.get(3)?,
-                        page_seq: r.get(4)?,
-                        attempts: r.get::<_, u32>(5)? + 1,
-                        etag: r.get(6)?,
-                        last_modified: r.get(7)?,
-                    })
-                })
-                .optional()
+                stmt.query_row(params![host, now_ms], claimed_entry)
+                    .optional()
             })
             .map_err(|e| self.err(e))?;
         if let Some(e) = &entry {
@@ -349,19 +338,8 @@ impl Frontier {
                  WHERE state = 'queued' AND host = ?1 AND next_fetch_at <= ?2 ORDER BY id LIMIT ?3",
             )
             .and_then(|mut stmt| {
-                stmt.query_map(params![host, now_ms, max as i64], |r| {
-                    Ok(FrontierEntry {
-                        id: r.get(0)?,
-                        url: r.get(1)?,
-                        host: r.get(2)?,
-                        depth: r.get(3)?,
-                        page_seq: r.get(4)?,
-                        attempts: r.get::<_, u32>(5)? + 1,
-                        etag: r.get(6)?,
-                        last_modified: r.get(7)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                stmt.query_map(params![host, now_ms, max as i64], claimed_entry)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(|e| self.err(e))?;
         let updated_at = Utc::now().to_rfc3339();
@@ -563,6 +541,20 @@ fn db_err(path: &Path, source: rusqlite::Error) -> CrawlError {
     }
 }
 
+/// A row of the claim queries (`id, url, host, depth, page_seq, attempts, etag, last_modified`)
+/// as the entry it becomes once claimed: one attempt more than recorded.
+fn claimed_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<FrontierEntry> {
+    Ok(FrontierEntry {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        host: r.get(2)?,
+        depth: r.get(3)?,
+        page_seq: r.get(4)?,
+        attempts: r.get::<_, u32>(5)? + 1,
+        etag: r.get(6)?,
+        last_modified: r.get(7)?,
+    })
+}
 #[cfg(test)]
 mod tests {
     use super::*;
