@@ -285,37 +285,17 @@ impl Frontier {
 
     /// Claims the oldest queued URL of `host` that is due at `now_ms`, marking it `in_flight`.
     pub fn claim(&self, host: &str, now_ms: i64) -> Result<Option<FrontierEntry>> {
-        let entry = self
-            .conn
-            .prepare_cached(
-                "SELECT id, url, host, depth, page_seq, attempts, etag, last_modified FROM urls
-                 WHERE state = 'queued' AND host = ?1 AND next_fetch_at <= ?2 ORDER BY id LIMIT 1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row(params![host, now_ms], claimed_entry)
-                    .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        if let Some(e) = &entry {
-            self.conn
-                .prepare_cached(
-                    "UPDATE urls SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2
-                     WHERE id = ?1",
-                )
-                .and_then(|mut stmt| stmt.execute(params![e.id, Utc::now().to_rfc3339()]))
-                .map_err(|e| self.err(e))?;
-        }
-        Ok(entry)
+        Ok(self.claim_up_to(host, now_ms, 1)?.pop())
     }
 
     /// Claims up to `max` of the oldest queued URLs of `host` due at `now_ms`, in order, marking
     /// them `in_flight` — one transaction for the lot, where [`Frontier::claim`] commits each.
     pub fn claim_many(&self, host: &str, now_ms: i64, max: usize) -> Result<Vec<FrontierEntry>> {
         if max <= 1 {
-            return Ok(self.claim(host, now_ms)?.into_iter().collect());
+            return self.claim_up_to(host, now_ms, 1);
         }
         self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
-        let claimed = self.claim_many_in_transaction(host, now_ms, max);
+        let claimed = self.claim_up_to(host, now_ms, max);
         let end = if claimed.is_ok() {
             "COMMIT"
         } else {
@@ -325,12 +305,9 @@ impl Frontier {
         claimed
     }
 
-    fn claim_many_in_transaction(
-        &self,
-        host: &str,
-        now_ms: i64,
-        max: usize,
-    ) -> Result<Vec<FrontierEntry>> {
+    /// The claim itself: selects up to `max` due URLs of `host`, oldest first, and marks them
+    /// `in_flight`. The caller decides the transaction around it.
+    fn claim_up_to(&self, host: &str, now_ms: i64, max: usize) -> Result<Vec<FrontierEntry>> {
         let entries = self
             .conn
             .prepare_cached(
@@ -555,6 +532,7 @@ fn claimed_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<FrontierEntry> {
         last_modified: r.get(7)?,
     })
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
