@@ -254,7 +254,7 @@ impl WarcEncoder {
         }
         headers.push(("WARC-Concurrent-To", request_id.clone()));
         let payload_digest = match body_sha256 {
-            Some(hash) => format!("sha256:{}", base32(hash)),
+            Some(hash) => labelled_digest(hash),
             None => digest(ex.body),
         };
         headers.push(("WARC-Payload-Digest", payload_digest));
@@ -414,7 +414,7 @@ fn warc_date(t: DateTime<Utc>) -> String {
 
 /// `sha256:` + RFC 4648 base32 of the SHA-256 of `bytes`.
 pub fn digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", base32(&Sha256::digest(bytes)))
+    digest_parts(&[bytes])
 }
 
 /// [`digest`] of the concatenation of `parts`.
@@ -423,7 +423,12 @@ fn digest_parts(parts: &[&[u8]]) -> String {
     for part in parts {
         hasher.update(part);
     }
-    format!("sha256:{}", base32(&hasher.finalize()))
+    labelled_digest(&hasher.finalize())
+}
+
+/// A SHA-256 hash as a WARC digest value: `sha256:` and the hash in base32.
+fn labelled_digest(hash: &[u8]) -> String {
+    format!("sha256:{}", base32(hash))
 }
 
 /// RFC 4648 base32 (upper case, `=` padded).
