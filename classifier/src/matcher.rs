@@ -336,22 +336,22 @@ impl Matcher {
             if !allowed(r) {
                 continue;
             }
-            let present = |&c: &u32| {
-                self.clause_pieces
-                    .get(c as usize)
+            let any_occurred = |pieces: &[u32]| {
+                pieces
                     .iter()
                     .any(|&p| ctx.piece_hits.contains_key(&(p as usize)))
             };
             let clauses = self.rule_clauses.get(r);
-            if !clauses.iter().all(present) {
+            if !clauses
+                .iter()
+                .all(|&c| any_occurred(self.clause_pieces.get(c as usize)))
+            {
                 continue;
             }
             if !clauses.is_empty() {
                 let g = &self.gates[r];
                 let marked = g.indicator
-                    || g.pieces
-                        .iter()
-                        .any(|&p| ctx.piece_hits.contains_key(&(p as usize)))
+                    || any_occurred(&g.pieces)
                     || g.regexes.iter().any(|&x| ctx.regex_fields[x as usize] != 0);
                 if !marked {
                     continue;
